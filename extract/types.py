@@ -1,0 +1,101 @@
+"""Typed results of extraction: what `extract` hands to the crawler, `ingest`, `reextract` and the CLI.
+
+`extract` is pure: bytes or text in, these objects out. Offsets in `Evidence` are character offsets into
+the text of the document named by `Evidence.document` ("" = the notice body, else an attachment name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+
+@dataclass
+class Evidence:
+    field: str
+    text: str
+    start: int
+    end: int
+    document: str = ""  # "" = notice body; otherwise the attachment's name
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DocumentText:
+    """The text of one file (page, PDF, DOCX, XLSX, text) plus what its structure told us."""
+
+    text: str
+    kind: str  # html pdf docx xlsx doc text zip empty unknown
+    name: str = ""
+    title: Optional[str] = None
+    encoding: Optional[str] = None  # how the bytes were decoded, for HTML and text
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. ArticleTitle, PubDate, summary-table labels
+    tables: list[list[list[str]]] = field(default_factory=list)  # rows of cells, per table
+    pages: Optional[int] = None
+    needs_ocr: bool = False  # no usable text layer
+    errors: list[str] = field(default_factory=list)  # "reason: detail", reason first (corrupt, encrypted …)
+    parts: list["DocumentText"] = field(default_factory=list)  # members of a ZIP
+
+
+@dataclass
+class Amount:
+    kind: str  # budget award max_price unit_price rate
+    value_cny: Optional[float]
+    raw: str
+    percent: Optional[float] = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value_cny": self.value_cny, "percent": self.percent, "raw": self.raw}
+
+
+@dataclass
+class NoticeFields:
+    notice_type: Optional[str] = None
+    title: Optional[str] = None
+    project_codes: list[str] = field(default_factory=list)
+    buyer: Optional[str] = None
+    agency: Optional[str] = None
+    vendors: list[str] = field(default_factory=list)
+    amounts: list[Amount] = field(default_factory=list)
+    published_at: Optional[str] = None  # YYYY-MM-DD or YYYY-MM-DDTHH:MM
+    bid_deadline: Optional[str] = None  # YYYY-MM-DDTHH:MM
+    region: Optional[str] = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class ComputeFindings:
+    remote_compute: bool = False
+    compute_kinds: list[str] = field(default_factory=list)  # cloud gpu_rental model_api hpc, in that order
+    hardware_purchase: bool = False
+    cloud_providers: list[str] = field(default_factory=list)  # VOCAB ids, sorted
+    gpu_models: list[str] = field(default_factory=list)  # VOCAB ids, sorted
+    flags: list[str] = field(default_factory=list)  # us_provider controlled_chip intermediary offshore domestic_only
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class NoticeExtraction:
+    """Everything extracted from one notice (its body and attachments)."""
+
+    fields: NoticeFields
+    compute: ComputeFindings
+    extractor_version: str
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self, path: Optional[str] = None) -> dict[str, Any]:
+        """The object `tenderwatch extract --jsonl` prints, one per input."""
+        f, c = self.fields, self.compute
+        out: dict[str, Any] = {} if path is None else {"path": path}
+        out.update(
+            notice_type=f.notice_type, title=f.title, project_codes=f.project_codes, buyer=f.buyer,
+            agency=f.agency, vendors=f.vendors, amounts=[a.to_json() for a in f.amounts],
+            published_at=f.published_at, bid_deadline=f.bid_deadline, region=f.region,
+            remote_compute=c.remote_compute, compute_kinds=c.compute_kinds, hardware_purchase=c.hardware_purchase,
+            cloud_providers=c.cloud_providers, gpu_models=c.gpu_models, flags=c.flags,
+            evidence=[e.to_json() for e in f.evidence + c.evidence],
+            extractor_version=self.extractor_version, errors=self.errors,
+        )
+        return out

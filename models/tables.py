@@ -1,0 +1,163 @@
+"""The database tables, shared by crawler, storage, web and digest.
+
+One row of `Notice` is one notice page at one canonical URL; its derived columns (type, buyer, amounts,
+compute findings …) are rebuilt from the stored raw bytes by `tenderwatch reextract`. Facets that need
+counting (providers, chips, kinds, flags, vendors) live in small join tables so both SQLite and
+PostgreSQL can group them with plain SQL.
+"""
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Source(SQLModel, table=True):
+    """A site or local collection notices come from (ccgp, ggzy, zcy, cebpub, local …)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    title: str = ""
+    base_url: Optional[str] = None
+
+
+class Organisation(SQLModel, table=True):
+    """A buyer, agency or vendor, keyed by its normalised name (full-width folded, spaces removed)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    normalised_name: str = Field(unique=True, index=True)
+
+
+class Notice(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("url", name="uq_notice_url"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    url: str  # canonical URL; for local files "file://…" or "local:<sha256>"
+    external_id: Optional[str] = Field(default=None, index=True)  # the site's own id, where it has one
+    title: str = ""
+    notice_type: Optional[str] = Field(default=None, index=True)  # tender award correction cancellation contract intention other
+    published_at: Optional[datetime] = Field(default=None, index=True)
+    bid_deadline: Optional[datetime] = None
+    region: Optional[str] = Field(default=None, index=True)
+    project_code: Optional[str] = Field(default=None, index=True)  # primary 项目编号
+    buyer_id: Optional[int] = Field(default=None, foreign_key="organisation.id", index=True)
+    agency_id: Optional[int] = Field(default=None, foreign_key="organisation.id", index=True)
+    text: str = ""  # body text as extracted; evidence offsets point into it
+    content_hash: str = Field(index=True)  # sha256 of the normalised body text (page chrome excluded)
+    raw_sha256: Optional[str] = None  # content-addressed raw bytes under the data folder
+    raw_content_type: Optional[str] = None
+    list_meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # what the list page said
+    first_seen: datetime = Field(default_factory=utcnow, index=True)
+    last_seen: datetime = Field(default_factory=utcnow)
+    last_changed: datetime = Field(default_factory=utcnow)
+    # Derived by extraction (rebuilt by reextract).
+    extractor_version: Optional[str] = None
+    remote_compute: bool = Field(default=False, index=True)
+    hardware_purchase: bool = False
+    procurement_key: Optional[str] = Field(default=None, index=True)  # links tender → correction → award …
+    simhash: Optional[int] = Field(default=None, index=True)  # near-duplicate detection across sources
+
+
+class NoticeVersion(SQLModel, table=True):
+    """Every distinct content a notice URL has had; the newest equals the Notice row."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    content_hash: str
+    raw_sha256: Optional[str] = None
+    title: str = ""
+    text: str = ""
+    fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class NoticeLink(SQLModel, table=True):
+    """Another place the same notice was published (ccgp and ggzy both republish)."""
+
+    __table_args__ = (UniqueConstraint("url", name="uq_noticelink_url"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    source: str
+    url: str
+    first_seen: datetime = Field(default_factory=utcnow)
+
+
+class Attachment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("notice_id", "url", name="uq_attachment_notice_url"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    url: str
+    name: str = ""
+    sha256: Optional[str] = None  # raw bytes in the blob store
+    size: Optional[int] = None
+    content_type: Optional[str] = None
+    text: str = ""
+    status: str = "ok"  # ok, needs_ocr, encrypted, corrupt, too_large, unsupported, fetch_error
+    error: Optional[str] = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class NoticeParty(SQLModel, table=True):
+    """An organisation's role on a notice: buyer, agency or vendor (winner)."""
+
+    notice_id: int = Field(foreign_key="notice.id", primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
+    role: str = Field(primary_key=True)
+
+
+class NoticeAmount(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    kind: str  # budget award max_price unit_price rate
+    value_cny: Optional[float] = Field(default=None, index=True)
+    percent: Optional[float] = None
+    raw: str = ""
+
+
+class NoticeTag(SQLModel, table=True):
+    """Countable compute findings: facet is provider, chip, kind or flag; value a VOCAB id or flag name."""
+
+    __table_args__ = (Index("ix_noticetag_facet_value", "facet", "value"),)
+
+    notice_id: int = Field(foreign_key="notice.id", primary_key=True)
+    facet: str = Field(primary_key=True)
+    value: str = Field(primary_key=True)
+
+
+class Extraction(SQLModel, table=True):
+    """The full extraction result (fields, compute findings, evidence) of a notice, per extractor version."""
+
+    __table_args__ = (UniqueConstraint("notice_id", "extractor_version", name="uq_extraction_notice_version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    extractor_version: str
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CrawlRun(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    spider: str = Field(index=True)
+    args: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: Optional[datetime] = None
+    status: str = "running"  # running finished blocked interrupted failed
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class CrawlError(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id", index=True)
+    url: str
+    reason: str = Field(index=True)  # blocked empty_body timeout http_<code> parse_error encoding attachment_<status> …
+    detail: str = ""
+    at: datetime = Field(default_factory=utcnow)

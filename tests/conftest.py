@@ -1,0 +1,75 @@
+"""Fixtures shared by every test area: the ../shared benchmarks, and a database per backend."""
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared (benchmarks, real samples). Skipped on a user's fresh clone; required under CI."""
+    if not SHARED.is_dir():
+        if IN_CI:
+            pytest.fail("../shared is missing but CI=true: the benchmark tests must run in CI")
+        pytest.skip("../shared is not beside this checkout")
+    return SHARED
+
+
+def _postgres_server_url() -> str | None:
+    url = os.environ.get("TENDERWATCH_TEST_POSTGRES_URL")
+    if not url and IN_CI:
+        pytest.fail("CI=true but TENDERWATCH_TEST_POSTGRES_URL is not set")
+    return url
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    server = _postgres_server_url()
+    if not server:
+        pytest.skip("TENDERWATCH_TEST_POSTGRES_URL is not set")
+    import sqlalchemy as sa
+
+    name = f"tw_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # a missing server under CI must fail, not skip
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {server} is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL at {server} is not reachable: {exc}")
+    url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'tenderwatch.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Runs a test once on SQLite and once on PostgreSQL (when configured)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tenderwatch.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """An isolated TENDERWATCH_DATA_DIR (blobs, default SQLite database)."""
+    d = tmp_path / "data"
+    d.mkdir()
+    monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(d))
+    monkeypatch.delenv("TENDERWATCH_DATABASE_URL", raising=False)
+    return d
