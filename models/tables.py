@@ -9,12 +9,18 @@ PostgreSQL can group them with plain SQL.
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from pydantic import NaiveDatetime
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# Timestamps are stored naive: first_seen/last_seen/fetched_at … are UTC (utcnow); published_at and
+# bid_deadline are the China-local time printed on the notice. (SQLModel maps a bare `datetime` to an
+# aware UTC type that rejects naive values.)
 
 
 class Source(SQLModel, table=True):
@@ -43,8 +49,8 @@ class Notice(SQLModel, table=True):
     external_id: Optional[str] = Field(default=None, index=True)  # the site's own id, where it has one
     title: str = ""
     notice_type: Optional[str] = Field(default=None, index=True)  # tender award correction cancellation contract intention other
-    published_at: Optional[datetime] = Field(default=None, index=True)
-    bid_deadline: Optional[datetime] = None
+    published_at: Optional[NaiveDatetime] = Field(default=None, index=True)
+    bid_deadline: Optional[NaiveDatetime] = None
     region: Optional[str] = Field(default=None, index=True)
     project_code: Optional[str] = Field(default=None, index=True)  # primary 项目编号
     buyer_id: Optional[int] = Field(default=None, foreign_key="organisation.id", index=True)
@@ -53,16 +59,18 @@ class Notice(SQLModel, table=True):
     content_hash: str = Field(index=True)  # sha256 of the normalised body text (page chrome excluded)
     raw_sha256: Optional[str] = None  # content-addressed raw bytes under the data folder
     raw_content_type: Optional[str] = None
+    raw_name: str = ""  # file name hint the raw bytes came with (reextract hands it back to read_document)
     list_meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # what the list page said
-    first_seen: datetime = Field(default_factory=utcnow, index=True)
-    last_seen: datetime = Field(default_factory=utcnow)
-    last_changed: datetime = Field(default_factory=utcnow)
+    first_seen: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    last_seen: NaiveDatetime = Field(default_factory=utcnow)
+    last_changed: NaiveDatetime = Field(default_factory=utcnow)
     # Derived by extraction (rebuilt by reextract).
     extractor_version: Optional[str] = None
     remote_compute: bool = Field(default=False, index=True)
     hardware_purchase: bool = False
     procurement_key: Optional[str] = Field(default=None, index=True)  # links tender → correction → award …
-    simhash: Optional[int] = Field(default=None, index=True)  # near-duplicate detection across sources
+    # near-duplicate detection across sources; 64-bit, so BIGINT on PostgreSQL
+    simhash: Optional[int] = Field(default=None, sa_column=Column(BigInteger, index=True))
 
 
 class NoticeVersion(SQLModel, table=True):
@@ -74,7 +82,7 @@ class NoticeVersion(SQLModel, table=True):
     raw_sha256: Optional[str] = None
     title: str = ""
     text: str = ""
-    fetched_at: datetime = Field(default_factory=utcnow)
+    fetched_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class NoticeLink(SQLModel, table=True):
@@ -86,7 +94,7 @@ class NoticeLink(SQLModel, table=True):
     notice_id: int = Field(foreign_key="notice.id", index=True)
     source: str
     url: str
-    first_seen: datetime = Field(default_factory=utcnow)
+    first_seen: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Attachment(SQLModel, table=True):
@@ -102,7 +110,7 @@ class Attachment(SQLModel, table=True):
     text: str = ""
     status: str = "ok"  # ok, needs_ocr, encrypted, corrupt, too_large, unsupported, fetch_error
     error: Optional[str] = None
-    fetched_at: datetime = Field(default_factory=utcnow)
+    fetched_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class NoticeParty(SQLModel, table=True):
@@ -130,6 +138,9 @@ class NoticeTag(SQLModel, table=True):
     notice_id: int = Field(foreign_key="notice.id", primary_key=True)
     facet: str = Field(primary_key=True)
     value: str = Field(primary_key=True)
+    # True when the tag (a flag) was found on another notice of the same procurement, not on this one:
+    # a case's flags are the union over its tender, correction, award and contract notices.
+    inherited: bool = False
 
 
 class Extraction(SQLModel, table=True):
@@ -141,15 +152,15 @@ class Extraction(SQLModel, table=True):
     notice_id: int = Field(foreign_key="notice.id", index=True)
     extractor_version: str
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class CrawlRun(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     spider: str = Field(index=True)
     args: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    started_at: datetime = Field(default_factory=utcnow)
-    finished_at: Optional[datetime] = None
+    started_at: NaiveDatetime = Field(default_factory=utcnow)
+    finished_at: Optional[NaiveDatetime] = None
     status: str = "running"  # running finished blocked interrupted failed
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
@@ -160,4 +171,4 @@ class CrawlError(SQLModel, table=True):
     url: str
     reason: str = Field(index=True)  # blocked empty_body timeout http_<code> parse_error encoding attachment_<status> …
     detail: str = ""
-    at: datetime = Field(default_factory=utcnow)
+    at: NaiveDatetime = Field(default_factory=utcnow)

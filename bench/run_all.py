@@ -1,0 +1,29 @@
+"""`make bench`: every benchmark in turn, each printing its own figures. Ratios (ours vs. a baseline measured
+in the same run) are what to compare across machines; absolute rates vary on shared hardware."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = [
+    ("crawl: full pipeline vs. plain Scrapy download, replica, delays off", "bench_crawl.py"),
+    ("fields: extraction from text vs. jieba alone, 598 real notices", "bench_extract.py"),
+    ("pipeline: fields + compute NLP vs. jieba alone, 598 real notices", "bench_pipeline.py"),
+    ("search: API latency on 100,000 generated notices vs. LIKE scan", "bench_search.py"),
+]
+
+
+def main() -> int:
+    failed = []
+    for title, script in BENCHMARKS:
+        print(f"\n=== {title} ({script})", flush=True)
+        if subprocess.call([sys.executable, str(HERE / script)]) != 0:
+            failed.append(script)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

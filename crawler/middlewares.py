@@ -1,0 +1,202 @@
+"""Downloader middlewares: decoding Chinese pages right, and the site's blocking manners (empty bodies,
+"频繁访问" pages) detected, backed off from, and turned into a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import logging
+import re
+
+from scrapy.downloadermiddlewares import cookies as cookies_middleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import TextResponse
+from tldextract import TLDExtract
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
+
+from crawler.signals import crawl_error
+
+logger = logging.getLogger(__name__)
+
+# Scrapy's cookie middleware fetches the Public Suffix List from the internet on first use; the snapshot
+# bundled with tldextract is enough, and a crawl must not depend on publicsuffix.org being reachable.
+cookies_middleware._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
+
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "euc-cn", "cp936"}
+
+
+class SkippedResponse(IgnoreRequest):
+    """Raised by BlockDetectionMiddleware for a response it gave up on; already recorded as a crawl error,
+    so errbacks must not record it again. `reason` is the CrawlError reason."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def html_encoding(body: bytes, content_type: str | None) -> str:
+    """The encoding a browser would end up with for a Chinese page: UTF-8 when the bytes are UTF-8 (whatever
+    the declaration says), GB18030 for any GB declaration (GB18030 is a superset of GB2312/GBK, and pages
+    declaring gb2312 use characters outside it), the declared one when it decodes, else GB18030."""
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    declared = http_content_type_encoding(content_type or "") or html_body_declared_encoding(body)
+    name = _codec_name(declared)
+    if name and name not in _GB_FAMILY and name not in ("utf-8", "utf8"):
+        try:
+            body.decode(name)
+            return name
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return "gb18030"
+
+
+def _codec_name(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+class CharsetMiddleware:
+    """Re-decode HTML whose declared charset is wrong or missing (the raw bytes are untouched and stored as
+    fetched). Scrapy would otherwise read an undeclared GB18030 page as cp1252 and garble attachment names."""
+
+    def process_response(self, request, response):
+        if not isinstance(response, TextResponse) or not response.body:
+            return response
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        encoding = html_encoding(response.body, content_type)
+        if _codec_name(response.encoding) != _codec_name(encoding):
+            return response.replace(encoding=encoding)
+        return response
+
+
+class BlockDetectionMiddleware:
+    """Watch every response for the site's ways of saying "stop":
+
+    * HTTP 200 with an empty body (the CDN does this now and then): retried once after
+      EMPTY_BODY_RETRY_DELAY seconds; a second empty body is recorded as ``empty_body``.
+    * a block page (a marker from the spider's ``block_markers`` in the title, or anywhere in a short page):
+      recorded as ``blocked``; the whole engine pauses BLOCK_BACKOFF_SECONDS, doubled for each further block
+      in a row, then the request is tried again. After BLOCK_MAX_COUNT blocks in a row the spider closes with
+      reason ``blocked`` (the spider's ``close_detail`` says which marker at which URL). Captchas are never
+      solved.
+
+    Requests with ``meta["binary"]`` (attachments) only get the empty-body check.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        settings = crawler.settings
+        self.empty_retry_delay = settings.getfloat("EMPTY_BODY_RETRY_DELAY")
+        self.backoff = settings.getfloat("BLOCK_BACKOFF_SECONDS")
+        self.max_blocks = settings.getint("BLOCK_MAX_COUNT")
+        self.blocks_in_row = 0
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_response(self, request, response):
+        if response.status == 200 and not response.body:
+            return await self._empty_body(request)
+        if request.meta.get("binary") or not isinstance(response, TextResponse):
+            return response
+        marker = self.block_marker(response)
+        if marker is None:
+            if response.status < 400:
+                self.blocks_in_row = 0
+            return response
+        return self._blocked(request, response, marker)
+
+    def block_marker(self, response: TextResponse) -> str | None:
+        spider = self.crawler.spider
+        markers = getattr(spider, "block_markers", ())
+        if not markers:
+            return None
+        title = " ".join(response.xpath("//title//text()").getall())
+        short_page = len(response.body) <= getattr(spider, "block_short_page_bytes", 3000)
+        text = response.text if short_page else title
+        return next((m for m in markers if m in text), None)
+
+    async def _empty_body(self, request):
+        stats = self.crawler.stats
+        if request.meta.get("empty_body_retried"):
+            stats.inc_value("tenderwatch/empty_body_failed")
+            self._record(request.url, "empty_body", "HTTP 200 with an empty body, also on the retry")
+            raise SkippedResponse("empty_body", f"empty body twice: {request.url}")
+        stats.inc_value("tenderwatch/empty_body_retried")
+        logger.info("Empty body from %(url)s; retrying once in %(delay).1fs", {"url": request.url, "delay": self.empty_retry_delay})
+        await asyncio.sleep(self.empty_retry_delay)
+        return request.replace(dont_filter=True, meta={**request.meta, "empty_body_retried": True})
+
+    def _blocked(self, request, response, marker: str):
+        self.blocks_in_row += 1
+        stats = self.crawler.stats
+        stats.inc_value("tenderwatch/blocked_pages")
+        detail = f"block page ({marker!r}, HTTP {response.status}), {self.blocks_in_row} in a row"
+        self._record(request.url, "blocked", detail)
+        engine = self.crawler.engine
+        if self.blocks_in_row >= self.max_blocks:
+            if not self.stopping:
+                self.stopping = True
+                self.crawler.spider.close_detail = f"{marker!r} at {request.url} ({self.blocks_in_row} block pages in a row)"
+                logger.error("Blocked by the site: %(detail)s; stopping the crawl", {"detail": self.crawler.spider.close_detail})
+                asyncio.ensure_future(engine.close_spider_async(reason="blocked"))
+            raise SkippedResponse("blocked", f"blocked: {request.url}")
+        pause = self.backoff * 2 ** (self.blocks_in_row - 1)
+        logger.warning("Block page at %(url)s (%(marker)s); pausing the crawl for %(pause).0fs",
+                       {"url": request.url, "marker": marker, "pause": pause})
+        if not engine.paused:
+            engine.pause()
+            asyncio.get_running_loop().call_later(pause, self._resume)
+        return request.replace(dont_filter=True, meta={**request.meta, "block_retries": request.meta.get("block_retries", 0) + 1})
+
+    def _resume(self):
+        if self.crawler.engine is not None:
+            self.crawler.engine.unpause()
+
+    def _record(self, url: str, reason: str, detail: str):
+        self.crawler.signals.send_catch_log(crawl_error, url=url, reason=reason, detail=detail)
+
+
+# Kept here so spiders and middlewares agree on reason names for download failures.
+_EXCEPTION_REASONS = {
+    "TimeoutError": "timeout",
+    "TCPTimedOutError": "timeout",
+    "DNSLookupError": "dns_error",
+    "ConnectionRefusedError": "connection_refused",
+    "ConnectionLost": "connection_lost",
+    "ConnectionDone": "connection_lost",
+    "ResponseNeverReceived": "connection_lost",
+    "ResponseFailed": "connection_lost",
+    "DownloadCancelledError": "too_large",
+    "CancelledError": "too_large",
+    "DataLoss": "data_loss",
+    "PotentialDataLoss": "data_loss",
+}
+
+
+def failure_reason(failure) -> tuple[str, str, bool]:
+    """(reason, detail, already_recorded) for a request's errback failure."""
+    exc = failure.value
+    if isinstance(exc, SkippedResponse):
+        return exc.reason, str(exc), True
+    response = getattr(exc, "response", None)
+    if response is not None and getattr(response, "status", None):
+        return f"http_{response.status}", f"HTTP {response.status}", False
+    if isinstance(exc, IgnoreRequest):
+        message = str(exc)
+        if "robots.txt" in message:
+            return "robots_disallowed", message, False
+        return "ignored", message, False
+    name = type(exc).__name__
+    reason = _EXCEPTION_REASONS.get(name) or re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return reason, f"{name}: {exc}", False

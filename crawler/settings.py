@@ -1,0 +1,59 @@
+"""Scrapy settings of the tenderwatch crawler. Values that differ from Scrapy's defaults say why.
+
+Spider arguments adjust a few of these per run (ProcurementSpider.from_crawler): `delay` sets DOWNLOAD_DELAY
+(0 also turns AutoThrottle off and allows parallel requests, for the local replica), `obey_robots=0` turns
+ROBOTSTXT_OBEY off.
+"""
+
+BOT_NAME = "tenderwatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# A desktop browser's headers: ccgp's WAF answers bot user agents with 403 or "频繁访问" (sites.md §1.4).
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
+    "Upgrade-Insecure-Requests": "1",
+}
+ROBOTSTXT_OBEY = True  # default False, template True
+COOKIES_ENABLED = True  # one jar for the run: the homepage's WAF cookies must ride on every later request
+
+# Politeness: ≥3 s between requests to a host, as crawlers of ccgp do in practice; AutoThrottle only ever
+# slows down from there when the site answers slowly.
+DOWNLOAD_DELAY = 3.0  # default 0, template 1
+DOWNLOAD_DELAY_JITTER = 0.5  # 0.5–1.5 × the delay, so requests do not tick like a clock
+CONCURRENT_REQUESTS_PER_DOMAIN = 1  # default 8, template 1
+AUTOTHROTTLE_ENABLED = True  # default False
+AUTOTHROTTLE_START_DELAY = 3.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 60  # default 180: a page that takes a minute is failing; record it and move on
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # attachments above this are recorded as too_large
+DOWNLOAD_WARNSIZE = 0
+RETRY_TIMES = 2  # default 2: initial request + 2 retries on the codes below and on network errors
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # 403/429 are block signals, handled by BlockDetection
+
+# process_response runs from high to low numbers: charset and block detection see the decompressed body
+# (HttpCompression 590) before Retry (550) and the spider.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.CharsetMiddleware": 585,
+    "crawler.middlewares.BlockDetectionMiddleware": 580,
+}
+ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+EXTENSIONS = {"crawler.progress.ProgressLine": 500}
+
+TELNETCONSOLE_ENABLED = False  # nothing should listen on the crawl machine
+REMOTE_CONTROL_ENABLED = False  # (Scrapy ≥ 2.19 opens an HTTP control port by default)
+LOG_LEVEL = "INFO"
+
+# tenderwatch settings
+TENDERWATCH_DATABASE_URL = None  # None: storage.config.database_url() (TENDERWATCH_DATABASE_URL / data dir)
+EMPTY_BODY_RETRY_DELAY = 1.0  # the CDN's 200-with-0-bytes answers clear after about a second (sites.md §1.4)
+BLOCK_BACKOFF_SECONDS = 60.0  # first pause after a block page; doubled on each further one
+BLOCK_MAX_COUNT = 3  # block pages in a row before the crawl stops (status "blocked"); never solve captchas
+TENDERWATCH_PROGRESS = False  # the CLI turns the one-line progress display on

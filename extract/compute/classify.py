@@ -1,0 +1,422 @@
+"""Compute-case classification: from the spans of the NLP pipeline and the notice's layout to `ComputeFindings`.
+
+Rules, each a small function below, each decision with the sentences behind it:
+
+* **remote_compute / compute_kinds** — a kind is established by one *strong* piece of evidence (2 points):
+  a service term in the title; a service term beside an acquisition word (租用, 服务期, 包年包月, a provider …) in a
+  body sentence; a billing unit with a number (600万核时, 4000万tokens, 元/卡/月); a cloud instance type (p5.48xlarge);
+  a GPU / accelerator mention beside a *strong* rental word (租用, 使用权, 所有权归投标人). Topic words (云计算, 算力资源,
+  tokens) count only beside an acquisition word. Nothing counts in administrative sections (资格要求 …) or
+  boiler-plate (政采云服务热线 …), inside a trap word (云南, 腾讯会议), or after a negation in its clause
+  (不涉及云资源租用, 不接受云端部署). A notice whose title's object is a service *about* compute (测评, 运维, 施工 …)
+  without a rental word in the title seeks no compute: its body describes the thing assessed or maintained.
+  GPU cloud instances are both `cloud` and `gpu_rental`.
+* **hardware_purchase** — accelerator hardware (GPU服务器, 加速卡, a chip, 8卡) in a sentence with no rental word, and
+  a purchase context: a purchase word (供货, 质保, 安装调试 …), the buyer's own machine room, a goods 品目, or a
+  title whose object is hardware.
+* **cloud_providers** (only for remote compute) — providers named outside boiler-plate, not as the one that
+  "could not supply"; **gpu_models** — chips that pass the look-alike checks, instance types and spec-only chips.
+* **flags** — us_provider (facts), controlled_chip (export status at the notice's date), intermediary (a reseller
+  word, or a winning vendor that is not the provider), offshore, domestic_only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from extract.compute.lexicon import Lexicon, compiled, load_lexicon, norm_key
+from extract.compute.nlp import decode_figures, gate, get_nlp, infer_spec_chip
+from extract.compute.structure import (
+    Mention, Sentence, attach_mentions, category_spans, clause_of, is_goods_category, split_sentences,
+)
+from extract.types import ComputeFindings, DocumentText, Evidence, NoticeFields
+
+KINDS = ("cloud", "gpu_rental", "model_api", "hpc")
+STRONG = 2.0  # points that establish a kind or a purchase
+SERVICE = ("service", "service_weak")
+ACQUIRE = ("rental", "service_period", "billing", "BILLING_UNIT", "PROVIDER", "PRODUCT", "INSTANCE", "SUPPLIER_OWNED")
+ACCEL_CONTEXT = ("accelerator", "hardware", "CARDS", "CHIP_TIMES", "INSTANCE", "SPEC", "SPEC_CHIP")
+# a chip name that carries its brand needs no further context
+_BRAND = re.compile(r"nvidia|tesla|geforce|rtx|昇腾|昇騰|ascend|atlas|思元|mlu|海光|dcu|深算|昆仑芯|昆侖芯|摩尔线程|摩爾線程"
+                    r"|mtt|曦云|曦雲|沐曦|instinct|amd|grace")
+# hardware words that are accelerator hardware by themselves (服务器 alone is not)
+_ACCEL_HW = re.compile(r"gpu|算力|训练|推理|ai|智算|加速|显卡|顯卡|计算卡|人工智能|深度学习")
+_DATE = re.compile(r"(20\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
+EVIDENCE_MAX = 240  # characters of a sentence quoted as evidence
+
+
+# --------------------------------------------------------------------------- reading the documents
+def _documents(body: DocumentText, attachments: Iterable[DocumentText]) -> list[tuple[str, DocumentText]]:
+    out = [("", body)]
+    for i, att in enumerate(attachments):
+        name = att.name or f"attachment-{i + 1}"
+        out.append((name, att))
+        out += [(f"{name}/{p.name or j + 1}", p) for j, p in enumerate(att.parts)]
+    return out
+
+
+def _title(body: DocumentText, fields: Optional[NoticeFields]) -> Optional[str]:
+    for t in ((fields.title if fields else None), body.title, body.meta.get("ArticleTitle") if body.meta else None):
+        if t and t.strip():
+            return t.strip()
+    return None
+
+
+def _title_span(text: str, title: Optional[str]) -> Optional[tuple[int, int]]:
+    """Where the title stands in the text: the given title if found, else a first line that reads like one."""
+    if title:
+        i = text.find(title)
+        if i >= 0:
+            return i, i + len(title)
+    for m in re.finditer(r"[^\n]+", text[:2000]):
+        line = m.group(0).strip().lstrip("#").strip()
+        if 6 <= len(line) <= 120 and re.search(r"项目|采购|公告|合同|招标|租|服务|tender|procurement", line, re.I):
+            s = text.index(line, m.start())
+            return s, s + len(line)
+    return None
+
+
+def _mentions(doc, text: str, lex: Lexicon) -> list[Mention]:
+    out = []
+    for group in ("compute", "quantity", "billing", "spec"):
+        for sp in doc.spans.get(group, []):
+            out.append(Mention(sp.label_, sp.kb_id_, sp.start_char, sp.end_char, text[sp.start_char:sp.end_char]))
+    key = norm_key(text)
+    for label, pat in (("SUPPLIER_OWNED", "supplier_owned"), ("BUYER_OWNED", "buyer_owned"),
+                       ("PURCHASE_OBJECT", "purchase_object")):
+        for m in compiled(lex.patterns[pat]).finditer(key):
+            out.append(Mention(label, "", m.start(), m.end(), text[m.start():m.end()]))
+    return out
+
+
+@dataclass
+class _Checked:
+    """Mentions that survived the trap, negation and look-alike checks, per sentence."""
+
+    sentence: Sentence
+    valid: list[Mention] = field(default_factory=list)
+    negated: list[Mention] = field(default_factory=list)
+    unavailable: list[Mention] = field(default_factory=list)
+
+    def has(self, *labels: str) -> bool:
+        return any(m.label in labels for m in self.valid)
+
+    def of(self, *labels: str) -> list[Mention]:
+        return [m for m in self.valid if m.label in labels]
+
+
+def _chip_is_real(m: Mention, sent: Sentence, key: str, lex: Lexicon, others: list[Mention]) -> bool:
+    """A chip name is a chip unless it is a room, building or product code, and a bare model number needs
+    accelerator context in its sentence."""
+    after = key[m.end:m.end + 8]
+    before = key[max(0, m.start - 14):m.start]
+    if compiled(lex.patterns["chip_trap_after"]).search(after):
+        return False
+    if compiled(lex.patterns["chip_trap_before"]).search(before):
+        return False
+    if _BRAND.search(key[m.start:m.end]) or _BRAND.search(before[-8:]):
+        return True
+    ctx = [o for o in others if o is not m and (o.label in ACCEL_CONTEXT
+           or (o.label in SERVICE and ("gpu_rental" in o.kb or "cloud" in o.kb))
+           or (o.label == "CHIP" and _BRAND.search(key[o.start:o.end])))]
+    return bool(ctx)
+
+
+def _check(sent: Sentence, key: str, lex: Lexicon) -> _Checked:
+    ms = sent.mentions
+    traps = [m for m in ms if m.label == "trap"]
+    negs = [m for m in ms if m.label == "negation"]
+    unav = [m for m in ms if m.label == "unavailable"]
+    out = _Checked(sent)
+    for m in ms:
+        if m.label in ("trap", "negation", "unavailable"):
+            continue
+        if any(t.start <= m.start and m.end <= t.end and (t.end - t.start) > (m.end - m.start) for t in traps):
+            continue  # 政采云 / 云南 / 腾讯会议 …: the mention is inside a look-alike word
+        if m.label == "CHIP" and not _chip_is_real(m, sent, key, lex, ms):
+            continue
+        cs, ce = clause_of(sent.text, m.start, m.end, sent.start)
+        if any(cs <= n.start and n.end <= m.start for n in negs):
+            out.negated.append(m)
+            continue
+        if m.label in ("PROVIDER", "PRODUCT") and any(cs <= u.start and u.end <= ce for u in unav):
+            out.unavailable.append(m)
+            continue
+        out.valid.append(m)
+    return out
+
+
+# --------------------------------------------------------------------------- decisions
+@dataclass
+class _Decision:
+    points: float = 0.0
+    evidence: list[tuple[float, Sentence, Mention]] = field(default_factory=list)
+
+    def add(self, pts: float, sent: Sentence, m: Mention) -> None:
+        self.points = max(self.points, pts)
+        self.evidence.append((pts, sent, m))
+
+    @property
+    def established(self) -> bool:
+        return self.points >= STRONG
+
+
+def _title_object(checked: list[_Checked]) -> tuple[bool, bool]:
+    """(non_compute, purchase) of the title: does it buy a service about compute (测评, 运维 …) with no rental word,
+    or hardware with no service word?"""
+    titles = [c for c in checked if c.sentence.zone == "title"]
+    non_compute = any(c.has("non_compute") for c in titles) and not any(
+        c.has("rental", "billing", "BILLING_UNIT") for c in titles)
+    hw = any(c.has("hardware", "CHIP", "PURCHASE_OBJECT") for c in titles)
+    service = any(c.has("service", "rental", "INSTANCE") for c in titles)
+    return non_compute, hw and not service
+
+
+def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
+    kinds = {k: _Decision() for k in KINDS}
+    for c in checked:
+        s = c.sentence
+        if s.weight < 1.0:
+            continue  # administrative sections and boiler-plate never establish a kind
+        acquire = c.has(*ACQUIRE)
+        strong_rental = c.has("rental", "SUPPLIER_OWNED")
+        buying = c.has("purchase", "BUYER_OWNED", "PURCHASE_OBJECT")
+        for m in c.of(*SERVICE):
+            for k in m.kb.split(","):
+                if s.zone == "title":
+                    pts = STRONG if (m.label == "service" or acquire) else 0.5
+                elif s.zone == "category":
+                    pts = 1.0
+                else:
+                    pts = STRONG if acquire else (0.5 if m.label == "service" else 0.0)
+                kinds[k].add(pts, s, m)
+        for m in c.of("BILLING_UNIT"):
+            kinds[m.kb].add(STRONG, s, m)
+        for m in c.of("PRODUCT"):
+            k = m.kb.split(":")[1]
+            kinds[k].add(STRONG if (acquire and len(c.of(*ACQUIRE)) > 1) or s.zone == "title" else 1.0, s, m)
+        for m in c.of("INSTANCE"):
+            kinds["cloud"].add(STRONG, s, m)
+            kinds["gpu_rental"].add(STRONG, s, m)
+        for m in c.of("PROVIDER"):
+            if acquire and len(c.of(*ACQUIRE)) > 1:
+                kinds["cloud"].add(1.0, s, m)
+        # renting accelerators: a GPU / chip / card count beside a strong rental word, not in a purchase sentence
+        if strong_rental and not buying:
+            accel = [m for m in c.valid if m.label in ("CHIP", "SPEC_CHIP", "CARDS", "CHIP_TIMES")
+                     or (m.label in ("accelerator", "hardware") and _ACCEL_HW.search(norm_key(m.text)))]
+            if accel:
+                kinds["gpu_rental"].add(STRONG, s, accel[0])
+    # GPU cloud instances are cloud and gpu_rental: a chip named in a sentence that establishes cloud
+    if kinds["cloud"].established and not kinds["gpu_rental"].established:
+        for pts, s, _m in list(kinds["cloud"].evidence):
+            c = next(x for x in checked if x.sentence is s)
+            chips = c.of("CHIP", "SPEC_CHIP", "INSTANCE")
+            if pts >= STRONG and chips:
+                kinds["gpu_rental"].add(STRONG, s, chips[0])
+    return kinds
+
+
+def _hardware(checked: list[_Checked], title_purchase: bool, goods: bool) -> _Decision:
+    d = _Decision()
+    for c in checked:
+        s = c.sentence
+        if s.weight < 1.0 or c.has("rental", "SUPPLIER_OWNED"):
+            continue
+        if any("cloud" in m.kb or "gpu_rental" in m.kb for m in c.of("service")):
+            continue  # GPU云服务器 is a service, not a server bought
+        hw = c.of("hardware", "CHIP", "CARDS", "CHIP_TIMES", "PURCHASE_OBJECT", "SPEC_CHIP")
+        accel = [m for m in c.valid if m.label in ("CHIP", "SPEC_CHIP", "CHIP_TIMES")
+                 or (m.label in ("accelerator", "hardware", "PURCHASE_OBJECT") and _ACCEL_HW.search(norm_key(m.text)))]
+        if not hw or not accel:
+            continue
+        buying = c.has("purchase", "BUYER_OWNED", "PURCHASE_OBJECT") or title_purchase or goods
+        d.add(STRONG if buying else 0.5, s, accel[0])
+    return d
+
+
+def _notice_date(fields: Optional[NoticeFields], body: DocumentText) -> Optional[str]:
+    if fields and fields.published_at:
+        return fields.published_at[:10]
+    pub = (body.meta or {}).get("PubDate") if body.meta else None
+    for text in (pub or "", body.text[:3000]):
+        m = _DATE.search(text or "")
+        if m:
+            return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    return None
+
+
+def _evidence(field_name: str, sent: Sentence, m: Optional[Mention] = None) -> Evidence:
+    start, end = sent.start, sent.end
+    if end - start > EVIDENCE_MAX and m is not None:
+        half = EVIDENCE_MAX // 2
+        start = max(sent.start, m.start - half)
+        end = min(sent.end, start + EVIDENCE_MAX)
+    return Evidence(field=field_name, text=sent.text[start - sent.start:end - sent.start], start=start, end=end,
+                    document=sent.document)
+
+
+def _best(items: list[tuple[float, Sentence, Mention]], n: int = 2) -> list[tuple[Sentence, Mention]]:
+    ranked = sorted(items, key=lambda x: (-x[0], -x[1].weight, x[1].document != "", x[1].start))
+    out, seen = [], set()
+    for _pts, s, m in ranked:
+        if (s.document, s.start) in seen:
+            continue
+        seen.add((s.document, s.start))
+        out.append((s, m))
+        if len(out) == n:
+            break
+    return out
+
+
+def analyse(body: DocumentText, attachments: Iterable[DocumentText] = ()) -> list[_Checked]:
+    """Sentences of the notice with their checked mentions (exposed for tests and debugging)."""
+    return _analyse(body, list(attachments), None)
+
+
+def _analyse(body: DocumentText, attachments: list[DocumentText], fields: Optional[NoticeFields]) -> list[_Checked]:
+    lex = load_lexicon()
+    nlp = get_nlp()
+    trigger = gate()
+    title = _title(body, fields)
+    checked: list[_Checked] = []
+    for name, d in _documents(body, attachments):
+        text = d.text or ""
+        key = norm_key(text)
+        if not text.strip() or not trigger.search(key):
+            continue  # nothing that could be evidence: most notices stop here
+        span = _title_span(text, title if name == "" else (d.title or None))
+        # Lines are the unit of segmentation (linear time); only lines with a trigger word, and the title's, go
+        # through spaCy. Sentences never cross a line, so no evidence is lost.
+        lines = []
+        pos = 0
+        for line in text.splitlines(keepends=True):
+            end = pos + len(line)
+            if trigger.search(key, pos, end) or (span and span[0] < end and pos < span[1]):
+                lines.append((pos, end))
+            pos = end
+        mentions: list[Mention] = []
+        for (start, _end), doc in zip(lines, nlp.pipe(text[s:e] for s, e in lines)):
+            for m in _mentions(doc, doc.text, lex):
+                m.start += start
+                m.end += start
+                m.text = text[m.start:m.end]
+                mentions.append(m)
+        sentences = split_sentences(text, name, span)
+        attach_mentions(sentences, mentions)
+        checked += [_check(s, key, lex) for s in sentences if s.mentions]
+    _spec_chip(checked, lex)
+    return checked
+
+
+def _spec_chip(checked: list[_Checked], lex: Lexicon) -> None:
+    """A chip given only by its specifications: when the notice names no chip or instance type and its figures
+    match exactly one chip, every SPEC sentence becomes a mention of that chip."""
+    specs = [(c, m) for c in checked for m in c.of("SPEC")]
+    if not specs or any(c.has("CHIP", "INSTANCE") for c in checked):
+        return
+    chip = infer_spec_chip([decode_figures(m.kb) for _, m in specs], lex)
+    if chip:
+        for c, m in specs:
+            c.valid.append(Mention("SPEC_CHIP", chip, m.start, m.end, m.text))
+
+
+def find_compute(body: DocumentText, attachments: list[DocumentText], fields: NoticeFields) -> ComputeFindings:
+    """Did the notice seek remote compute, buy accelerators, or neither — with providers, chips, flags, evidence."""
+    lex = load_lexicon()
+    attachments = list(attachments or [])
+    checked = _analyse(body, attachments, fields)
+    findings = ComputeFindings()
+    ev = findings.evidence
+
+    non_compute, title_purchase = _title_object(checked)
+    goods = any(is_goods_category(p) for _, d in _documents(body, attachments) for _, _, p in category_spans(d.text or ""))
+    kinds = {k: _Decision() for k in KINDS} if non_compute else _remote(checked)
+    hw = _Decision() if non_compute else _hardware(checked, title_purchase, goods)
+
+    findings.compute_kinds = [k for k in KINDS if kinds[k].established]
+    findings.remote_compute = bool(findings.compute_kinds)
+    findings.hardware_purchase = hw.established
+    if findings.remote_compute:
+        best = _best([e for k in findings.compute_kinds for e in kinds[k].evidence if e[0] >= STRONG], 2)
+        ev += [_evidence("remote_compute", s, m) for s, m in best]
+        for k in findings.compute_kinds:
+            ev += [_evidence(f"compute_kinds:{k}", s, m) for s, m in _best([e for e in kinds[k].evidence if e[0] >= STRONG], 1)]
+    if findings.hardware_purchase:
+        ev += [_evidence("hardware_purchase", s, m) for s, m in _best([e for e in hw.evidence if e[0] >= STRONG], 2)]
+
+    usable = [c for c in checked if c.sentence.weight > 0]
+    # chips: named (checked), instance types, spec-only
+    chips: dict[str, list] = {}
+    for c in usable:
+        for m in c.of("CHIP", "SPEC_CHIP"):
+            chips.setdefault(m.kb, []).append((c.sentence.weight, c.sentence, m))
+        for m in c.of("INSTANCE"):
+            chips.setdefault(m.kb.split("|")[1], []).append((c.sentence.weight, c.sentence, m))
+    findings.gpu_models = sorted(chips)
+    for cid in findings.gpu_models:
+        ev += [_evidence(f"gpu_models:{cid}", s, m) for s, m in _best(chips[cid], 1)]
+
+    providers: dict[str, list] = {}
+    if findings.remote_compute:
+        for c in usable:
+            for m in c.of("PROVIDER"):
+                providers.setdefault(m.kb, []).append((c.sentence.weight, c.sentence, m))
+            for m in c.of("PRODUCT"):
+                providers.setdefault(m.kb.split(":")[0], []).append((c.sentence.weight, c.sentence, m))
+            for m in c.of("INSTANCE"):
+                providers.setdefault(m.kb.split("|")[0], []).append((c.sentence.weight, c.sentence, m))
+    findings.cloud_providers = sorted(p for p in providers if p in lex.providers)
+    for pid in findings.cloud_providers:
+        ev += [_evidence(f"cloud_providers:{pid}", s, m) for s, m in _best(providers[pid], 1)]
+
+    _flags(findings, checked, usable, providers, chips, fields, body, lex)
+    return findings
+
+
+def _flags(findings: ComputeFindings, checked, usable, providers, chips, fields, body, lex: Lexicon) -> None:
+    flags, ev = [], findings.evidence
+    us = [p for p in findings.cloud_providers if lex.providers[p].us_headquartered]
+    if us:
+        flags.append("us_provider")
+        s, m = _best(providers[us[0]], 1)[0]
+        ev.append(_evidence("flags:us_provider", s, m))
+
+    day = _notice_date(fields, body)
+    controlled = [c for c in findings.gpu_models if lex.controlled(c, day)[0]]
+    if controlled and (findings.remote_compute or findings.hardware_purchase):
+        flags.append("controlled_chip")
+        s, m = _best(chips[controlled[0]], 1)[0]
+        ev.append(_evidence("flags:controlled_chip", s, m))
+
+    if findings.remote_compute and findings.cloud_providers:
+        words = [(c.sentence.weight, c.sentence, m) for c in usable for m in c.of("intermediary")]
+        vendor_is_other = False
+        if fields and fields.vendors:
+            own = [norm_key(x) for p in findings.cloud_providers for x in lex.providers[p].companies + lex.providers[p].names]
+            vendor_is_other = not any(o and o in norm_key(v) for v in fields.vendors for o in own)
+        if words or vendor_is_other:
+            flags.append("intermediary")
+            if words:
+                s, m = _best(words, 1)[0]
+                ev.append(_evidence("flags:intermediary", s, m))
+
+    if findings.remote_compute:
+        off = [(c.sentence.weight, c.sentence, m) for c in usable for m in c.of("offshore")
+               if c.sentence.zone == "title" or (c.sentence.weight >= 1.0 and c.has(
+                   *SERVICE, "PROVIDER", "PRODUCT", "INSTANCE", "rental", "BILLING_UNIT", "hardware", "CHIP"))]
+        if off:
+            flags.append("offshore")
+            s, m = _best(off, 1)[0]
+            ev.append(_evidence("flags:offshore", s, m))
+
+    if findings.remote_compute or findings.hardware_purchase:
+        dom = [(c.sentence.weight, c.sentence, m) for c in usable for m in c.of("domestic_only")]
+        if dom:
+            flags.append("domestic_only")
+            s, m = _best(dom, 1)[0]
+            ev.append(_evidence("flags:domestic_only", s, m))
+    order = ("us_provider", "controlled_chip", "intermediary", "offshore", "domestic_only")
+    findings.flags = [f for f in order if f in flags]

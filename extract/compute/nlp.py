@@ -1,0 +1,308 @@
+"""The spaCy pipeline of compute detection: `spacy.blank("zh")` with our jieba tokenizer and rule components whose
+patterns are generated from the lexicon data files. Built once per process (`get_nlp()`).
+
+Components, in order (each writes spans into `doc.spans`, never decides anything):
+
+* ``compute_lexicon``  PhraseMatcher on token LOWER: providers, products, chips and every term group →
+  ``doc.spans["compute"]`` (label = PROVIDER / PRODUCT / CHIP / group name, ``kb_id_`` = id or kinds).
+  Bare ASCII names must sit on an ASCII word boundary (A100 is not in A1000, AWS is not in LAWS).
+* ``compute_instances`` cloud instance types that name a chip (p5.48xlarge, ND A100 v4, gn7i) → label INSTANCE,
+  ``kb_id_`` = "provider|chip".
+* ``compute_quantities`` 8卡, 500台, 8*A100, A100×8 → ``doc.spans["quantity"]`` (label CARDS / SERVERS / CHIP_TIMES,
+  ``kb_id_`` = the number).
+* ``compute_billing``  billing units (卡时, 元/卡/月, 核时, 万tokens, 元/台/月) → ``doc.spans["billing"]``
+  (``kb_id_`` = compute kind).
+* ``compute_specs``   accelerator figures (80GB HBM2e, 2039GB/s, 312 TFLOPS FP16, NVLink 600GB/s) in sentences about
+  accelerators → ``doc.spans["spec"]`` (``kb_id_`` = the figures). `infer_spec_chip` maps a notice's figures to a
+  chip when it names none and exactly one chip of the spec table matches them all.
+
+`gate()` is the prefilter: the classifier runs the pipeline only on lines that contain a trigger word.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Optional
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from extract.compute.lexicon import Lexicon, load_lexicon, norm_key, trie_regex
+from extract.compute.tokenizer import JiebaTokenizer
+
+_ASCII_ALNUM = re.compile(r"[a-z0-9]")
+
+
+@spacy.registry.tokenizers("tenderwatch.jieba_tokenizer.v1")
+def create_jieba_tokenizer():
+    """Registered so that a saved pipeline can be loaded with `spacy.load` (user words come from its files)."""
+
+    def make(nlp):
+        return JiebaTokenizer(nlp.vocab, load_lexicon().user_words())
+
+    return make
+
+
+def doc_key(doc: Doc) -> str:
+    """The folded, lower-cased text of a Doc, computed once (Doc.text is rebuilt from the tokens on each access)."""
+    key = doc.user_data.get("norm_key")
+    if key is None:
+        key = doc.user_data["norm_key"] = norm_key(doc.text)
+    return key
+
+
+def _boundary_ok(key: str, start: int, end: int) -> bool:
+    """An ASCII name must not be glued to letters/digits of the same word: A100 in A1000, L4 in L40, AWS in LAWS.
+    Digit→letter is allowed at the end (A100GPU) and a multiplier before (8xA100)."""
+    if start > 0 and _ASCII_ALNUM.match(key[start]) and _ASCII_ALNUM.match(key[start - 1]):
+        if not (key[start - 1] == "x" and start > 1 and key[start - 2].isdigit()):
+            return False
+    if end < len(key) and _ASCII_ALNUM.match(key[end - 1]) and _ASCII_ALNUM.match(key[end]):
+        if not (key[end - 1].isdigit() and key[end].isalpha()):
+            return False
+    return True
+
+
+def _span(doc: Doc, start: int, end: int, label: str, kb_id: str = "") -> Span | None:
+    return doc.char_span(start, end, label=label, kb_id=kb_id, alignment_mode="expand")
+
+
+@Language.factory("compute_lexicon")
+class LexiconMatcher:
+    def __init__(self, nlp: Language, name: str = "compute_lexicon"):
+        self.name = name
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        lex = load_lexicon()
+        by_id: dict[str, list] = {}
+        for label, key, text in lex.phrase_entries():
+            by_id.setdefault(f"{label}|{key}", []).append(text)
+        for match_id, texts in by_id.items():
+            self.matcher.add(match_id, [nlp.make_doc(t) for t in texts])
+
+    def __call__(self, doc: Doc) -> Doc:
+        key = doc_key(doc)
+        spans = []
+        strings = doc.vocab.strings
+        for match_id, s, e in self.matcher(doc):
+            span = doc[s:e]
+            if not _boundary_ok(key, span.start_char, span.end_char):
+                continue
+            label, kb = strings[match_id].split("|", 1)
+            spans.append(Span(doc, s, e, label=label, kb_id=kb))
+        doc.spans["compute"] = spans
+        return doc
+
+
+@Language.factory("compute_instances")
+class InstanceMatcher:
+    def __init__(self, nlp: Language, name: str = "compute_instances"):
+        self.name = name
+        lex = load_lexicon()
+        self.patterns = [(re.compile(r"(?<![a-z0-9])(?:" + i.pattern + ")"), f"{i.provider}|{i.chip}")
+                         for i in lex.instances]
+
+    def __call__(self, doc: Doc) -> Doc:
+        key = doc_key(doc)
+        group = list(doc.spans.get("compute", []))
+        for rx, kb in self.patterns:
+            for m in rx.finditer(key):
+                span = _span(doc, m.start(), m.end(), "INSTANCE", kb)
+                if span is not None:
+                    group.append(span)
+        doc.spans["compute"] = group
+        return doc
+
+
+@Language.factory("compute_quantities")
+class QuantityMatcher:
+    def __init__(self, nlp: Language, name: str = "compute_quantities"):
+        self.name = name
+        lex = load_lexicon()
+        pats = lex.patterns
+        # "8*A100" only when the starred word is a chip name (1200*760*1180mm and 200cmX90cm are furniture)
+        self.chip_keys = {norm_key(n).replace(" ", "") for c in lex.chips.values() for n in c.names}
+        self.rules = [
+            ("CARDS", re.compile(pats["card_count"])),
+            ("SERVERS", re.compile(pats["server_count"])),
+            ("CHIP_TIMES", re.compile(pats["times_chip"])),
+            ("CHIP_TIMES", re.compile(pats["chip_times"])),
+        ]
+
+    def __call__(self, doc: Doc) -> Doc:
+        key = doc_key(doc)
+        spans = []
+        for label, rx in self.rules:
+            for m in rx.finditer(key):
+                if label == "CHIP_TIMES" and m.group("chip").replace(" ", "") not in self.chip_keys:
+                    continue
+                span = _span(doc, m.start(), m.end(), label, m.group("n"))
+                if span is not None:
+                    spans.append(span)
+        doc.spans["quantity"] = spans
+        return doc
+
+
+@Language.factory("compute_billing")
+class BillingMatcher:
+    def __init__(self, nlp: Language, name: str = "compute_billing"):
+        self.name = name
+        self.rules = [(u["kind"], re.compile(u["pattern"])) for u in load_lexicon().patterns["billing_units"]]
+
+    def __call__(self, doc: Doc) -> Doc:
+        key = doc_key(doc)
+        spans = []
+        for kind, rx in self.rules:
+            for m in rx.finditer(key):
+                # A unit is a billing unit when a number is next to it (4000万tokens, 0.045元/核时), not the word alone.
+                before = key[max(0, m.start() - 12):m.start()]
+                if not (re.search(r"\d", before) or "元" in m.group(0)):
+                    continue
+                span = _span(doc, m.start(), m.end(), "BILLING_UNIT", kind)
+                if span is not None:
+                    spans.append(span)
+        doc.spans["billing"] = spans
+        return doc
+
+
+# --------------------------------------------------------------------------- chips described by specifications
+_SPEC_SENTENCE = re.compile(r"[^\n。；;]+")
+_SPEC_CONTEXT = re.compile(r"gpu|加速卡|显存|顯存|单卡|卡间|nvlink|tensor|算力卡|计算卡|训练卡|推理卡|accelerator")
+_FIGURES = {
+    # memory size with an explicit memory type or 显存, e.g. "显存容量80GB HBM2e", "80GB HBM3e"
+    "memory_gb": re.compile(r"(?:显存|顯存|memory)[^0-9\n]{0,8}(\d{2,3})\s*gb(?!/s|ps)|(\d{2,3})\s*gb\s*(?:hbm|gddr)"),
+    "memory_type": re.compile(r"(hbm3e|hbm3|hbm2e|hbm2|gddr6x|gddr6|gddr7)"),
+    # memory bandwidth: "显存带宽2039GB/s", "4.8TB/s"
+    "bandwidth_gbs": re.compile(r"(?:显存带宽|顯存頻寬|memory bandwidth|带宽)[^0-9\n]{0,6}(\d+(?:\.\d+)?)\s*(gb/s|tb/s)"),
+    "fp16_tflops": re.compile(r"(?:fp16|bf16|半精度)[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*tflops|(\d+(?:\.\d+)?)\s*tflops\s*(?:\(|（)?\s*(?:fp16|bf16)"),
+    "tf32_tflops": re.compile(r"tf32[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*tflops"),
+    "fp8_tflops": re.compile(r"fp8[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*tflops"),
+    "nvlink_gbs": re.compile(r"nvlink[^0-9\n]{0,12}?(\d+(?:\.\d+)?)\s*(gb/s|tb/s)"),
+}
+
+
+def spec_figures(text: str) -> dict:
+    """Accelerator figures stated in `text` (folded, lower-cased)."""
+    out: dict = {}
+    for name, rx in _FIGURES.items():
+        m = rx.search(text)
+        if not m:
+            continue
+        groups = [g for g in m.groups() if g]
+        if name == "memory_type":
+            out[name] = groups[0]
+            continue
+        value = float(groups[0])
+        if len(groups) > 1 and groups[1] == "tb/s":
+            value *= 1000
+        out[name] = value
+    return out
+
+
+def match_spec(figures: dict, lexicon: Lexicon) -> list[str]:
+    """Chip ids with a published variant agreeing with every figure (numbers within 3 %)."""
+    hits = []
+    for chip in lexicon.chips.values():
+        for variant in chip.specs:
+            ok = True
+            for name, value in figures.items():
+                if name not in variant:
+                    ok = False
+                    break
+                ref = variant[name]
+                if isinstance(value, str):
+                    ok = ref.lower() == value
+                else:
+                    ok = abs(float(ref) - value) <= 0.03 * float(ref)
+                if not ok:
+                    break
+            if ok:
+                hits.append(chip.id)
+                break
+    return hits
+
+
+def encode_figures(figures: dict) -> str:
+    return ";".join(f"{k}={v}" for k, v in sorted(figures.items()))
+
+
+def decode_figures(kb: str) -> dict:
+    out: dict = {}
+    for part in kb.split(";"):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            out[k] = v if k == "memory_type" else float(v)
+    return out
+
+
+def infer_spec_chip(figure_sets: list[dict], lexicon: Lexicon) -> Optional[str]:
+    """The one chip whose published specs agree with all the figures of a document, else None. Needs a compute or
+    bandwidth figure and one more: memory size alone fits half the table."""
+    figures: dict = {}
+    for f in figure_sets:
+        for k, v in f.items():
+            figures.setdefault(k, v)
+    numeric = {k for k in figures if k not in ("memory_type", "memory_gb")}
+    if not numeric or len(figures) < 2:
+        return None
+    hits = match_spec(figures, lexicon)
+    return hits[0] if len(hits) == 1 else None
+
+
+@Language.factory("compute_specs")
+class SpecMatcher:
+    """Accelerator figures in sentences about accelerators → SPEC spans (kb_id = encoded figures). Whether they
+    add up to one chip is decided per notice (figures sit in separate table rows), by `infer_spec_chip`."""
+
+    def __init__(self, nlp: Language, name: str = "compute_specs"):
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        key = doc_key(doc)
+        spans = []
+        for m in _SPEC_SENTENCE.finditer(key):
+            sent = m.group(0)
+            if not _SPEC_CONTEXT.search(sent):
+                continue
+            found = spec_figures(sent)
+            if not found:
+                continue
+            span = _span(doc, m.start(), m.end(), "SPEC", encode_figures(found))
+            if span is not None:
+                spans.append(span)
+        doc.spans["spec"] = spans
+        return doc
+
+
+@lru_cache(maxsize=1)
+def gate() -> re.Pattern:
+    """One regex of every word that can start a decision (service, provider, chip, hardware, accelerator words,
+    billing units, instance types, spec words). A line without any of them cannot hold evidence, so only lines
+    that pass are segmented and matched: most procurement notices never reach jieba."""
+    lex = load_lexicon()
+    words = set()
+    for label, _key, text in lex.phrase_entries():
+        if label in ("PROVIDER", "PRODUCT", "CHIP", "service", "service_weak", "hardware", "accelerator"):
+            words.add(norm_key(text))
+    # billing units, spec words, and the literal parts of instance types (p5.48xlarge, gn7i, ND96isr_H100_v5)
+    words |= {"核时", "卡时", "机时", "token", "元/卡", "显存", "tflops", "hbm", "nvlink", "xlarge", "gn10x", "gn7i",
+              "gpu-", "_v4", "_v5", "v4", "v5"}
+    return re.compile(trie_regex(words))
+
+
+def build_nlp() -> Language:
+    lex = load_lexicon()
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "tenderwatch.jieba_tokenizer.v1"}}})
+    nlp.tokenizer = JiebaTokenizer(nlp.vocab, lex.user_words())
+    nlp.max_length = 20_000_000  # the tokenizer is linear; long tender PDFs are fine
+    for name in ("compute_lexicon", "compute_instances", "compute_quantities", "compute_billing", "compute_specs"):
+        nlp.add_pipe(name)
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def get_nlp() -> Language:
+    """The process's pipeline (jieba's dictionary and the patterns are loaded once)."""
+    return build_nlp()

@@ -1,0 +1,330 @@
+"""What goes into a week's digest: the data selection, independent of any output format.
+
+A *case* is one procurement that sought remote compute: the notices sharing a `procurement_key` (tender,
+corrections, award, contract …), or a single notice without one. A case is *new* in the week its first
+notice was first seen; a case first seen earlier *changed* in a week when one of its notices was first seen
+that week (awarded, corrected, cancelled …) or when a page of it was re-fetched with new content (revised,
+from `NoticeVersion`).
+
+Rebuilding a past week gives the same digest: everything is selected by times before the week's end (a later
+award does not leak into an earlier week's case), and every list is ordered in Python, never by the
+database's collation, so SQLite and PostgreSQL agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Optional
+
+from sqlmodel import Session, select
+
+from models.tables import Notice, NoticeTag, NoticeVersion
+from storage.digest.weeks import IsoWeek
+from storage.exports.records import BATCH, KIND_ORDER, NoticeRecord, load_records, sort_kinds
+
+HISTORY_WEEKS = 12  # weeks in the chart, this one included
+COMPARE_WEEKS = 4  # previous weeks the totals are compared with
+NO_PROVIDER = "provider not named"
+
+EVENT_BY_TYPE = {
+    "award": "awarded",
+    "contract": "contract signed",
+    "correction": "corrected",
+    "cancellation": "cancelled",
+    "tender": "re-tendered",
+    "intention": "intention published",
+}
+EVENT_ORDER = ("awarded", "contract signed", "corrected", "cancelled", "re-tendered", "intention published",
+               "new notice", "revised")
+STATUS_BY_TYPE = {
+    "intention": "planned", "tender": "open", "correction": "corrected", "cancellation": "cancelled",
+    "award": "awarded", "contract": "contract signed",
+}
+
+
+@dataclass
+class Case:
+    key: str
+    first_seen: datetime
+    notices: list[NoticeRecord]  # those first seen before the week's end, by (first_seen, id)
+    number: int = 0  # C<number> in the digest, assigned in reading order
+
+    @property
+    def label(self) -> str:
+        return f"C{self.number}"
+
+    @property
+    def compute_notices(self) -> list[NoticeRecord]:
+        return [n for n in self.notices if n.remote_compute] or self.notices
+
+    @property
+    def lead(self) -> NoticeRecord:
+        """The notice that made it a case: its earliest remote-compute notice."""
+        return self.compute_notices[0]
+
+    def _first(self, attr: str) -> Any:
+        return next((getattr(n, attr) for n in self.notices if getattr(n, attr)), None)
+
+    @property
+    def title(self) -> str:
+        return self.lead.title or self._first("title") or self.key
+
+    @property
+    def buyer(self) -> Optional[str]:
+        return self._first("buyer")
+
+    @property
+    def agency(self) -> Optional[str]:
+        return self._first("agency")
+
+    @property
+    def region(self) -> Optional[str]:
+        return self._first("region")
+
+    @property
+    def project_code(self) -> Optional[str]:
+        return self._first("project_code")
+
+    @property
+    def published_at(self) -> Optional[datetime]:
+        return self.lead.published_at
+
+    @property
+    def budget(self) -> Optional[float]:
+        return next((n.amount("budget") for n in self.notices if n.amount("budget") is not None), None)
+
+    @property
+    def award(self) -> Optional[float]:
+        """The latest award or contract amount."""
+        return next((n.amount("award") for n in reversed(self.notices) if n.amount("award") is not None), None)
+
+    @property
+    def suppliers(self) -> list[str]:
+        return sorted({v for n in self.notices if n.notice_type in ("award", "contract") for v in n.vendor_names})
+
+    @property
+    def kinds(self) -> list[str]:
+        return sort_kinds(k for n in self.notices if n.remote_compute for k in n.kinds)
+
+    @property
+    def providers(self) -> list[str]:
+        return sorted({p for n in self.notices for p in n.providers})
+
+    @property
+    def chips(self) -> list[str]:
+        return sorted({c for n in self.notices for c in n.chips})
+
+    @property
+    def flags(self) -> list[str]:
+        return sorted({f for n in self.notices for f in n.flags})
+
+    @property
+    def status(self) -> str:
+        return STATUS_BY_TYPE.get(self.notices[-1].notice_type or "", "published")
+
+    @property
+    def evidence(self) -> Optional[str]:
+        for n in self.compute_notices:
+            sentence = n.evidence_sentence()
+            if sentence:
+                return sentence
+        return None
+
+    @property
+    def provider_group(self) -> str:
+        return ", ".join(self.providers) or NO_PROVIDER
+
+
+@dataclass
+class Event:
+    kind: str  # one of EVENT_ORDER
+    at: datetime
+    notice: NoticeRecord
+    content_hash: str = ""  # for "revised": the new content
+
+
+@dataclass
+class Change:
+    case: Case
+    events: list[Event]
+
+
+@dataclass
+class WeekCount:
+    week: IsoWeek
+    cases: int = 0
+    by_kind: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KIND_ORDER})
+
+
+@dataclass
+class Group:
+    facet: str  # provider chip buyer
+    value: str
+    new: list[Case]
+    changed: list[Case]
+
+
+@dataclass
+class Digest:
+    week: IsoWeek
+    new_cases: list[Case]
+    changes: list[Change]
+    history: list[WeekCount]  # oldest first, this week last
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.new_cases and not self.changes
+
+    @property
+    def this_week(self) -> WeekCount:
+        return self.history[-1]
+
+    @property
+    def previous(self) -> list[WeekCount]:
+        return self.history[-1 - COMPARE_WEEKS : -1]
+
+    @property
+    def previous_average(self) -> float:
+        prev = self.previous
+        return sum(w.cases for w in prev) / len(prev) if prev else 0.0
+
+    @property
+    def provider_groups(self) -> list[tuple[str, list[Case]]]:
+        """New cases partitioned by the set of providers they name; most cases first, unnamed last."""
+        groups: dict[str, list[Case]] = defaultdict(list)
+        for case in self.new_cases:
+            groups[case.provider_group].append(case)
+        return sorted(groups.items(), key=lambda g: (g[0] == NO_PROVIDER, -len(g[1]), g[0]))
+
+    def groups(self, facet: str) -> list[Group]:
+        """This week's cases (new and changed) by provider, chip or buyer; a case counts under each value."""
+        out: dict[str, Group] = {}
+        values = {
+            "provider": lambda c: c.providers,
+            "chip": lambda c: c.chips,
+            "buyer": lambda c: [c.buyer] if c.buyer else [],
+        }[facet]
+        for case in self.new_cases:
+            for v in values(case):
+                out.setdefault(v, Group(facet, v, [], [])).new.append(case)
+        for change in self.changes:
+            for v in values(change.case):
+                out.setdefault(v, Group(facet, v, [], [])).changed.append(change.case)
+        return sorted(out.values(), key=lambda g: (-(len(g.new) + len(g.changed)), g.value))
+
+    @property
+    def kind_totals(self) -> dict[str, int]:
+        return dict(self.this_week.by_kind)
+
+    @property
+    def event_totals(self) -> dict[str, int]:
+        counts = Counter(e.kind for c in self.changes for e in c.events)
+        return {k: counts[k] for k in EVENT_ORDER if counts[k]}
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for i in range(0, len(values), BATCH):
+        yield values[i : i + BATCH]
+
+
+def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTORY_WEEKS) -> Digest:
+    start, end = week.start, week.end
+    first_week = week.shift(-(history_weeks - 1))
+    hist_start = first_week.start
+
+    # Light rows of every notice first seen in the chart's window.
+    light: dict[int, tuple[Optional[str], datetime, bool, Optional[str]]] = {}
+    rows = session.exec(
+        select(Notice.id, Notice.procurement_key, Notice.first_seen, Notice.remote_compute, Notice.notice_type)
+        .where(Notice.first_seen >= hist_start, Notice.first_seen < end)
+    ).all()
+    for nid, key, seen, rc, ntype in rows:
+        light[nid] = (key, seen, bool(rc), ntype)
+
+    # Pages of older notices re-fetched with new content this week.
+    revisions: dict[int, tuple[datetime, str]] = {}
+    for nid, key, seen, rc, ntype, fetched, chash in session.exec(
+        select(Notice.id, Notice.procurement_key, Notice.first_seen, Notice.remote_compute, Notice.notice_type,
+               NoticeVersion.fetched_at, NoticeVersion.content_hash)
+        .join(NoticeVersion, NoticeVersion.notice_id == Notice.id)
+        .where(NoticeVersion.fetched_at >= start, NoticeVersion.fetched_at < end, Notice.first_seen < start)
+    ).all():
+        light[nid] = (key, seen, bool(rc), ntype)
+        if nid not in revisions or (fetched, chash) > revisions[nid]:
+            revisions[nid] = (fetched, chash)
+
+    # Complete the procurements touched above with their members first seen earlier (before the window).
+    keys = sorted({key for key, *_ in light.values() if key})
+    for chunk in _chunks(keys):
+        for nid, key, seen, rc, ntype in session.exec(
+            select(Notice.id, Notice.procurement_key, Notice.first_seen, Notice.remote_compute, Notice.notice_type)
+            .where(Notice.procurement_key.in_(chunk), Notice.first_seen < end)
+        ).all():
+            light[nid] = (key, seen, bool(rc), ntype)
+
+    members: dict[str, list[int]] = defaultdict(list)
+    for nid, (key, seen, rc, ntype) in light.items():
+        members[key or f"notice-{nid}"].append(nid)
+    for ids in members.values():
+        ids.sort(key=lambda i: (light[i][1], i))
+    compute_keys = {k for k, ids in members.items() if any(light[i][2] for i in ids)}
+
+    # Kinds per case, for the chart.
+    compute_ids = sorted(i for k in compute_keys for i in members[k] if light[i][2])
+    kinds_of: dict[int, set[str]] = defaultdict(set)
+    for chunk in _chunks(compute_ids):
+        for nid, value in session.exec(
+            select(NoticeTag.notice_id, NoticeTag.value).where(NoticeTag.notice_id.in_(chunk), NoticeTag.facet == "kind")
+        ).all():
+            kinds_of[nid].add(value)
+
+    history = [WeekCount(first_week.shift(i)) for i in range(history_weeks)]
+    new_keys, changed_keys = [], []
+    for key in sorted(compute_keys):
+        ids = members[key]
+        case_seen = light[ids[0]][1]
+        if case_seen >= hist_start:
+            count = history[(IsoWeek.of(case_seen.date()).monday - first_week.monday).days // 7]
+            count.cases += 1
+            for kind in {k for i in ids if light[i][2] for k in kinds_of[i]}:
+                count.by_kind[kind] = count.by_kind.get(kind, 0) + 1
+        if case_seen >= start:
+            new_keys.append(key)
+        elif any(light[i][1] >= start for i in ids) or any(i in revisions for i in ids):
+            changed_keys.append(key)
+
+    wanted = sorted({i for k in new_keys + changed_keys for i in members[k]})
+    records: dict[int, NoticeRecord] = {}
+    for chunk in _chunks(wanted):
+        for r in load_records(session, chunk, with_text=True):
+            records[r.id] = r
+
+    def case_of(key: str) -> Case:
+        notices = [records[i] for i in members[key] if i in records]
+        return Case(key=key, first_seen=notices[0].first_seen, notices=notices)
+
+    new_cases = [case_of(k) for k in new_keys]
+    changes = []
+    for key in changed_keys:
+        case = case_of(key)
+        events = [
+            Event(EVENT_BY_TYPE.get(n.notice_type or "", "new notice"), n.first_seen, n)
+            for n in case.notices if n.first_seen >= start
+        ]
+        events += [
+            Event("revised", revisions[n.id][0], n, revisions[n.id][1]) for n in case.notices if n.id in revisions
+        ]
+        events.sort(key=lambda e: (e.at, EVENT_ORDER.index(e.kind), e.notice.id))
+        changes.append(Change(case, events))
+
+    # Reading order: new cases by provider group, then changes by their first event; numbered in that order.
+    digest = Digest(week, new_cases, changes, history)
+    ordered = [c for _, cases in digest.provider_groups
+               for c in sorted(cases, key=lambda c: (c.first_seen, c.key))]
+    digest.new_cases = ordered
+    digest.changes.sort(key=lambda ch: (ch.events[0].at, ch.case.key))
+    for number, case in enumerate(ordered + [ch.case for ch in digest.changes], 1):
+        case.number = number
+    return digest

@@ -1,0 +1,414 @@
+"""A Digest as files: Markdown, self-contained HTML (for e-mail), CSV, JSON, Atom, and the chart.
+
+Nothing here reads the clock: every date in the output comes from the data or the week, so rebuilding a
+past week rewrites the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Optional, Sequence
+from urllib.parse import quote
+
+import jinja2
+
+from storage.digest.chart import KIND_COLOURS, KIND_LABELS, render_chart
+from storage.digest.data import Case, Digest, Event
+from storage.exports.records import KIND_ORDER
+from storage.exports.tabular import CSV_ENCODING, local_stamp, number, utc_stamp, write_csv
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# Tag URIs (RFC 4151) name entries independently of where the digest is served. The date is fixed: changing it
+# would change every id. Publishers who own a domain set TENDERWATCH_FEED_AUTHORITY to it.
+DEFAULT_FEED_AUTHORITY = "tenderwatch.invalid"
+TAG_DATE = "2026"
+FEED_WEEKS = 4  # weeks of entries in each week's Atom file
+
+CASE_COLUMNS = (
+    "case", "case_id", "change", "title", "buyer", "agency", "region", "project_code", "status", "published_at",
+    "first_seen", "budget_cny", "award_cny", "suppliers", "compute_kinds", "cloud_providers", "gpu_models", "flags",
+    "evidence", "source", "url",
+)
+
+
+def file_names(week: str) -> dict[str, str]:
+    stem = f"digest-{week}"
+    names = {fmt: f"{stem}.{fmt}" for fmt in ("md", "html", "csv", "json", "atom")}
+    names.update(png=f"{stem}-chart.png", svg=f"{stem}-chart.svg")
+    return names
+
+
+def cny(value: Optional[float]) -> str:
+    if value is None:
+        return ""
+    return f"CNY {value:,.0f}" if float(value).is_integer() else f"CNY {value:,.2f}"
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+def counts_text(counts: dict[str, int], label=lambda k: k) -> str:
+    return ", ".join(f"{label(k)} {v}" for k, v in counts.items() if v)
+
+
+def plural(n: int, one: str, many: Optional[str] = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def date_range(d: Digest) -> str:
+    mon, sun = d.week.monday, d.week.sunday
+    start = f"{mon.day} {mon:%B}" if mon.year == sun.year and mon.month != sun.month else (
+        f"{mon.day}" if mon.month == sun.month else f"{mon.day} {mon:%B %Y}")
+    return f"Monday {start} – Sunday {sun.day} {sun:%B %Y} (UTC)"
+
+
+def comparison(d: Digest) -> str:
+    """One sentence comparing this week's new cases with the weeks before."""
+    now = d.this_week.cases
+    prev = d.previous
+    if not prev:
+        return ""
+    last = prev[-1]
+    return (f"{plural(now, 'new case')} this week, against {last.cases} in {last.week} "
+            f"and an average of {d.previous_average:.1f} a week over the previous {len(prev)} weeks.")
+
+
+def summary(d: Digest) -> str:
+    new = plural(len(d.new_cases), "new case")
+    if d.new_cases:
+        new += f" ({counts_text(d.kind_totals, kind_label)})"
+    changes = plural(len(d.changes), "earlier case") + " changed"
+    if d.changes:
+        changes += f" ({counts_text(d.event_totals)})"
+    return f"{new} · {changes}"
+
+
+def notice_label(n) -> str:
+    return {"tender": "tender notice", "correction": "correction notice", "cancellation": "cancellation notice",
+            "award": "award notice", "contract": "contract notice", "intention": "procurement intention"}.get(
+        n.notice_type or "", "notice")
+
+
+def event_detail(e: Event) -> str:
+    """What an event changed, beyond its kind and date: the new content, or the winner and amount."""
+    if e.kind == "revised":
+        return f"the {notice_label(e.notice)} was re-published with new content"
+    extra = []
+    if e.kind in ("awarded", "contract signed"):
+        if e.notice.vendor_names:
+            extra.append("supplier " + "、".join(e.notice.vendor_names))
+        if e.notice.amount("award") is not None:
+            extra.append(cny(e.notice.amount("award")))
+    return ", ".join(extra)
+
+
+def event_line(e: Event) -> str:
+    head, detail = f"{e.kind} {e.at.date().isoformat()}", event_detail(e)
+    return f"{head}: {detail}" if detail else head
+
+
+def case_facts(c: Case) -> list[tuple[str, str]]:
+    """(label, value) pairs of a case's key fields, empty ones left out; the same in every format."""
+    facts = [
+        ("Buyer", c.buyer or ""),
+        ("Agency", c.agency or ""),
+        ("Region", c.region or ""),
+        ("Project code", c.project_code or ""),
+        ("Published", local_stamp(c.published_at) or ""),
+        ("Status", c.status),
+        ("Budget", cny(c.budget)),
+        ("Awarded", cny(c.award)),
+        ("Supplier", "、".join(c.suppliers)),
+        ("Compute", ", ".join(kind_label(k) for k in c.kinds)),
+        ("Providers", ", ".join(c.providers)),
+        ("Chips", ", ".join(c.chips)),
+        ("Flags", ", ".join(c.flags)),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
+# --- JSON and CSV ------------------------------------------------------------------------------------------
+
+
+def case_json(c: Case) -> dict[str, Any]:
+    return {
+        "case": c.label, "case_id": c.key, "title": c.title, "buyer": c.buyer, "agency": c.agency,
+        "region": c.region, "project_code": c.project_code, "status": c.status,
+        "published_at": local_stamp(c.published_at), "first_seen": utc_stamp(c.first_seen),
+        "budget_cny": c.budget, "award_cny": c.award, "suppliers": c.suppliers, "compute_kinds": c.kinds,
+        "cloud_providers": c.providers, "gpu_models": c.chips, "flags": c.flags, "evidence": c.evidence,
+        "source": c.lead.source, "url": c.lead.url,
+        "notices": [
+            {"notice_id": n.id, "notice_type": n.notice_type, "title": n.title, "url": n.url, "source": n.source,
+             "published_at": local_stamp(n.published_at), "first_seen": utc_stamp(n.first_seen),
+             "also_at": [link["url"] for link in n.links]}
+            for n in c.notices
+        ],
+    }
+
+
+def digest_json(d: Digest) -> dict[str, Any]:
+    return {
+        "week": str(d.week),
+        "start": d.week.monday.isoformat(),
+        "end": d.week.sunday.isoformat(),
+        "timezone": "UTC",
+        "totals": {
+            "new_cases": len(d.new_cases),
+            "changed_cases": len(d.changes),
+            "new_cases_by_kind": d.kind_totals,
+            "changes_by_event": d.event_totals,
+            "previous_weeks": [{"week": str(w.week), "cases": w.cases} for w in d.previous],
+            "previous_average": round(d.previous_average, 2),
+        },
+        "history": [{"week": str(w.week), "cases": w.cases, "by_kind": w.by_kind} for w in d.history],
+        "new_cases": [case_json(c) for c in d.new_cases],
+        "changes": [
+            {"case": case_json(ch.case), "events": [
+                {"event": e.kind, "at": utc_stamp(e.at), "notice_id": e.notice.id, "notice_type": e.notice.notice_type,
+                 "title": e.notice.title, "url": e.notice.url}
+                for e in ch.events]}
+            for ch in d.changes
+        ],
+        "groups": {
+            facet: [{"value": g.value, "new": [c.label for c in g.new], "changed": [c.label for c in g.changed]}
+                    for g in d.groups(facet)]
+            for facet in ("provider", "chip", "buyer")
+        },
+    }
+
+
+def render_json(d: Digest) -> str:
+    return json.dumps(digest_json(d), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_csv(d: Digest) -> bytes:
+    def row(c: Case, change: str) -> dict[str, Any]:
+        j = case_json(c)
+        return {**j, "change": change, "suppliers": c.suppliers, "compute_kinds": c.kinds,
+                "cloud_providers": c.providers, "gpu_models": c.chips, "flags": c.flags}
+
+    rows = [row(c, "new") for c in d.new_cases]
+    rows += [row(ch.case, "; ".join(dict.fromkeys(e.kind for e in ch.events))) for ch in d.changes]
+    buf = io.StringIO(newline="")
+    write_csv(rows, CASE_COLUMNS, buf)
+    return buf.getvalue().encode(CSV_ENCODING)
+
+
+# --- Markdown ----------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def md(text: Any) -> str:
+    """Inline Markdown-safe text (titles can hold * _ [ ] | …)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def render_markdown(d: Digest) -> str:
+    names = file_names(str(d.week))
+    out = [f"# tenderwatch weekly digest — {d.week}", "",
+           f"Remote-compute procurement cases first seen {date_range(d)}.", ""]
+    if d.is_empty:
+        out += [f"No new remote-compute case was first seen in {d.week}, and no earlier case changed.", ""]
+        if comparison(d):
+            out += [comparison(d), ""]
+        return "\n".join(out)
+
+    out += [f"**{summary(d)}**", "", comparison(d), "",
+            f"![New cases per week by compute kind]({names['png']})", ""]
+
+    def case_block(c: Case, events: Sequence[Event] = ()) -> list[str]:
+        lines = [f"#### {c.label} · {md(c.title)}", ""]
+        lines += [f"- {md(e_line)}" for e_line in (event_line(e) for e in events)]
+        lines += [f"- {k}: {md(v)}" for k, v in case_facts(c)]
+        if c.evidence:
+            lines += ["", f"> {md(c.evidence)}"]
+        lines += ["", "Source: " + " · ".join(f"[{md(label)}]({url})" for label, url in case_links(c)), ""]
+        return lines
+
+    if d.new_cases:
+        out += ["## New cases", ""]
+        for group, cases in d.provider_groups:
+            out += [f"### {md(group)} ({len(cases)})", ""]
+            for c in cases:
+                out += case_block(c)
+    if d.changes:
+        out += ["## Changes to earlier cases", ""]
+        for ch in d.changes:
+            out += case_block(ch.case, ch.events)
+
+    for facet, title in (("provider", "By provider"), ("chip", "By chip"), ("buyer", "By buyer")):
+        groups = d.groups(facet)
+        if not groups:
+            continue
+        out += [f"## {title}", "", f"| {facet} | new | changed | cases |", "|---|---:|---:|---|"]
+        out += [f"| {md(g.value)} | {len(g.new)} | {len(g.changed)} | {', '.join(c.label for c in g.new + g.changed)} |"
+                for g in groups]
+        out.append("")
+
+    out += [f"## The last {len(d.history)} weeks", "",
+            "| week | new cases | " + " | ".join(kind_label(k) for k in KIND_ORDER) + " |",
+            "|---|---:|" + "---:|" * len(KIND_ORDER)]
+    out += [f"| {w.week} | {w.cases} | " + " | ".join(str(w.by_kind.get(k, 0)) for k in KIND_ORDER) + " |"
+            for w in d.history]
+    out += ["", "A case counts under each compute kind it seeks.", ""]
+    return "\n".join(out)
+
+
+def case_links(c: Case) -> list[tuple[str, str]]:
+    """(label, url) of every notice of the case, and where else each was published."""
+    links = []
+    for n in c.notices:
+        links.append((f"{notice_label(n)} ({n.source})", n.url))
+        links += [(f"also at {link['source']}", link["url"]) for link in n.links]
+    return links
+
+
+# --- HTML --------------------------------------------------------------------------------------------------
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent),
+    autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def render_html(d: Digest) -> str:
+    top = max([w.cases for w in d.history] + [1])
+    bars = [{"week": str(w.week), "cases": w.cases, "width": round(100 * w.cases / top),
+             "current": w.week == d.week} for w in d.history]
+    return _env.get_template("digest.html").render(
+        d=d, summary=summary(d), comparison=comparison(d), date_range=date_range(d), bars=bars,
+        case_facts=case_facts, case_links=case_links, event_detail=event_detail, kind_label=kind_label,
+        kinds=KIND_ORDER, colours=KIND_COLOURS, files=file_names(str(d.week)),
+        groups=[(title, d.groups(facet), facet) for facet, title in
+                (("provider", "By provider"), ("chip", "By chip"), ("buyer", "By buyer"))],
+    )
+
+
+# --- Atom --------------------------------------------------------------------------------------------------
+
+
+def feed_authority() -> str:
+    return os.environ.get("TENDERWATCH_FEED_AUTHORITY") or DEFAULT_FEED_AUTHORITY
+
+
+def tag_uri(*parts: str) -> str:
+    return f"tag:{feed_authority()},{TAG_DATE}:" + ":".join(quote(p, safe="-._~") for p in parts)
+
+
+def entry_id(case: Case, event: Optional[Event] = None) -> str:
+    """Stable per case (its first appearance) and per change event, whichever week's feed carries it."""
+    if event is None:
+        return tag_uri("case", case.key)
+    slug = event.kind.replace(" ", "-")
+    parts = ["case", case.key, slug, str(event.notice.id)]
+    if event.kind == "revised":
+        parts.append(event.content_hash[:16])
+    return tag_uri(*parts)
+
+
+def _entry_html(case: Case, events: Sequence[Event]) -> str:
+    return _env.get_template("entry.html").render(
+        c=case, events=events, case_facts=case_facts, case_links=case_links, event_line=event_line)
+
+
+def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None) -> str:
+    """The feed of the last digests (newest last in `digests`), newest entries first."""
+    ET.register_namespace("", ATOM_NS)
+
+    def sub(parent: ET.Element, tag: str, text: Optional[str] = None, **attrs: str) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
+        if text is not None:
+            el.text = text
+        return el
+
+    current = digests[-1]
+    names = file_names(str(current.week))
+    entries: list[tuple[datetime, str, ET.Element]] = []
+
+    def entry(case: Case, event: Optional[Event], when: datetime) -> None:
+        el = ET.Element(f"{{{ATOM_NS}}}entry")
+        eid = entry_id(case, event)
+        title = f"{event.kind.capitalize()}: {case.title}" if event else f"New case: {case.title}"
+        sub(el, "id", eid)
+        sub(el, "title", title, type="text")
+        sub(el, "updated", utc_stamp(when))
+        sub(el, "published", utc_stamp(when))
+        sub(el, "link", rel="alternate", type="text/html", href=(event.notice if event else case.lead).url)
+        for kind in case.kinds:
+            sub(el, "category", term=kind, label=kind_label(kind), scheme=tag_uri("kind"))
+        for provider in case.providers:
+            sub(el, "category", term=provider, scheme=tag_uri("provider"))
+        for chip in case.chips:
+            sub(el, "category", term=chip, scheme=tag_uri("chip"))
+        sub(el, "content", _entry_html(case, [event] if event else []), type="html")
+        entries.append((when, eid, el))
+
+    for d in digests:
+        for c in d.new_cases:
+            entry(c, None, c.first_seen)
+        for ch in d.changes:
+            for e in ch.events:
+                entry(ch.case, e, e.at)
+    entries.sort(key=lambda t: (t[0], t[1]), reverse=True)
+
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: "zh-CN"})
+    sub(feed, "id", tag_uri("digest"))
+    sub(feed, "title", "tenderwatch: remote-compute procurement cases, weekly", type="text")
+    sub(feed, "subtitle", f"New cases and changes to earlier cases, {digests[0].week} to {current.week}",
+        type="text")
+    # The feed changed last when its newest entry did; an empty feed dates from the end of its week.
+    sub(feed, "updated", utc_stamp(entries[0][0] if entries else current.week.end))
+    author = sub(feed, "author")
+    sub(author, "name", "tenderwatch")
+    base = base_url.rstrip("/") + "/" if base_url else ""
+    sub(feed, "link", rel="alternate", type="text/html", href=base + names["html"])
+    if base:
+        sub(feed, "link", rel="self", type="application/atom+xml", href=base + names["atom"])
+    sub(feed, "generator", "tenderwatch")
+    for _, _, el in entries:
+        feed.append(el)
+    ET.indent(feed, space="  ")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+
+
+# --- all files ---------------------------------------------------------------------------------------------
+
+
+def render_all(digests: Sequence[Digest], base_url: Optional[str] = None) -> dict[str, bytes]:
+    """Every file of the newest digest in `digests` (the earlier ones feed the Atom file): name -> bytes."""
+    d = digests[-1]
+    names = file_names(str(d.week))
+    png, svg = render_chart(d.history, f"New remote-compute cases per week, to {d.week}")
+    return {
+        names["md"]: render_markdown(d).encode("utf-8"),
+        names["html"]: render_html(d).encode("utf-8"),
+        names["csv"]: render_csv(d),
+        names["json"]: render_json(d).encode("utf-8"),
+        names["atom"]: render_atom(digests, base_url).encode("utf-8"),
+        names["png"]: png,
+        names["svg"]: svg,
+    }
+
+
+def write_files(files: dict[str, bytes], out_dir: Path) -> list[Path]:
+    """Write atomically (temp file + rename): a reader never sees half a digest."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in files.items():
+        path = out_dir / name
+        tmp = path.with_name(f".{name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,224 @@
+"""Running a `SearchQuery`: filters, the total, facet counts over the whole result set, one page of hits
+with snippets. Dialect-specific text matching lives in storage.search.backends; everything else is the
+same SQL on both databases.
+
+Cost model (what keeps a 100k-notice SQLite database fast): the text match is one FTS5 lookup; the total
+is counted on it directly when there are no filters; facets are ONE statement over a materialised CTE of
+the matched ids (tags, vendors and notice columns grouped in a single pass each); only the page's
+notices are read in full.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.search.backends import backend_for
+from storage.search.model import FACETS, FacetCount, SearchHit, SearchQuery, SearchResult
+from storage.search.query import ParsedQuery, parse_query
+from storage.search.snippets import make_snippet
+
+AMOUNT_KINDS = ("budget", "award", "max_price")
+TAG_FILTERS = ("provider", "chip", "kind", "flag")
+
+
+def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
+    parsed = parse_query(q.text)
+    backend = backend_for(conn.dialect.name)
+    params: dict[str, Any] = {}
+    filters = _filters(q, params, sqlite=conn.dialect.name == "sqlite")
+    match = backend.match_ids(parsed, params) if not parsed.empty else None
+
+    if match and not filters:
+        matched = match
+    else:
+        where = " AND ".join(([f"n.id IN ({match})"] if match else []) + filters) or "1=1"
+        matched = f"SELECT n.id FROM notice n WHERE {where}"
+
+    total = conn.execute(sa.text(f"SELECT count(*) FROM ({matched}) AS matched"), params).scalar_one()
+    facets = _facets(conn, matched, params, q) if q.facets and total else {}
+
+    limit, offset = q.per_page, (q.page - 1) * q.per_page
+    if match and q.sort == "relevance":
+        page_sql = backend.ranked(parsed, matched if filters else None, params)
+    else:
+        page_sql = (
+            f"SELECT n.id AS id, NULL AS score FROM notice n WHERE n.id IN ({matched})"
+            " ORDER BY (n.published_at IS NULL), n.published_at DESC, n.id DESC"
+        )
+    rows = conn.execute(sa.text(f"{page_sql} LIMIT {int(limit)} OFFSET {int(offset)}"), params).all()
+    hits = _hits(conn, [(r.id, r.score) for r in rows], parsed, q.snippets)
+    return SearchResult(query=q, total=total, hits=hits, facets=facets)
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _org_condition(alias: str, values: tuple[str, ...], params: dict, prefix: str) -> str:
+    """Organisation matches any value: an id (digits) or part of its normalised name."""
+    from storage.normalise import normalise_name
+
+    conds = []
+    for i, value in enumerate(values):
+        key = f"{prefix}{i}"
+        if value.strip().isdigit():
+            params[key] = int(value)
+            conds.append(f"{alias}.id = :{key}")
+        else:
+            params[key] = _like(normalise_name(value))
+            conds.append(f"{alias}.normalised_name LIKE :{key} ESCAPE '\\'")
+    return "(" + " OR ".join(conds) + ")"
+
+
+def _filters(q: SearchQuery, params: dict, *, sqlite: bool) -> list[str]:
+    def moment(day) -> Any:
+        value = datetime.combine(day, time.min)
+        # SQLite stores DateTime as text 'YYYY-MM-DD HH:MM:SS.ffffff'; compare with the same text.
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+
+    out = []
+    if q.since:
+        params["since"] = moment(q.since)
+        out.append("n.published_at >= :since")
+    if q.until:
+        params["until"] = moment(q.until + timedelta(days=1))
+        out.append("n.published_at < :until")
+    if buyers := q.values("buyer"):
+        out.append(f"n.buyer_id IN (SELECT o.id FROM organisation o WHERE {_org_condition('o', buyers, params, 'buyer')})")
+    if vendors := q.values("vendor"):
+        out.append(
+            "EXISTS (SELECT 1 FROM noticeparty p JOIN organisation o ON o.id = p.organisation_id"
+            f" WHERE p.notice_id = n.id AND p.role = 'vendor' AND {_org_condition('o', vendors, params, 'vendor')})"
+        )
+    if types := q.values("notice_type"):
+        names = []
+        for i, t in enumerate(types):
+            params[f"type{i}"] = t
+            names.append(f":type{i}")
+        out.append(f"n.notice_type IN ({', '.join(names)})")
+    if q.region:
+        params["region"] = _like(q.region.strip())
+        out.append("n.region LIKE :region ESCAPE '\\'")
+    if q.source:
+        params["source"] = q.source
+        out.append("n.source = :source")
+    for facet in TAG_FILTERS:
+        for i, value in enumerate(q.values(facet)):
+            params[f"{facet}{i}"] = value
+            out.append(
+                "EXISTS (SELECT 1 FROM noticetag t WHERE t.notice_id = n.id"
+                f" AND t.facet = '{facet}' AND t.value = :{facet}{i})"
+            )
+    if q.amount_min is not None or q.amount_max is not None:
+        conds = ["a.notice_id = n.id", "a.kind IN ('" + "', '".join(AMOUNT_KINDS) + "')"]
+        if q.amount_min is not None:
+            params["amount_min"] = float(q.amount_min)
+            conds.append("a.value_cny >= :amount_min")
+        if q.amount_max is not None:
+            params["amount_max"] = float(q.amount_max)
+            conds.append("a.value_cny <= :amount_max")
+        out.append(f"EXISTS (SELECT 1 FROM noticeamount a WHERE {' AND '.join(conds)})")
+    if q.cases_only:
+        params["case_true"] = True
+        out.append("n.remote_compute = :case_true")
+    return out
+
+
+def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> dict[str, list[FacetCount]]:
+    year = "substr(m.published_at, 1, 4)" if conn.dialect.name == "sqlite" else "to_char(m.published_at, 'YYYY')"
+    sql = f"""
+        WITH m AS MATERIALIZED (
+            SELECT n.id, n.buyer_id, n.region, n.notice_type, n.published_at
+            FROM notice n WHERE n.id IN ({matched})
+        )
+        SELECT t.facet AS facet, t.value AS value, count(*) AS n
+            FROM noticetag t JOIN m ON m.id = t.notice_id GROUP BY t.facet, t.value
+        UNION ALL SELECT 'vendor', CAST(p.organisation_id AS TEXT), count(*)
+            FROM noticeparty p JOIN m ON m.id = p.notice_id WHERE p.role = 'vendor' GROUP BY p.organisation_id
+        UNION ALL SELECT 'buyer', CAST(m.buyer_id AS TEXT), count(*) FROM m WHERE m.buyer_id IS NOT NULL GROUP BY m.buyer_id
+        UNION ALL SELECT 'region', m.region, count(*) FROM m WHERE m.region IS NOT NULL GROUP BY m.region
+        UNION ALL SELECT 'notice_type', m.notice_type, count(*) FROM m WHERE m.notice_type IS NOT NULL GROUP BY m.notice_type
+        UNION ALL SELECT 'year', {year}, count(*) FROM m WHERE m.published_at IS NOT NULL GROUP BY {year}
+    """
+    counts: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for facet, value, n in conn.execute(sa.text(sql), params):
+        counts[facet].append((value, n))
+    out: dict[str, list[FacetCount]] = {}
+    org_ids: set[int] = set()
+    for facet in FACETS:
+        top = sorted(counts.get(facet, []), key=lambda vc: (-vc[1], vc[0]))[: q.facet_limit]
+        if facet == "year":
+            top = sorted(top, reverse=True)
+        out[facet] = [FacetCount(value=str(v), label=str(v), count=n) for v, n in top]
+        if facet in ("buyer", "vendor"):
+            org_ids.update(int(v) for v, _ in top)
+    if org_ids:
+        names = dict(
+            conn.execute(
+                sa.text(f"SELECT id, name FROM organisation WHERE id IN ({', '.join(str(i) for i in sorted(org_ids))})")
+            ).all()
+        )
+        for facet in ("buyer", "vendor"):
+            for c in out[facet]:
+                c.label = names.get(int(c.value), c.value)
+    return out
+
+
+def _hits(conn: sa.Connection, scored: list[tuple[int, Any]], parsed: ParsedQuery, with_snippets: bool) -> list[SearchHit]:
+    if not scored:
+        return []
+    ids = ", ".join(str(int(i)) for i, _ in scored)
+    notices = {
+        r.id: r
+        for r in conn.execute(
+            sa.text(
+                "SELECT n.id, n.title, n.url, n.source, n.published_at, n.notice_type, n.region, n.buyer_id,"
+                " o.name AS buyer, n.remote_compute, n.hardware_purchase, n.procurement_key"
+                + (", n.text" if with_snippets else "")
+                + f" FROM notice n LEFT JOIN organisation o ON o.id = n.buyer_id WHERE n.id IN ({ids})"
+            ).columns(published_at=sa.DateTime, remote_compute=sa.Boolean, hardware_purchase=sa.Boolean)
+        )
+    }
+    tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for r in conn.execute(sa.text(f"SELECT notice_id, facet, value FROM noticetag WHERE notice_id IN ({ids}) ORDER BY value")):
+        tags[r.notice_id][r.facet].append(r.value)
+    vendors: dict[int, list[str]] = defaultdict(list)
+    vendor_ids: dict[int, list[int]] = defaultdict(list)
+    for r in conn.execute(
+        sa.text(
+            "SELECT p.notice_id, o.id, o.name FROM noticeparty p JOIN organisation o ON o.id = p.organisation_id"
+            f" WHERE p.role = 'vendor' AND p.notice_id IN ({ids}) ORDER BY o.name"
+        )
+    ):
+        vendors[r.notice_id].append(r.name)
+        vendor_ids[r.notice_id].append(r.id)
+    attachments: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    if with_snippets:
+        for r in conn.execute(
+            sa.text(f"SELECT notice_id, name, text FROM attachment WHERE notice_id IN ({ids}) AND text <> '' ORDER BY id")
+        ):
+            attachments[r.notice_id].append((r.name or "attachment", r.text))
+    terms = parsed.positive_terms
+    hits = []
+    for notice_id, score in scored:
+        n = notices[notice_id]
+        t = tags[notice_id]
+        snippet = None
+        if with_snippets:
+            snippet = make_snippet([("", n.text), *attachments[notice_id], ("title", n.title)], terms)
+        hits.append(
+            SearchHit(
+                id=n.id, title=n.title, url=n.url, source=n.source,
+                published_at=n.published_at.isoformat(timespec="minutes") if n.published_at else None,
+                notice_type=n.notice_type, buyer=n.buyer, buyer_id=n.buyer_id, vendors=vendors[notice_id], region=n.region,
+                remote_compute=bool(n.remote_compute), hardware_purchase=bool(n.hardware_purchase),
+                compute_kinds=t["kind"], cloud_providers=t["provider"], gpu_models=t["chip"], flags=t["flag"],
+                procurement_key=n.procurement_key, score=float(score) if score is not None else None, snippet=snippet,
+                vendor_ids=vendor_ids[notice_id],
+            )
+        )
+    return hits

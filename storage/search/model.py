@@ -1,0 +1,140 @@
+"""The search interface: what is asked (`SearchQuery`) and what comes back (`SearchResult`). Both backends
+answer with the same results; see docs/search.md for the query syntax and matching rules."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Optional, Sequence
+
+FACETS = ("provider", "chip", "kind", "flag", "buyer", "vendor", "region", "notice_type", "year")
+SORTS = ("relevance", "date")
+MAX_PER_PAGE = 1000
+
+
+class QuerySyntaxError(ValueError):
+    """The query text cannot be understood; the message says why, for the user."""
+
+
+def _values(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value if v not in (None, ""))
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""  # the query box; empty = every notice that passes the filters, newest first
+    since: Optional[date] = None  # published on or after
+    until: Optional[date] = None  # published on or before
+    buyer: str | Sequence[str] | None = None  # organisation id, or part of its name
+    vendor: str | Sequence[str] | None = None
+    notice_type: str | Sequence[str] | None = None  # any of these
+    region: Optional[str] = None  # part of the region name (北京 matches 北京市)
+    source: Optional[str] = None
+    provider: str | Sequence[str] | None = None  # VOCAB ids; several = all of them
+    chip: str | Sequence[str] | None = None
+    kind: str | Sequence[str] | None = None
+    flag: str | Sequence[str] | None = None  # a case's flags: the union over its procurement
+    amount_min: Optional[float] = None  # CNY; any budget, award or maximum price in range
+    amount_max: Optional[float] = None
+    cases_only: bool = False  # only notices where remote compute was sought
+    sort: str = "relevance"  # relevance (bm25, title weighted; date order when there is no text) or date
+    page: int = 1
+    per_page: int = 20
+    facets: bool = True  # count facets over the whole result set
+    facet_limit: int = 20  # values per facet, most frequent first
+    snippets: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise QuerySyntaxError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
+        if self.page < 1:
+            raise QuerySyntaxError("page starts at 1")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise QuerySyntaxError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if self.amount_min is not None and self.amount_max is not None and self.amount_min > self.amount_max:
+            raise QuerySyntaxError("amount_min is larger than amount_max")
+        if self.since and self.until and self.since > self.until:
+            raise QuerySyntaxError("since is after until")
+
+    def values(self, name: str) -> tuple[str, ...]:
+        return _values(getattr(self, name))
+
+
+@dataclass
+class SnippetPart:
+    text: str
+    hit: bool
+
+
+@dataclass
+class Snippet:
+    parts: list[SnippetPart]  # plain segments; hit=True where a query term matched
+    html: str  # the same, HTML-escaped, hits wrapped in <mark>
+    document: str = ""  # "" = title/body; else the attachment's name
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.parts)
+
+
+@dataclass
+class SearchHit:
+    id: int
+    title: str
+    url: str
+    source: str
+    published_at: Optional[str]
+    notice_type: Optional[str]
+    buyer: Optional[str]
+    buyer_id: Optional[int]
+    vendors: list[str]
+    region: Optional[str]
+    remote_compute: bool
+    hardware_purchase: bool
+    compute_kinds: list[str]
+    cloud_providers: list[str]
+    gpu_models: list[str]
+    flags: list[str]  # union over the procurement
+    procurement_key: Optional[str]
+    score: Optional[float]
+    snippet: Optional[Snippet]
+    vendor_ids: list[int] = field(default_factory=list)  # same order as vendors
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["snippet"] = self.snippet.text if self.snippet else ""
+        out["snippet_html"] = self.snippet.html if self.snippet else ""
+        out["snippet_document"] = self.snippet.document if self.snippet else ""
+        return out
+
+
+@dataclass
+class FacetCount:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    query: SearchQuery
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.per_page))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "page": self.query.page,
+            "per_page": self.query.per_page,
+            "results": [h.to_json() for h in self.hits],
+            "facets": {k: [asdict(c) for c in v] for k, v in self.facets.items()},
+        }

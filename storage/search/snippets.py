@@ -1,0 +1,91 @@
+"""Snippets with highlighted hits, made in Python (the FTS5 index is contentless and PostgreSQL has no
+bigram-aware headline). A term is found in the text with the same rules as the index: per-character fold,
+its runs in order with only separators between them, letter and digit runs whole."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Iterable
+
+from storage.normalise import fold_text
+from storage.search.model import Snippet, SnippetPart
+from storage.search.query import Term
+from storage.search.tokens import CJK, char_class, runs
+
+CONTEXT_BEFORE = 40
+SNIPPET_CHARS = 160
+_SPACES = re.compile(r"\s+")
+
+
+def term_pattern(term: Term) -> re.Pattern:
+    """Regex over folded text for where `term` matches."""
+    pieces = [re.escape(run) for _, run, _ in runs(term.text)]
+    return re.compile(r"[\W_]*".join(pieces))
+
+
+def find_hits(folded: str, terms: Iterable[Term]) -> list[tuple[int, int]]:
+    """Sorted, merged (start, end) spans of every term in `folded` (text already passed through fold_text)."""
+    spans = []
+    for term in terms:
+        term_runs = list(runs(term.text))
+        first_cls, last_cls = term_runs[0][0], term_runs[-1][0]
+        for m in term_pattern(term).finditer(folded):
+            start, end = m.span()
+            # Letter and digit runs are whole tokens: A10 is not a hit inside A100, nor 10 inside A100.
+            if first_cls != CJK and start > 0 and char_class(folded[start - 1]) == first_cls:
+                continue
+            if last_cls != CJK and end < len(folded) and char_class(folded[end]) == last_cls:
+                continue
+            spans.append((start, end))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def make_snippet(documents: list[tuple[str, str]], terms: list[Term]) -> Snippet | None:
+    """The first window, over (document name, text) pairs in order, that contains a hit; without terms (or
+    hits) the start of the first non-empty document."""
+    for name, text in documents:
+        if not text:
+            continue
+        hits = find_hits(fold_text(text), terms) if terms else []
+        if hits:
+            return _window(name, text, hits)
+    for name, text in documents:
+        if text and text.strip():
+            return _window(name, text, [])
+    return None
+
+
+def _window(name: str, text: str, hits: list[tuple[int, int]]) -> Snippet:
+    first = hits[0][0] if hits else 0
+    start = max(0, first - CONTEXT_BEFORE)
+    end = min(len(text), start + SNIPPET_CHARS)
+    parts: list[SnippetPart] = []
+    if start > 0:
+        parts.append(SnippetPart("…", False))
+    pos = start
+    for s, e in hits:
+        if s >= end:
+            break
+        s, e = max(s, start), min(e, end)
+        if s > pos:
+            parts.append(SnippetPart(text[pos:s], False))
+        parts.append(SnippetPart(text[s:e], True))
+        pos = e
+    if pos < end:
+        parts.append(SnippetPart(text[pos:end], False))
+    if end < len(text):
+        parts.append(SnippetPart("…", False))
+    parts = [SnippetPart(_SPACES.sub(" ", p.text), p.hit) for p in parts]
+    if parts and not parts[0].hit:
+        parts[0] = SnippetPart(parts[0].text.lstrip(), False)
+    parts = [p for p in parts if p.text]
+    rendered = "".join(f"<mark>{html.escape(p.text)}</mark>" if p.hit else html.escape(p.text) for p in parts)
+    return Snippet(parts=parts, html=rendered, document=name)

@@ -1,0 +1,62 @@
+"""`tenderwatch digest [--week 2026-W47] [--out DIR]`: the weekly digest of remote-compute cases as Markdown,
+HTML (e-mail safe), CSV, JSON, Atom and a chart (PNG, SVG). Rebuilding a past week rewrites the same bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def week_option(value: str | None):
+    from storage.digest.weeks import IsoWeek
+
+    if value is None:
+        return IsoWeek.last_complete()
+    try:
+        return IsoWeek.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+
+
+def open_read_only(url: str | None):
+    """A read-only engine on a database whose schema this code understands, or a clear error."""
+    from storage import db
+
+    try:
+        engine = db.make_engine(url, read_only=True)
+        db.check_schema(engine)
+    except db.DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    return engine
+
+
+def run_digest(url: str | None, week, out: Path | None, base_url: str | None) -> list[Path]:
+    from storage import config
+    from storage.digest import write_digest
+    from storage.digest.render import summary
+
+    out = out or config.data_dir() / "digests"
+    if not week.is_complete():
+        click.echo(f"note: {week} has not ended yet; a rebuild after it ends will differ", err=True)
+    engine = open_read_only(url)
+    try:
+        digest, paths = write_digest(engine, week, out, base_url=base_url)
+    finally:
+        engine.dispose()
+    click.echo(f"{week}: " + (f"no new case and no change" if digest.is_empty else summary(digest)))
+    for path in paths:
+        click.echo(f"  {path}")
+    return paths
+
+
+@click.command()
+@click.option("--week", "week_text", metavar="YYYY-Www", help="ISO week (default: the last complete week, UTC).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the files (default: <data dir>/digests).")
+@click.option("--url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
+@click.option("--base-url", help="Public URL the digest files are served from (adds the Atom feed's self link).")
+def digest(week_text, out, url, base_url):
+    """Write the week's digest: cases first seen that week and changes to earlier cases (awarded, corrected,
+    cancelled, revised), grouped by provider, chip and buyer, with totals against the previous weeks."""
+    run_digest(url, week_option(week_text), out, base_url)

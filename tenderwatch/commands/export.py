@@ -1,0 +1,93 @@
+"""`tenderwatch export --format ocds|csv|jsonl [--cases-only] [--since D] [--until D] --out FILE`: the stored
+notices as OCDS 1.1 release packages (with the remote-compute extension, docs/ocds-extension.md), CSV (UTF-8
+with BOM, for spreadsheets) or JSONL (one object per notice, every amount and evidence item)."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+
+def _when(ctx, param, value: str | None) -> datetime | None:
+    """A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM[:SS]). --until with a date alone means up to the end
+    of that day; with a time of day, up to that moment (exclusive)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if moment.tzinfo is not None:  # stored times are naive UTC
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    if param.name == "until" and "T" not in value:
+        moment += timedelta(days=1)
+    return moment
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["ocds", "csv", "jsonl"]), required=True)
+@click.option("--out", required=True, help="Output file, or - for standard output.")
+@click.option("--cases-only", is_flag=True, help="Only notices that sought remote compute.")
+@click.option("--since", callback=_when, help="First seen on or after this day or time (UTC).")
+@click.option("--until", callback=_when, help="First seen on or before this day (UTC), or before this time.")
+@click.option("--url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
+@click.option("--ocid-prefix", help="Registered OCDS prefix (default: TENDERWATCH_OCID_PREFIX or ocds-twatch, "
+              "an unregistered placeholder).")
+@click.option("--package-uri", help="OCDS: the package's uri (default: the output file's file: URI).")
+@click.option("--publisher", default="tenderwatch", show_default=True, help="OCDS: publisher name.")
+@click.option("--extension-url", "extension_urls", multiple=True,
+              help="OCDS: URL where the remote-compute extension's extension.json is published (repeatable).")
+def export(fmt, out, cases_only, since, until, url, ocid_prefix, package_uri, publisher, extension_urls):
+    """Export notices first seen in [--since, --until] as OCDS, CSV or JSONL."""
+    from sqlmodel import Session
+
+    from storage.exports.ocds import ExportError, write_release_package
+    from storage.exports.records import iter_notice_records, notice_filter
+    from storage.exports.tabular import CSV_ENCODING, write_jsonl, write_notices_csv
+    from tenderwatch.commands.digest import open_read_only
+
+    where = notice_filter(cases_only=cases_only, since=since, until=until)
+    to_stdout = out == "-"
+    target = None if to_stdout else Path(out)
+    encoding = CSV_ENCODING if fmt == "csv" else "utf-8"
+    engine = open_read_only(url)
+    # Write to a temporary file and rename, so a failed export never leaves a truncated file behind.
+    tmp = None if to_stdout else target.with_name(f".{target.name}.tmp")
+    try:
+        if to_stdout:
+            stream = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="", write_through=False)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            stream = open(tmp, "w", encoding=encoding, newline="")
+        with Session(engine) as session:
+            try:
+                if fmt == "ocds":
+                    uri = package_uri or (target.resolve().as_uri() if target else "urn:tenderwatch:export")
+                    n = write_release_package(session, where, stream, prefix=ocid_prefix, uri=uri,
+                                              publisher=publisher, extension_urls=extension_urls)
+                elif fmt == "csv":
+                    n = write_notices_csv(iter_notice_records(session, where, with_text=True), stream)
+                else:
+                    n = write_jsonl(iter_notice_records(session, where, with_text=True), stream)
+            except ExportError as exc:
+                raise click.ClickException(str(exc)) from None
+            finally:
+                stream.flush()
+                if to_stdout:
+                    stream.detach()
+                else:
+                    stream.close()
+        if tmp is not None:
+            os.replace(tmp, target)
+            tmp = None
+    finally:
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
+        engine.dispose()
+    what = "releases" if fmt == "ocds" else "notices"
+    click.echo(f"{n} {what} → {out}", err=to_stdout)
+

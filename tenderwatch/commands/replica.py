@@ -1,0 +1,39 @@
+"""`tenderwatch replica serve` — serve the bundled ccgp replica on 127.0.0.1 (for the demo, tests, trying
+the crawler without touching the real site)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+
+@click.group()
+def replica():
+    """The local replica of www.ccgp.gov.cn."""
+
+
+@replica.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0 = any free port.")
+@click.option("--changed", is_flag=True, help="Serve the changed variant of the notices that have one.")
+@click.option("--block-after", type=click.IntRange(min=0), help="Answer 频繁访问 after this many content requests.")
+@click.option("--generated", type=click.IntRange(min=0), default=0, help="Add this many generated notices.")
+@click.option("--list-page-size", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--open-cookies", is_flag=True, help="Do not require the homepage's WAF cookie.")
+def serve(port, changed, block_after, generated, list_page_size, open_cookies):
+    """Serve the replica until Ctrl-C; crawl it with --site-root URL --delay 0."""
+    from crawler.replica.server import serving
+    from crawler.replica.site import ReplicaOptions, ReplicaSite
+
+    options = ReplicaOptions(changed=changed, block_after=block_after, generated=generated,
+                             list_page_size=list_page_size, require_cookies=not open_cookies)
+    site = ReplicaSite(options)
+    with serving(site, port=port) as server:
+        attachments = sum(len(n.attachments) for n in site.notices)
+        click.echo(f"ccgp replica: {len(site.notices)} notices, {attachments} attachments at {server.url}")
+        click.echo(f"crawl it: tenderwatch crawl ccgp --site-root {server.url} --delay 0")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            click.echo(f"\n{len(site.log)} requests served")

@@ -1,0 +1,66 @@
+"""`tenderwatch serve`: the search site on http://127.0.0.1:8000 (read-only on the database)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The default is reachable only from this machine; "
+                   "use 0.0.0.0 only on a trusted network (there is no login).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--database", "database_url", metavar="URL", default=None,
+              help="Database URL (default: TENDERWATCH_DATABASE_URL, else data/tenderwatch.db).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (PostgreSQL or a busy site).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(host: str, port: int, database_url: str | None, workers: int, log_level: str):
+    """Serve the journalists' search site: search, facets, notices with evidence, organisations,
+    CSV/JSON exports, Atom alert feeds, and a JSON API (OpenAPI at /docs). Never writes to the database."""
+    import os
+
+    import uvicorn
+
+    from storage import config
+    from storage.db import DatabaseError
+
+    url = database_url or config.database_url()
+    if not _is_loopback(host):
+        click.secho(f"warning: listening on {host}: anyone who can reach this machine can read the database.",
+                    fg="yellow", err=True)
+    # Open once here so a missing or outdated database is a clear message, not a traceback per request.
+    try:
+        from web.app import create_app
+
+        app = create_app(url)
+    except (DatabaseError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    click.echo(f"tenderwatch: serving {_redact(url)} "
+               f"at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
+    if workers > 1:
+        # Workers import the app themselves; pass the database through the environment.
+        os.environ["TENDERWATCH_DATABASE_URL"] = url
+        uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, proxy_headers=False)
+    else:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
