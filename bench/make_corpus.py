@@ -170,7 +170,9 @@ class Generator:
         self.vendors = list(dict.fromkeys(
             f"{r.choice(PROVINCES)[:2]}{r.choice(COMPANY_WORDS)}{r.choice(COMPANY_WORDS)}{r.choice(COMPANY_KINDS)}"
             for _ in range(vendors * 2)))[:vendors]
-        self.intermediaries = self.vendors[:12]  # a few resellers serve many buyers, as in the reported cases
+        # A few resellers serve many buyers, as in the reported cases.
+        self.intermediaries = ["云桥数据科技有限公司", "华信云服信息技术有限公司", "北京智算通科技有限公司",
+                               "深圳海纳云网络科技有限公司", "上海启明算力科技有限公司"]
 
     def _length(self) -> int:
         # Fitted to the 598 real notices of bidagent-gold: median 2,011 characters, p10 1,104, p90 3,672,

@@ -7,11 +7,13 @@ import asyncio
 import codecs
 import logging
 import re
+import time
 
 from scrapy.downloadermiddlewares import cookies as cookies_middleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 from tldextract import TLDExtract
+from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 from crawler.signals import crawl_error
@@ -99,6 +101,7 @@ class BlockDetectionMiddleware:
         self.max_blocks = settings.getint("BLOCK_MAX_COUNT")
         self.blocks_in_row = 0
         self.stopping = False
+        self._held_delays: list = []  # (downloader slot, its delay) while a block pause holds the queues
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -138,30 +141,58 @@ class BlockDetectionMiddleware:
         return request.replace(dont_filter=True, meta={**request.meta, "empty_body_retried": True})
 
     def _blocked(self, request, response, marker: str):
-        self.blocks_in_row += 1
         stats = self.crawler.stats
         stats.inc_value("tenderwatch/blocked_pages")
+        engine = self.crawler.engine
+        retry = request.replace(dont_filter=True, meta={**request.meta, "block_retries": request.meta.get("block_retries", 0) + 1})
+        if self.stopping:
+            raise SkippedResponse("blocked", f"blocked (crawl stopping): {request.url}")
+        if engine.paused:
+            # Sent before the pause began: the same episode, not a further block. Try it again after the pause.
+            return retry
+        self.blocks_in_row += 1
         detail = f"block page ({marker!r}, HTTP {response.status}), {self.blocks_in_row} in a row"
         self._record(request.url, "blocked", detail)
-        engine = self.crawler.engine
         if self.blocks_in_row >= self.max_blocks:
-            if not self.stopping:
-                self.stopping = True
-                self.crawler.spider.close_detail = f"{marker!r} at {request.url} ({self.blocks_in_row} block pages in a row)"
-                logger.error("Blocked by the site: %(detail)s; stopping the crawl", {"detail": self.crawler.spider.close_detail})
-                asyncio.ensure_future(engine.close_spider_async(reason="blocked"))
+            self.stopping = True
+            self.crawler.spider.close_detail = f"{marker!r} at {request.url} ({self.blocks_in_row} block pages in a row)"
+            logger.error("Blocked by the site: %(detail)s; stopping the crawl", {"detail": self.crawler.spider.close_detail})
+            engine.pause()  # nothing more goes out while the crawl closes
+            self._drop_queued_downloads()
+            asyncio.ensure_future(engine.close_spider_async(reason="blocked"))
             raise SkippedResponse("blocked", f"blocked: {request.url}")
         pause = self.backoff * 2 ** (self.blocks_in_row - 1)
         logger.warning("Block page at %(url)s (%(marker)s); pausing the crawl for %(pause).0fs",
                        {"url": request.url, "marker": marker, "pause": pause})
-        if not engine.paused:
-            engine.pause()
-            asyncio.get_running_loop().call_later(pause, self._resume)
-        return request.replace(dont_filter=True, meta={**request.meta, "block_retries": request.meta.get("block_retries", 0) + 1})
+        engine.pause()
+        self._hold_queued_downloads(pause)
+        asyncio.get_running_loop().call_later(pause, self._resume)
+        return retry
 
     def _resume(self):
-        if self.crawler.engine is not None:
+        for slot, delay in self._held_delays:
+            slot.delay = delay
+        self._held_delays = []
+        if self.crawler.engine is not None and not self.stopping:
             self.crawler.engine.unpause()
+
+    # Requests already handed to the downloader have passed the middlewares and wait in its per-host queues;
+    # pausing the engine does not stop them, so the pause and the stop reach into those queues too.
+
+    def _hold_queued_downloads(self, seconds: float):
+        """Each host waits `seconds` before its next request (its delay is restored when the pause ends)."""
+        now = time.monotonic()
+        for slot in self.crawler.engine.downloader.slots.values():
+            if not any(held is slot for held, _ in self._held_delays):
+                self._held_delays.append((slot, slot.delay))
+            slot.delay, slot.lastseen = seconds, now
+
+    def _drop_queued_downloads(self):
+        """Fail every request still queued in the downloader (their notices are fetched by the next run)."""
+        for slot in self.crawler.engine.downloader.slots.values():
+            while slot.queue:
+                request, deferred = slot.queue.popleft()
+                deferred.errback(Failure(SkippedResponse("blocked", f"not sent, crawl stopping: {request.url}")))
 
     def _record(self, url: str, reason: str, detail: str):
         self.crawler.signals.send_catch_log(crawl_error, url=url, reason=reason, detail=detail)

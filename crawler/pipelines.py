@@ -10,7 +10,6 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from scrapy import signals
-from scrapy.utils.defer import deferred_from_coro
 
 from crawler.signals import crawl_error
 
@@ -93,11 +92,8 @@ class StorePipeline:
         if self.pending:
             await asyncio.gather(*list(self.pending), return_exceptions=True)
 
-    def on_spider_closed(self, spider, reason):
+    async def on_spider_closed(self, spider, reason):
         # The close reason is only known here (after the pipelines' close_spider).
-        return deferred_from_coro(self._finish_run(reason))
-
-    async def _finish_run(self, reason: str):
         if self.store is None:
             return
         status = RUN_STATUS.get(reason, "failed")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 
@@ -22,9 +21,9 @@ class ProgressLine:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("TENDERWATCH_PROGRESS"):
-            raise NotConfigured("TENDERWATCH_PROGRESS is off")
         ext = cls(crawler)
+        if not crawler.settings.getbool("TENDERWATCH_PROGRESS"):
+            return ext  # inert (NotConfigured would log a warning on every plain `scrapy crawl`)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

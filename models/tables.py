@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -41,7 +41,15 @@ class Organisation(SQLModel, table=True):
 
 
 class Notice(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("url", name="uq_notice_url"),)
+    __table_args__ = (
+        UniqueConstraint("url", name="uq_notice_url"),
+        # Search reads these for facets and filters without touching the wide row (storage/search).
+        Index("ix_notice_search_columns", "id", "published_at", "buyer_id", "notice_type", "region", "remote_compute"),
+        Index(
+            "ix_notice_cases_published", "published_at",
+            sqlite_where=text("remote_compute = 1"), postgresql_where=text("remote_compute"),
+        ),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     source: str = Field(index=True)

@@ -7,6 +7,7 @@ at all, and the full-text index always matches the rows. Raw bytes go to the blo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,8 +88,12 @@ class Store:
             db.check_schema(engine)
         else:
             db.upgrade(engine)
-            with db.write_transaction(engine) as conn:
-                search_index.ensure_current(conn)
+            with engine.connect() as conn:  # a read: opening must not wait for a crawler's write lock
+                current = search_index.is_current(conn)
+            if not current:
+                with db.write_transaction(engine) as conn:
+                    if not search_index.is_current(conn):
+                        search_index.rebuild(conn)
         return cls(engine, BlobStore(blob_dir), read_only=read_only)
 
     def close(self) -> None:
@@ -171,6 +176,23 @@ class Store:
             self._apply_extraction(conn, notice_id, raw.list_meta, body, extraction)
             search_index.index(conn, notice_id)
             return SaveResult(notice_id, "changed")
+
+    def touch_if_unchanged(self, raw: "RawNotice", body: DocumentText) -> SaveResult | None:
+        """The cheap path for re-crawls: if the URL is stored with the same body text and every fetched
+        attachment is already stored with the same bytes, move last_seen and return "unchanged" — without
+        reading attachments or extracting. Otherwise None (the caller goes on to `save_notice`)."""
+        chash = content_hash(body.text)
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
+            if row is None or row.content_hash != chash:
+                return None
+            stored = dict(conn.execute(sa.select(ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(ATTACHMENT.c.notice_id == row.id)).all())
+        for att in raw.attachments:
+            if att.url not in stored or (att.data is not None and stored[att.url] != hashlib.sha256(att.data).hexdigest()):
+                return None
+        with self._write() as conn:
+            conn.execute(NOTICE.update().where(NOTICE.c.id == row.id).values(last_seen=utcnow()))
+        return SaveResult(row.id, "unchanged")
 
     def replace_extraction(
         self,

@@ -42,6 +42,9 @@ def process_notice(store: Store, raw: RawNotice, *, run_id: int | None = None) -
     """Read the page and its attachments, extract, and store (raw bytes included). Attachments that could
     not be fetched or read are recorded as crawl errors of the run, and the notice is stored all the same."""
     body = read_document(raw.data, name=raw.name, content_type=raw.content_type)
+    unchanged = store.touch_if_unchanged(raw, body)  # a re-crawled page: no attachment parsing, no NLP
+    if unchanged is not None:
+        return unchanged
     attachments = [(att, read_attachment(att)) for att in raw.attachments]
     extraction = extract_notice(body, [doc for _, doc in attachments], raw.list_meta)
     result = store.save_notice(raw, body, attachments, extraction)

@@ -39,8 +39,9 @@ APIs, HPC time).
 not match A100, one Chinese character works. `"quoted phrases"` keep words together, `OR` between terms
 matches either, `-term` excludes. Terms are ANDed.
 
-**Filters** (repeatable; values are ANDed within provider/chip/kind/flag and ORed within
-buyer/vendor/type/region/year as the facet counts show): `provider`, `chip`, `kind`, `flag`, `buyer`,
+**Filters** (repeatable; several values must all hold for provider/chip/kind/flag, any may hold for
+buyer/vendor/type; region and year take one value; buyer and vendor take an organisation id or part of
+a name): `provider`, `chip`, `kind`, `flag`, `buyer`,
 `vendor`, `type`, `region`, `year`, `since`, `until` (YYYY-MM-DD), `amount_min`, `amount_max` (yuan; 50万
 and 1.2亿 accepted), `cases` (1 = compute cases only, the default; 0 = every notice), `sort`
 (`relevance` or `date`), `page`, `size`.
@@ -84,6 +85,9 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
 
     url = database_url or config.database_url()
     engine = readonly_engine(url)
+    from storage.db import check_schema
+
+    check_schema(engine)  # an outdated database is one clear message at start-up, not an error per request
     db = ReadDB(engine)
     searcher = Searcher(url, engine)
     blobs = BlobStore(blob_root)
@@ -262,7 +266,7 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
             if format not in EXPORT_FORMATS:
                 raise ParamError(f"format={format!r} is not one of {', '.join(EXPORT_FORMATS)}.")
             # Run the first page now so a bad query is a 400, not a broken download.
-            searcher.search(p, facets=False, count=False)
+            searcher.check(p)
             return exports.stream(format, p, searcher, request)
         result = searcher.search(p, facets=facets)
         base = str(request.base_url).rstrip("/")

@@ -107,7 +107,7 @@ def query_hits(text: str, query: str) -> list[tuple[int, int]]:
         return []
 
 
-def context(text: str, start: int, end: int, width: int = 40) -> tuple[str, str, str]:
+def context(text: str, start: int, end: int, width: int = 30) -> tuple[str, str, str]:
     """The evidence with some text either side, for the field list (plain strings; the template escapes)."""
     a, b = max(0, start - width), min(len(text), end + width)
     before, hit, after = text[a:start], text[start:end], text[end:b]

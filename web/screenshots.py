@@ -40,9 +40,9 @@ def pick(url: str) -> dict:
     engine = sa.create_engine(url)
     with engine.connect() as c:
         case = c.execute(sa.text(
-            "SELECT n.id FROM notice n WHERE n.remote_compute AND n.procurement_key IN"
-            " (SELECT procurement_key FROM notice GROUP BY procurement_key HAVING count(*) > 1)"
-            " ORDER BY EXISTS (SELECT 1 FROM noticetag t WHERE t.notice_id = n.id AND t.value = 'us_provider') DESC,"
+            "SELECT n.id FROM notice n WHERE n.remote_compute"
+            " ORDER BY n.procurement_key IN (SELECT procurement_key FROM notice GROUP BY procurement_key HAVING count(*) > 1) DESC,"
+            " EXISTS (SELECT 1 FROM noticetag t WHERE t.notice_id = n.id AND t.value = 'us_provider') DESC,"
             " (SELECT count(*) FROM noticetag t WHERE t.notice_id = n.id) DESC, n.notice_type = 'tender' DESC, n.id"
             " LIMIT 1")).scalar() or c.execute(sa.text("SELECT id FROM notice WHERE remote_compute ORDER BY id LIMIT 1")).scalar()
         org = c.execute(sa.text(

@@ -152,7 +152,7 @@ class Searcher:
         self.engine = engine
         self.db = ReadDB(engine)
 
-    def search(self, p: SearchParams, *, facets: bool = True, count: bool = True) -> ResultView:
+    def search(self, p: SearchParams, *, facets: bool = True) -> ResultView:
         result = self.store.search(to_query(p, facets=facets))
         hits = self._hits(result.hits)
         fac: dict[str, list[tuple[str, int]]] = {}
@@ -162,6 +162,13 @@ class Searcher:
             fac[ours] = [(c.value, c.count) for c in counts]
             labels[ours] = {c.value: c.label for c in counts}
         return ResultView(total=result.total, hits=hits, facets=fac, facet_labels=labels)
+
+    def check(self, p: SearchParams) -> None:
+        """Raise QuerySyntaxError now for a search that cannot run (before a download starts streaming)."""
+        from storage.search.query import parse_query
+
+        parse_query(p.q)
+        to_query(p, facets=False)
 
     def iter_all(self, p: SearchParams) -> Iterator[Hit]:
         """Every hit of the search, in its order, fetched a batch at a time (for exports)."""

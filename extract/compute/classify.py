@@ -29,7 +29,8 @@ from typing import Iterable, Optional
 from extract.compute.lexicon import Lexicon, compiled, load_lexicon, norm_key
 from extract.compute.nlp import decode_figures, gate, get_nlp, infer_spec_chip
 from extract.compute.structure import (
-    Mention, Sentence, attach_mentions, category_spans, clause_of, is_goods_category, split_sentences,
+    Mention, Sentence, attach_mentions, category_spans, clause_of, has_goods_marker, is_goods_category,
+    split_sentences,
 )
 from extract.types import ComputeFindings, DocumentText, Evidence, NoticeFields
 
@@ -72,17 +73,16 @@ def _title_span(text: str, title: Optional[str]) -> Optional[tuple[int, int]]:
             return i, i + len(title)
     for m in re.finditer(r"[^\n]+", text[:2000]):
         line = m.group(0).strip().lstrip("#").strip()
-        if 6 <= len(line) <= 120 and re.search(r"项目|采购|公告|合同|招标|租|服务|tender|procurement", line, re.I):
+        if 6 <= len(line) <= 120 and re.search(
+                r"项目|项目|采购|採購|公告|合同|招标|招標|标案|標案|租|服务|服務|tender|procurement|purchase|contract"
+                r"|rental|services?|notice", line, re.I):
             s = text.index(line, m.start())
             return s, s + len(line)
     return None
 
 
 def _mentions(doc, text: str, lex: Lexicon) -> list[Mention]:
-    out = []
-    for group in ("compute", "quantity", "billing", "spec"):
-        for sp in doc.spans.get(group, []):
-            out.append(Mention(sp.label_, sp.kb_id_, sp.start_char, sp.end_char, text[sp.start_char:sp.end_char]))
+    out = [Mention(label, kb, s, e, text[s:e]) for _group, s, e, label, kb in doc.user_data.get("hits", [])]
     key = norm_key(text)
     for label, pat in (("SUPPLIER_OWNED", "supplier_owned"), ("BUYER_OWNED", "buyer_owned"),
                        ("PURCHASE_OBJECT", "purchase_object")):
@@ -133,8 +133,8 @@ def _check(sent: Sentence, key: str, lex: Lexicon) -> _Checked:
     for m in ms:
         if m.label in ("trap", "negation", "unavailable"):
             continue
-        if any(t.start <= m.start and m.end <= t.end and (t.end - t.start) > (m.end - m.start) for t in traps):
-            continue  # 政采云 / 云南 / 腾讯会议 …: the mention is inside a look-alike word
+        if any(t.start < m.end and m.start < t.end for t in traps):
+            continue  # 政采云(服务热线) / 云南 / 腾讯会议 …: the mention overlaps a look-alike word
         if m.label == "CHIP" and not _chip_is_real(m, sent, key, lex, ms):
             continue
         cs, ce = clause_of(sent.text, m.start, m.end, sent.start)
@@ -332,7 +332,9 @@ def find_compute(body: DocumentText, attachments: list[DocumentText], fields: No
     ev = findings.evidence
 
     non_compute, title_purchase = _title_object(checked)
-    goods = any(is_goods_category(p) for _, d in _documents(body, attachments) for _, _, p in category_spans(d.text or ""))
+    docs = _documents(body, attachments)
+    goods = any(is_goods_category(p) for _, d in docs for _, _, p in category_spans(d.text or "")) or any(
+        has_goods_marker(d.text or "") for _, d in docs)
     kinds = {k: _Decision() for k in KINDS} if non_compute else _remote(checked)
     hw = _Decision() if non_compute else _hardware(checked, title_purchase, goods)
 

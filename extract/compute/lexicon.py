@@ -64,6 +64,7 @@ class Instance:
     chip: str
     pattern: str
     source: str
+    example: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ def load_lexicon() -> Lexicon:
         )
         for p in prov["provider"]
     }
-    instances = [Instance(i["provider"], i["chip"], i["pattern"], i.get("source", "")) for i in prov.get("instance", [])]
+    instances = [Instance(i["provider"], i["chip"], i["pattern"], i.get("source", ""), i.get("example", ""))
+                 for i in prov.get("instance", [])]
 
     rules_data = _load("export_rules.toml")
     rules = {r["id"]: r for r in rules_data["rule"]}

@@ -66,34 +66,89 @@ def _boundary_ok(key: str, start: int, end: int) -> bool:
     return True
 
 
-def _span(doc: Doc, start: int, end: int, label: str, kb_id: str = "") -> Span | None:
+def _span(doc: Doc, start: int, end: int, label: str, kb_id: str = "", group: str = "compute") -> Span | None:
+    """A span for a character hit, widened to token boundaries. The exact hit is kept in doc.user_data["hits"]
+    (group, start, end, label, kb_id): what the classifier reads, since a widened span can swallow a neighbour."""
+    doc.user_data.setdefault("hits", []).append((group, start, end, label, kb_id))
     return doc.char_span(start, end, label=label, kb_id=kb_id, alignment_mode="expand")
+
+
+_HAS_ASCII = re.compile(r"[a-z0-9]")
 
 
 @Language.factory("compute_lexicon")
 class LexiconMatcher:
+    """Lexicon entries → spans. Two matchers, one result:
+
+    * entries with Latin letters or digits (AWS, A100, RTX 4090D, "cloud servers") go to a PhraseMatcher on token
+      LOWER: token boundaries are what keeps A100 out of A1000 and RTX 4090 out of RTX 4090D;
+    * pure-CJK entries (云服务器, 算力租赁, 咨询) are found as substrings with one trie regex over the folded text, so a
+      term is found whatever jieba does with its neighbours (咨询 inside the dictionary word 咨询服务, 金山云 in
+      金山云云服务器: nlp-and-pdf.md §1.2 item 7).
+
+    Where an entry of one group lies strictly inside an entry of another group, the longer one is the word (算力服务
+    inside the hardware 算力服务器, 服务器 inside the service 云服务器), except that marker words (rental, negation …)
+    inside a service term are kept beside it (租用 in 云服务器租用). A chip or provider name inside a longer one of
+    another id is not a mention (RTX 4090 inside RTX 4090 D)."""
+
+    KEEP_INSIDE = {"rental", "service_period", "billing", "offshore", "negation", "purpose", "domestic_only",
+                   "intermediary", "unavailable", "accelerator"}
+
     def __init__(self, nlp: Language, name: str = "compute_lexicon"):
         self.name = name
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         lex = load_lexicon()
         by_id: dict[str, list] = {}
+        self.cjk: dict[str, list[tuple[str, str]]] = {}
         for label, key, text in lex.phrase_entries():
-            by_id.setdefault(f"{label}|{key}", []).append(text)
+            k = norm_key(text)
+            if _HAS_ASCII.search(k):
+                by_id.setdefault(f"{label}|{key}", []).append(text)
+            else:
+                self.cjk.setdefault(k, []).append((label, key))
         for match_id, texts in by_id.items():
             self.matcher.add(match_id, [nlp.make_doc(t) for t in texts])
+        # all substrings, overlapping ones included: a lookahead regex finds every term starting at each position
+        self.cjk_rx = re.compile("(?=(" + trie_regex(self.cjk) + "))")
+        self.prefixes = {k: [w for w in self.cjk if w != k and k.startswith(w)] for k in self.cjk}
+
+    def _cjk_hits(self, key: str):
+        for m in self.cjk_rx.finditer(key):
+            word = m.group(1)
+            # the regex returns the longest term at a position; shorter terms starting there are hits as well
+            for w in [word, *self.prefixes[word]]:
+                for label, kb in self.cjk[w]:
+                    yield m.start(), m.start() + len(w), label, kb
 
     def __call__(self, doc: Doc) -> Doc:
         key = doc_key(doc)
-        spans = []
         strings = doc.vocab.strings
+        hits = []
         for match_id, s, e in self.matcher(doc):
             span = doc[s:e]
-            if not _boundary_ok(key, span.start_char, span.end_char):
-                continue
-            label, kb = strings[match_id].split("|", 1)
-            spans.append(Span(doc, s, e, label=label, kb_id=kb))
+            if _boundary_ok(key, span.start_char, span.end_char):
+                label, kb = strings[match_id].split("|", 1)
+                hits.append((span.start_char, span.end_char, label, kb))
+        hits += list(self._cjk_hits(key))
+        spans = []
+        for h in self._resolve(hits):
+            span = _span(doc, h[0], h[1], h[2], h[3])
+            if span is not None:
+                spans.append(span)
         doc.spans["compute"] = spans
         return doc
+
+    def _resolve(self, hits):
+        hits = sorted(set(hits), key=lambda h: (h[0], -(h[1] - h[0])))
+        out = []
+        for h in hits:
+            inside = any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0])
+                         and ((o[2] != h[2] and not (h[2] in self.KEEP_INSIDE and o[2] != "trap"))
+                              or (o[2] == h[2] and o[2] in ("CHIP", "PROVIDER") and o[3] != h[3]))
+                         for o in hits)
+            if not inside:
+                out.append(h)
+        return out
 
 
 @Language.factory("compute_instances")
@@ -138,7 +193,7 @@ class QuantityMatcher:
             for m in rx.finditer(key):
                 if label == "CHIP_TIMES" and m.group("chip").replace(" ", "") not in self.chip_keys:
                     continue
-                span = _span(doc, m.start(), m.end(), label, m.group("n"))
+                span = _span(doc, m.start(), m.end(), label, m.group("n"), "quantity")
                 if span is not None:
                     spans.append(span)
         doc.spans["quantity"] = spans
@@ -160,7 +215,7 @@ class BillingMatcher:
                 before = key[max(0, m.start() - 12):m.start()]
                 if not (re.search(r"\d", before) or "元" in m.group(0)):
                     continue
-                span = _span(doc, m.start(), m.end(), "BILLING_UNIT", kind)
+                span = _span(doc, m.start(), m.end(), "BILLING_UNIT", kind, "billing")
                 if span is not None:
                     spans.append(span)
         doc.spans["billing"] = spans
@@ -269,7 +324,7 @@ class SpecMatcher:
             found = spec_figures(sent)
             if not found:
                 continue
-            span = _span(doc, m.start(), m.end(), "SPEC", encode_figures(found))
+            span = _span(doc, m.start(), m.end(), "SPEC", encode_figures(found), "spec")
             if span is not None:
                 spans.append(span)
         doc.spans["spec"] = spans
@@ -286,9 +341,7 @@ def gate() -> re.Pattern:
     for label, _key, text in lex.phrase_entries():
         if label in ("PROVIDER", "PRODUCT", "CHIP", "service", "service_weak", "hardware", "accelerator"):
             words.add(norm_key(text))
-    # billing units, spec words, and the literal parts of instance types (p5.48xlarge, gn7i, ND96isr_H100_v5)
-    words |= {"核时", "卡时", "机时", "token", "元/卡", "显存", "tflops", "hbm", "nvlink", "xlarge", "gn10x", "gn7i",
-              "gpu-", "_v4", "_v5", "v4", "v5"}
+    words |= {norm_key(w) for w in lex.patterns["gate_extra"]}
     return re.compile(trie_regex(words))
 
 

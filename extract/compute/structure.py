@@ -68,6 +68,7 @@ def _structure_rules():
         re.compile(trie_regex(req)), re.compile(trie_regex(h for h in req if len(h) >= 4)),
         re.compile(trie_regex(adm)), re.compile(trie_regex(h for h in adm if len(h) >= 4)),
         re.compile(st["boilerplate"]), re.compile(st["category"]), re.compile(st["goods_category"]),
+        re.compile(st["goods_marker"]),
     )
 
 
@@ -79,6 +80,11 @@ def category_spans(text: str) -> list[tuple[int, int, str]]:
 
 def is_goods_category(path: str) -> bool:
     return bool(_structure_rules()[6].search(path))
+
+
+def has_goods_marker(text: str) -> bool:
+    """A goods-only column or clause (是否允许进口产品): the notice buys goods."""
+    return bool(_structure_rules()[7].search(text))
 
 
 def _heading_zone(key: str) -> Optional[str]:

@@ -42,27 +42,32 @@ DPI = 100
 def _figure(history: Sequence[WeekCount], title: str) -> Figure:
     fig = Figure(figsize=(8, 3.2), dpi=DPI)
     ax = fig.add_subplot()
-    weeks = [str(w.week) for w in history]
+    xs = range(len(history))
+    # A wide light bar for all cases of the week, the kinds as narrow bars in front of it.
+    ax.bar(xs, [w.cases for w in history], width=0.86, color="#e2e8f0", label="all cases", linewidth=0)
     n = len(KIND_ORDER)
-    width = 0.8 / n
+    width = 0.76 / n
     for i, kind in enumerate(KIND_ORDER):
-        xs = [x - 0.4 + width * (i + 0.5) for x in range(len(history))]
-        ax.bar(xs, [w.by_kind.get(kind, 0) for w in history], width=width, color=KIND_COLOURS[kind],
-               label=KIND_LABELS[kind], linewidth=0)
-    ax.plot(range(len(history)), [w.cases for w in history], color="#1a202c", marker="o", markersize=3,
-            linewidth=1, label="cases (all kinds)")
-    ax.set_xticks(range(len(history)), [w[5:] if i else w for i, w in enumerate(weeks)])
+        ax.bar([x - 0.38 + width * (i + 0.5) for x in xs], [w.by_kind.get(kind, 0) for w in history], width=width,
+               color=KIND_COLOURS[kind], label=KIND_LABELS[kind], linewidth=0)
+    # "W47" under each bar; the year under the first week and wherever it changes.
+    labels = []
+    for i, w in enumerate(history):
+        year_changed = i == 0 or w.week.year != history[i - 1].week.year
+        labels.append(f"W{w.week.week:02d}" + (f"\n{w.week.year}" if year_changed else ""))
+    ax.set_xticks(list(xs), labels)
+    ax.tick_params(axis="x", length=0)
     top = max([w.cases for w in history] + [1])
-    ax.set_ylim(0, top * 1.15 + 0.5)
+    ax.set_ylim(0, top * 1.12 + 0.3)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("new cases")
     ax.set_title(title, loc="left", fontsize=10)
-    ax.grid(axis="y", color="#e2e8f0", linewidth=0.6)
+    ax.grid(axis="y", color="#edf2f7", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="upper left", ncols=5, frameon=False, fontsize=8, bbox_to_anchor=(0, -0.12))
-    fig.text(0.99, 0.01, "a case counts under each kind it seeks", ha="right", va="bottom", fontsize=7,
+    ax.legend(loc="upper left", ncols=5, frameon=False, fontsize=8, bbox_to_anchor=(0, -0.2))
+    fig.text(0.99, 0.02, "a case counts under each kind it seeks", ha="right", va="bottom", fontsize=7,
              color="#4a5568")
-    fig.subplots_adjust(left=0.07, right=0.99, top=0.9, bottom=0.27)
+    fig.subplots_adjust(left=0.07, right=0.99, top=0.9, bottom=0.3)
     return fig
 
 

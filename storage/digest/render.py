@@ -21,7 +21,7 @@ import jinja2
 from storage.digest.chart import KIND_COLOURS, KIND_LABELS, render_chart
 from storage.digest.data import Case, Digest, Event
 from storage.exports.records import KIND_ORDER
-from storage.exports.tabular import CSV_ENCODING, local_stamp, number, utc_stamp, write_csv
+from storage.exports.tabular import CSV_ENCODING, local_stamp, utc_stamp, write_csv
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -30,6 +30,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DEFAULT_FEED_AUTHORITY = "tenderwatch.invalid"
 TAG_DATE = "2026"
 FEED_WEEKS = 4  # weeks of entries in each week's Atom file
+HTML_FULL_CARDS = 15  # cases shown with every field in the HTML; later ones get one line (Gmail clips at 102 kB)
+HTML_GROUP_ROWS = 15  # rows per "By provider/chip/buyer" table in the HTML
 
 CASE_COLUMNS = (
     "case", "case_id", "change", "title", "buyer", "agency", "region", "project_code", "status", "published_at",
@@ -122,7 +124,7 @@ def case_facts(c: Case) -> list[tuple[str, str]]:
         ("Agency", c.agency or ""),
         ("Region", c.region or ""),
         ("Project code", c.project_code or ""),
-        ("Published", local_stamp(c.published_at) or ""),
+        ("Published", (local_stamp(c.published_at) or "").replace("T", " ")),
         ("Status", c.status),
         ("Budget", cny(c.budget)),
         ("Awarded", cny(c.award)),
@@ -280,6 +282,7 @@ _env = jinja2.Environment(
     autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
+_env.filters["kind_label"] = kind_label
 
 
 def render_html(d: Digest) -> str:
@@ -289,7 +292,8 @@ def render_html(d: Digest) -> str:
     return _env.get_template("digest.html").render(
         d=d, summary=summary(d), comparison=comparison(d), date_range=date_range(d), bars=bars,
         case_facts=case_facts, case_links=case_links, event_detail=event_detail, kind_label=kind_label,
-        kinds=KIND_ORDER, colours=KIND_COLOURS, files=file_names(str(d.week)),
+        kinds=KIND_ORDER, colours=KIND_COLOURS, files=file_names(str(d.week)), full_cards=HTML_FULL_CARDS,
+        group_rows=HTML_GROUP_ROWS,
         groups=[(title, d.groups(facet), facet) for facet, title in
                 (("provider", "By provider"), ("chip", "By chip"), ("buyer", "By buyer"))],
     )

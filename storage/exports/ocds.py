@@ -272,7 +272,3 @@ def write_release_package(
     flush()
     out.write("\n  ]\n}\n")
     return n
-
-
-def extension_schema() -> dict[str, Any]:
-    return json.loads(EXTENSION_SCHEMA.read_text(encoding="utf-8"))

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models.tables import (
@@ -26,7 +25,8 @@ from models.tables import (
 )
 
 KIND_ORDER = ("cloud", "gpu_rental", "model_api", "hpc")  # the order extract.types.ComputeFindings uses
-# Evidence fields that explain why a notice is a compute case, best first.
+# Evidence fields that explain why a notice is a compute case, best first (the extractor names them
+# "remote_compute", "compute_kinds:cloud", "cloud_providers:aws" …; hardware_purchase ranks after these).
 COMPUTE_EVIDENCE_FIELDS = ("remote_compute", "compute_kinds", "cloud_providers", "gpu_models", "flags")
 FIELD_EVIDENCE_FIELDS = frozenset(
     ("notice_type", "title", "project_codes", "buyer", "agency", "vendors", "amounts", "published_at",
@@ -34,6 +34,7 @@ FIELD_EVIDENCE_FIELDS = frozenset(
 )
 SENTENCE_ENDS = "。！？；;!?\n"
 MAX_SENTENCE = 160  # characters of context shown around an evidence match
+MAX_EVIDENCE = 240  # longest evidence text shown
 BATCH = 500  # notices per IN (...) round trip; well under SQLite's variable limit
 
 
@@ -85,22 +86,30 @@ class NoticeRecord:
         values = [a["value_cny"] for a in self.amounts if a["kind"] == kind and a["value_cny"] is not None]
         return max(values) if values else None
 
-    def compute_evidence(self) -> Optional[dict[str, Any]]:
-        """The evidence that best says why this is a compute case (a compute field, else any non-field one)."""
+    def compute_evidence(self) -> list[dict[str, Any]]:
+        """The evidence for the compute findings (not for the notice fields), best first."""
         rank = {name: i for i, name in enumerate(COMPUTE_EVIDENCE_FIELDS)}
-        candidates = [e for e in self.evidence if e.get("field") not in FIELD_EVIDENCE_FIELDS]
-        if not candidates:
-            return None
-        return min(candidates, key=lambda e: (rank.get(e.get("field"), len(rank)), e.get("start") or 0))
+
+        def base(e: dict[str, Any]) -> str:  # "cloud_providers:aws" -> "cloud_providers"
+            return str(e.get("field") or "").split(":", 1)[0]
+
+        candidates = [e for e in self.evidence if base(e) not in FIELD_EVIDENCE_FIELDS]
+        # A stable sort: among equals the extractor's own order (its best evidence of a field first) holds.
+        return sorted(candidates, key=lambda e: rank.get(base(e), len(rank)))
 
     def evidence_sentence(self) -> Optional[str]:
-        """The sentence around the best compute evidence, read from the text its offsets point into."""
-        ev = self.compute_evidence()
-        if ev is None:
-            return None
-        text = self.text if not ev.get("document") else next(
-            (a["text"] for a in self.attachments if a["name"] == ev["document"]), "")
-        return sentence_around(text, ev.get("start"), ev.get("end"), ev.get("text") or "")
+        """The sentence around the best compute evidence, read from the text its offsets point into. The
+        title is passed over when a sentence of the body says more: readers see the title anyway."""
+        title = " ".join(self.title.split())
+        sentences = []
+        for ev in self.compute_evidence():
+            text = self.text if not ev.get("document") else next(
+                (a["text"] for a in self.attachments if a["name"] == ev["document"]), "")
+            sentence = sentence_around(text, ev.get("start"), ev.get("end"), ev.get("text") or "")
+            if sentence and sentence.rstrip("。") != title:
+                return sentence
+            sentences.append(sentence)
+        return next((s for s in sentences if s), None)
 
 
 def sentence_around(text: str, start: Optional[int], end: Optional[int], fallback: str) -> str:
@@ -108,7 +117,7 @@ def sentence_around(text: str, start: Optional[int], end: Optional[int], fallbac
     if start is None or end is None or not (0 <= start < end <= len(text)) or (
         fallback and text[start:end] != fallback
     ):
-        return " ".join(fallback.split())
+        return _clip(" ".join(fallback.split()))
     left = max(text.rfind(ch, 0, start) for ch in SENTENCE_ENDS) + 1
     rights = [i for i in (text.find(ch, end) for ch in SENTENCE_ENDS) if i != -1]
     right = min(rights) + 1 if rights else len(text)
@@ -119,7 +128,12 @@ def sentence_around(text: str, start: Optional[int], end: Optional[int], fallbac
         left, lead = start - room, "…"
     if right - end > room:
         right, tail = end + room, "…"
-    return lead + " ".join(text[left:right].split()) + tail
+    return _clip(lead + " ".join(text[left:right].split()) + tail)
+
+
+def _clip(sentence: str) -> str:
+    """Evidence that is itself a flattened table row can run to hundreds of characters."""
+    return sentence if len(sentence) <= MAX_EVIDENCE else sentence[: MAX_EVIDENCE - 1] + "…"
 
 
 def sort_kinds(kinds: Iterable[str]) -> list[str]:
@@ -233,7 +247,3 @@ def load_records(session: Session, ids: Sequence[int], *, with_text: bool = Fals
         records[nid].evidence = [dict(ev) for ev in evidence if isinstance(ev, dict)]
 
     return list(records.values())
-
-
-def has_schema(session: Session) -> bool:
-    return sa.inspect(session.get_bind()).has_table(Notice.__tablename__)

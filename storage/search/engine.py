@@ -24,34 +24,53 @@ from storage.search.snippets import make_snippet
 AMOUNT_KINDS = ("budget", "award", "max_price")
 TAG_FILTERS = ("provider", "chip", "kind", "flag")
 
+# Limits that keep a search fast on 100k+ notices (docs/search.md, "Limits"):
+RANK_LIMIT = 5_000  # bm25 is computed for every match: above this many, results come in date order
+FACET_LIMIT = 25_000  # facet counts take a pass over every match: above this many, they are not counted
+SCAN_FROM = 2_000  # above this many matches, date order scans the date index and probes the match set
+
 
 def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
+    sqlite = conn.dialect.name == "sqlite"
     parsed = parse_query(q.text)
     backend = backend_for(conn.dialect.name)
     params: dict[str, Any] = {}
-    filters = _filters(q, params, sqlite=conn.dialect.name == "sqlite")
+    filters = _filters(q, params, sqlite=sqlite)
     match = backend.match_ids(parsed, params) if not parsed.empty else None
 
     if match and not filters:
         matched = match
     else:
         where = " AND ".join(([f"n.id IN ({match})"] if match else []) + filters) or "1=1"
-        matched = f"SELECT n.id FROM notice n WHERE {where}"
+        # Cases are ~0.3 % of notices: drive from their partial index and probe the text matches.
+        hint = " INDEXED BY ix_notice_cases_published" if sqlite and q.cases_only and match else ""
+        matched = f"SELECT n.id FROM notice n{hint} WHERE {where}"
 
     total = conn.execute(sa.text(f"SELECT count(*) FROM ({matched}) AS matched"), params).scalar_one()
-    facets = _facets(conn, matched, params, q) if q.facets and total else {}
+    facets_complete = not q.facets or total <= FACET_LIMIT
+    facets = _facets(conn, matched, params, q) if q.facets and 0 < total <= FACET_LIMIT else {}
 
+    sort = q.sort if match else "date"
+    if sort == "relevance" and total > RANK_LIMIT:
+        sort = "date"
     limit, offset = q.per_page, (q.page - 1) * q.per_page
-    if match and q.sort == "relevance":
+    if sort == "relevance":
         page_sql = backend.ranked(parsed, matched if filters else None, params)
+    elif sqlite and total > SCAN_FROM:
+        # Walk the date index newest first and stop after one page, instead of sorting every match.
+        page_sql = (
+            "SELECT n.id AS id, NULL AS score FROM notice n INDEXED BY ix_notice_published_at"
+            f" WHERE +n.id IN ({matched}) ORDER BY n.published_at DESC, n.id DESC"
+        )
     else:
+        nulls_last = "" if sqlite else " NULLS LAST"  # SQLite sorts NULL first, so last in DESC order
         page_sql = (
             f"SELECT n.id AS id, NULL AS score FROM notice n WHERE n.id IN ({matched})"
-            " ORDER BY (n.published_at IS NULL), n.published_at DESC, n.id DESC"
+            f" ORDER BY n.published_at DESC{nulls_last}, n.id DESC"
         )
     rows = conn.execute(sa.text(f"{page_sql} LIMIT {int(limit)} OFFSET {int(offset)}"), params).all()
     hits = _hits(conn, [(r.id, r.score) for r in rows], parsed, q.snippets)
-    return SearchResult(query=q, total=total, hits=hits, facets=facets)
+    return SearchResult(query=q, total=total, hits=hits, facets=facets, sort=sort, facets_complete=facets_complete)
 
 
 def _like(value: str) -> str:
@@ -123,22 +142,26 @@ def _filters(q: SearchQuery, params: dict, *, sqlite: bool) -> list[str]:
             conds.append("a.value_cny <= :amount_max")
         out.append(f"EXISTS (SELECT 1 FROM noticeamount a WHERE {' AND '.join(conds)})")
     if q.cases_only:
-        params["case_true"] = True
-        out.append("n.remote_compute = :case_true")
+        # A literal, not a parameter, so SQLite can use the partial index over cases.
+        out.append("n.remote_compute = 1" if sqlite else "n.remote_compute")
     return out
 
 
 def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> dict[str, list[FacetCount]]:
-    year = "substr(m.published_at, 1, 4)" if conn.dialect.name == "sqlite" else "to_char(m.published_at, 'YYYY')"
+    sqlite = conn.dialect.name == "sqlite"
+    year = "substr(m.published_at, 1, 4)" if sqlite else "to_char(m.published_at, 'YYYY')"
+    # CROSS JOIN keeps SQLite from scanning a whole tag/party table to avoid a sort; the covering index
+    # reads the facet columns without touching the wide notice rows.
+    covering = " INDEXED BY ix_notice_search_columns" if sqlite else ""
     sql = f"""
         WITH m AS MATERIALIZED (
             SELECT n.id, n.buyer_id, n.region, n.notice_type, n.published_at
-            FROM notice n WHERE n.id IN ({matched})
+            FROM notice n{covering} WHERE n.id IN ({matched})
         )
         SELECT t.facet AS facet, t.value AS value, count(*) AS n
-            FROM noticetag t JOIN m ON m.id = t.notice_id GROUP BY t.facet, t.value
+            FROM m CROSS JOIN noticetag t WHERE t.notice_id = m.id GROUP BY t.facet, t.value
         UNION ALL SELECT 'vendor', CAST(p.organisation_id AS TEXT), count(*)
-            FROM noticeparty p JOIN m ON m.id = p.notice_id WHERE p.role = 'vendor' GROUP BY p.organisation_id
+            FROM m CROSS JOIN noticeparty p WHERE p.notice_id = m.id AND p.role = 'vendor' GROUP BY p.organisation_id
         UNION ALL SELECT 'buyer', CAST(m.buyer_id AS TEXT), count(*) FROM m WHERE m.buyer_id IS NOT NULL GROUP BY m.buyer_id
         UNION ALL SELECT 'region', m.region, count(*) FROM m WHERE m.region IS NOT NULL GROUP BY m.region
         UNION ALL SELECT 'notice_type', m.notice_type, count(*) FROM m WHERE m.notice_type IS NOT NULL GROUP BY m.notice_type

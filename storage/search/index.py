@@ -110,13 +110,9 @@ def _quote_lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def ensure_current(conn: sa.Connection) -> bool:
-    """Rebuild the whole index if it was built by another tokenizer version. True if it rebuilt."""
-    version = conn.execute(sa.text("SELECT value FROM search_meta WHERE key = 'tokenizer'")).scalar()
-    if version == TOKENIZER_VERSION:
-        return False
-    rebuild(conn)
-    return True
+def is_current(conn: sa.Connection) -> bool:
+    """Whether the index was built by this tokenizer version."""
+    return conn.execute(sa.text("SELECT value FROM search_meta WHERE key = 'tokenizer'")).scalar() == TOKENIZER_VERSION
 
 
 def rebuild(conn: sa.Connection) -> int:

@@ -125,6 +125,8 @@ class SearchResult:
     total: int
     hits: list[SearchHit]
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    sort: str = "relevance"  # the order used: relevance falls back to date for very broad searches
+    facets_complete: bool = True  # False when the result set was too large to count facets over
 
     @property
     def pages(self) -> int:
@@ -135,6 +137,8 @@ class SearchResult:
             "total": self.total,
             "page": self.query.page,
             "per_page": self.query.per_page,
+            "sort": self.sort,
+            "facets_complete": self.facets_complete,
             "results": [h.to_json() for h in self.hits],
             "facets": {k: [asdict(c) for c in v] for k, v in self.facets.items()},
         }

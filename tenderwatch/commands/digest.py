@@ -44,7 +44,7 @@ def run_digest(url: str | None, week, out: Path | None, base_url: str | None) ->
         digest, paths = write_digest(engine, week, out, base_url=base_url)
     finally:
         engine.dispose()
-    click.echo(f"{week}: " + (f"no new case and no change" if digest.is_empty else summary(digest)))
+    click.echo(f"{week}: " + ("no new case and no change" if digest.is_empty else summary(digest)))
     for path in paths:
         click.echo(f"  {path}")
     return paths

@@ -61,7 +61,7 @@ def search(query, since, until, buyer, vendor, notice_type, region, provider, ch
         compute = ", ".join(h.compute_kinds + h.cloud_providers + h.gpu_models + h.flags)
         click.echo("")
         click.secho(f"[{h.id}] {h.title}", bold=True)
-        click.echo(f"    {h.published_at or '?'} · {h.notice_type or '?'} · {h.buyer or '?'}"
+        click.echo(f"    {(h.published_at or '?')[:10]} · {h.notice_type or '?'} · {h.buyer or '?'}"
                    + (f" · CASE: {compute}" if h.remote_compute else (f" · {compute}" if compute else "")))
         if h.snippet:
             text = "".join(click.style(p.text, fg="yellow", bold=True) if p.hit else p.text for p in h.snippet.parts)

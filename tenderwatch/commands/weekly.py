@@ -42,10 +42,14 @@ class WeeklyConfig:
 def default_config_path() -> Path:
     from storage import config
 
-    import storage.digest
+    import importlib.util
 
     user = config.data_dir() / "weekly.toml"
-    return user if user.is_file() else Path(storage.digest.__file__).resolve().parent / "weekly.toml"
+    if user.is_file():
+        return user
+    # Located without importing storage.digest (which loads matplotlib).
+    [folder] = importlib.util.find_spec("storage.digest").submodule_search_locations
+    return Path(folder) / "weekly.toml"
 
 
 def load_config(path: Path) -> WeeklyConfig:

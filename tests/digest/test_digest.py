@@ -279,3 +279,37 @@ def test_iso_weeks():
     for bad in ("2026-47", "2026-W00", "2025-W53", "W47"):
         with pytest.raises(ValueError):
             IsoWeek.parse(bad)
+
+
+def test_a_busy_week_stays_under_the_email_size_limit():
+    """60 new cases from 60 buyers: later cases get one line each and the tables are cut, so the file stays
+    under Gmail's clipping limit, and every in-page link still has its target."""
+    import lxml.html
+
+    from storage.digest.data import Case, Digest, WeekCount
+    from storage.digest.render import render_html
+    from storage.exports.records import NoticeRecord
+
+    cases = []
+    for i in range(60):
+        text = f"第{i}号项目：租用云服务器及GPU算力资源，服务期一年，预算{i}0万元。"
+        r = NoticeRecord(
+            id=i + 1, source="ccgp", url=f"http://www.ccgp.gov.cn/n{i}.htm", external_id=None,
+            title=f"第{i}号单位智能算力租赁服务公开招标公告", notice_type="tender", published_at=datetime(2026, 11, 16),
+            bid_deadline=None, region="某市", project_code=f"P-{i}", procurement_key=f"P-{i}|b{i}",
+            first_seen=datetime(2026, 11, 16, 1, i), last_changed=datetime(2026, 11, 16), content_hash="0" * 64,
+            extractor_version="t", remote_compute=True, hardware_purchase=False, buyer=f"第{i}号单位",
+            kinds=["cloud", "gpu_rental"], providers=[f"provider-{i % 25}"], chips=[f"chip-{i % 30}"],
+            flags=["us_provider"], amounts=[{"kind": "budget", "value_cny": i * 1e5, "percent": None, "raw": ""}],
+            evidence=[{"field": "remote_compute", "text": text, "start": 0, "end": len(text)}], text=text,
+        )
+        cases.append(Case(key=r.procurement_key, first_seen=r.first_seen, notices=[r], number=i + 1))
+    history = [WeekCount(W47.shift(i - 11)) for i in range(12)]
+    history[-1].cases = 60
+    html = render_html(Digest(W47, cases, [], history))
+    assert len(html.encode("utf-8")) < 102_000
+    doc = lxml.html.fromstring(html)
+    anchors = {a.get("id") for a in doc.iter("a") if a.get("id")}
+    assert {f"C{i}" for i in range(1, 61)} <= anchors
+    assert {a.get("href")[1:] for a in doc.iter("a") if (a.get("href") or "").startswith("#")} <= anchors
+    assert "and 45 more, in digest-2026-W47.csv." in html  # 60 buyers, 15 shown

@@ -376,3 +376,40 @@ def test_foreign_currency_amounts_are_not_yuan():
 def test_empty_document():
     f = fields("")
     assert f.buyer is None and f.amounts == [] and f.evidence == []
+
+
+def test_an_attachment_fills_only_what_the_body_leaves_open_and_evidence_names_it():
+    body = DocumentText(text="一、项目编号：QLDX-CG-2024-0517\n采购人：青岚大学\n三、中标（成交）信息\n详见附件\n",
+                        kind="html", title="青岚大学推理服务器采购中标公告")
+    contract = DocumentText(text="甲方（采购人）：别的大学\n乙方（供应商）：武汉楚曜计算技术有限公司\n合同总金额：人民币121万元\n",
+                            kind="pdf", name="合同.pdf", title="推理服务器采购合同")
+    f = extract_fields(body, [contract], {})
+    assert f.buyer == "青岚大学"  # the body's, not the attachment's
+    assert f.vendors == ["武汉楚曜计算技术有限公司"]
+    assert amounts(f) == [("award", 1210000)]
+    assert {e.document for e in f.evidence if e.field in ("vendors", "amounts")} == {"合同.pdf"}
+    assert {e.document for e in f.evidence if e.field == "buyer"} == {""}
+
+
+def test_a_scan_attachment_is_not_read():
+    body = DocumentText(text="采购人：某大学\n", kind="html", title="某项目中标公告")
+    scan = DocumentText(text="(cid:12)(cid:34)", kind="pdf", name="scan.pdf", needs_ocr=True)
+    assert extract_fields(body, [scan], {}).vendors == []
+
+
+def test_correction_table_rows_give_the_new_amounts():
+    text = ("二、更正信息\n更正事项：更正采购文件\n更正内容：\n 序号 更正项 更正前内容 更正后内容 1 采购数量 / 无菌熔接片：数量1,560(个)；"
+            "预算金额28,560.00元 2 采购数量 / 机采管路(单份)：数量2,500(套)；预算金额1,850,000.00元\n更正日期：2026年07月29日\n")
+    assert amounts(fields(text, title="某血站耗材采购更正公告")) == [("budget", 28560), ("budget", 1850000)]
+
+
+def test_values_on_the_line_after_their_label():
+    text = ("一、项目基本情况\n原公告的采购项目编号：\nNNZC2026-C2-240099-ZXXM\n原公告的采购项目名称：\n某水厂管网改造工程\n"
+            "二、更正信息\n更正内容：\n由于原成交单位放弃，确定下一候选人为成交供应商。\n供应商名称：北京之渡教育科技有限公司\n成交金额：\n"
+            "人民币大写：壹拾壹万玖仟柒佰捌拾玖元\n人民币小写：￥119789.00元\n更正日期：2026年7月20日\n"
+            "四、凡对本次公告内容提出询问，请按以下方式联系：1.采购人信息\n名称：\n某县水利局\n")
+    f = fields(text, title="某项目成交公告更正公告")
+    assert f.project_codes == ["NNZC2026-C2-240099-ZXXM"]
+    assert f.buyer == "某县水利局"
+    assert f.vendors == ["北京之渡教育科技有限公司"]
+    assert amounts(f) == [("award", 119789)]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from extract.version import EXTRACTOR_VERSION
+from storage.db import head_revision
 from models.tables import Attachment, CrawlError, Notice, NoticeParty, NoticeTag
 from storage.search import SearchQuery
 from storage.store import Store
@@ -69,6 +70,28 @@ def test_process_notice_stores_page_attachments_and_extraction(env):
         assert store.stats()["crawl_errors_by_reason"] == {"attachment_http_404": 1}
         assert process_notice(store, raw(), run_id=run).status == "unchanged"
         assert store.stats()["crawl_errors"] == 1  # an unchanged page adds nothing, errors included
+
+
+def test_an_unchanged_page_is_not_extracted_again(env, monkeypatch):
+    import tenderwatch.processing as processing
+
+    with Store.open() as store:
+        first = process_notice(store, raw())
+        before = store.notice_detail(first.notice_id)["last_seen"]
+
+        def no_extraction(*args, **kwargs):
+            raise AssertionError("an unchanged page must not be extracted again")
+
+        monkeypatch.setattr(processing, "extract_notice", no_extraction)
+        again = process_notice(store, raw())
+        assert again.status == "unchanged" and again.notice_id == first.notice_id
+        assert store.notice_detail(first.notice_id)["last_seen"] >= before
+        monkeypatch.undo()
+        changed = raw()
+        changed.attachments[0].data = "技术要求：GPU显存不低于96GB。".encode("utf-8")  # new attachment bytes
+        assert process_notice(store, changed).status == "unchanged"  # same body text: no new version…
+        assert store.search(SearchQuery(text="96GB")).total == 1  # …but the new attachment text is stored
+        assert store.search(SearchQuery(text="NVLink")).total == 0  # and the old one is gone from the index
 
 
 def test_reextract_rebuilds_every_derived_field_from_the_blobs(env):
@@ -143,4 +166,4 @@ def test_db_upgrade_is_idempotent(env):
     second = runner.invoke(main, ["db", "upgrade"], env=env)
     assert "already at" in second.output
     current = runner.invoke(main, ["db", "current"], env=env)
-    assert current.output.count("0002") == 2
+    assert current.output.count(head_revision()) == 2

@@ -13,13 +13,9 @@ from storage.store import Store
 
 
 @pytest.fixture
-def store(database_url, tmp_path):
-    s = Store.open(database_url, blob_dir=tmp_path / "raw")
-    ids = {spec.key: save(s, spec).notice_id for spec in CORPUS}
-    s.ids = ids
-    s.key_of = {v: k for k, v in ids.items()}
-    yield s
-    s.close()
+def store(corpus_store):
+    """The corpus, stored once per module and backend (these tests only read)."""
+    return corpus_store
 
 
 def keys(store, text="", **kw) -> set[str]:
@@ -282,3 +278,43 @@ def test_search_index_objects_exist(database_url, tmp_path):
     with Store.open(database_url, blob_dir=tmp_path / "raw") as s:
         names = sa.inspect(s.engine).get_table_names()
         assert ("notice_fts" in names) if s.dialect == "sqlite" else ("notice_search" in names)
+
+
+# ---------------------------------------------------------------- limits for very broad searches
+
+
+def test_very_broad_searches_come_in_date_order_and_say_so(store, monkeypatch):
+    from storage.search import engine
+
+    ranked = store.search(SearchQuery(text="服务", per_page=100))
+    assert ranked.sort == "relevance"
+    monkeypatch.setattr(engine, "RANK_LIMIT", 2)
+    broad = store.search(SearchQuery(text="服务", per_page=100))
+    assert broad.sort == "date"
+    assert [store.key_of[h.id] for h in broad.hits] == sorted(truth("服务"), key=lambda k: BY_KEY[k].published_at, reverse=True)
+    assert store.search(SearchQuery(text="阿里云")).sort == "relevance"  # one match: still ranked
+
+
+def test_date_order_is_the_same_when_scanning_the_date_index(store, monkeypatch):
+    from storage.search import engine
+
+    expected = [h.id for h in store.search(SearchQuery(text="采购", sort="date", per_page=100)).hits]
+    monkeypatch.setattr(engine, "SCAN_FROM", 0)
+    assert [h.id for h in store.search(SearchQuery(text="采购", sort="date", per_page=100)).hits] == expected
+    paged = [h.id for p in (1, 2, 3) for h in store.search(SearchQuery(text="采购", sort="date", per_page=3, page=p)).hits]
+    assert paged == expected[:9]
+
+
+def test_facets_are_not_counted_over_huge_result_sets(store, monkeypatch):
+    from storage.search import engine
+
+    monkeypatch.setattr(engine, "FACET_LIMIT", 3)
+    broad = store.search(SearchQuery(text="采购"))
+    assert not broad.facets_complete and broad.facets == {}
+    narrow = store.search(SearchQuery(text="阿里云"))
+    assert narrow.facets_complete and narrow.facets["provider"][0].value == "aliyun"
+
+
+def test_cases_only_with_text_uses_the_same_semantics(store):
+    assert keys(store, "采购", cases_only=True) == truth("采购") & {"aliyun", "huawei", "aws", "a10rental", "attachment"}
+    assert keys(store, "云", cases_only=True, sort="date") == truth("云") & {"aliyun", "huawei", "aws", "a10rental", "attachment"}

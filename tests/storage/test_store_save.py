@@ -19,6 +19,9 @@ from tenderwatch.processing import RawAttachment
 def store(database_url, tmp_path):
     s = Store.open(database_url, blob_dir=tmp_path / "raw")
     yield s
+    if s.dialect == "sqlite":  # every write path must leave the contentless FTS index consistent
+        with s.engine.connect() as c:
+            c.exec_driver_sql("INSERT INTO notice_fts(notice_fts, rank) VALUES('integrity-check', 0)")
     s.close()
 
 
@@ -253,3 +256,26 @@ def test_read_only_store_refuses_writes(database_url, tmp_path):
         assert ro.search(SearchQuery(text="云")).total == 0
         with pytest.raises(Exception):
             save(ro, tender())
+
+
+def test_other_places_a_notice_was_published_are_linked_once(store):
+    n = save(store, tender()).notice_id
+    store.add_link(n, "ggzy", "http://www.ggzy.gov.cn/information/html/b/330000/0101/202405/28/00331.shtml")
+    store.add_link(n, "ggzy", "http://www.ggzy.gov.cn/information/html/b/330000/0101/202405/28/00331.shtml")
+    assert [link["source"] for link in store.notice_detail(n)["links"]] == ["ggzy"]
+
+
+def test_readers_do_not_wait_for_a_writer(sqlite_url, tmp_path):
+    """WAL: while a crawler holds the write lock, opening the database and searching still work."""
+    from storage import db
+
+    writer = Store.open(sqlite_url, blob_dir=tmp_path / "raw")
+    save(writer, tender())
+    with db.write_transaction(writer.engine) as conn:
+        conn.execute(sa.text("UPDATE notice SET last_seen = last_seen"))
+        with Store.open(sqlite_url, blob_dir=tmp_path / "raw") as reader:
+            assert reader.search(SearchQuery(text="A800")).total == 1
+            assert reader.stats()["notices"] == 1
+        with Store.open(sqlite_url, read_only=True, blob_dir=tmp_path / "raw") as ro:
+            assert ro.notice_detail(1)["title"].startswith("复旦")
+    writer.close()

@@ -1,0 +1,325 @@
+"""Organisations: the buyer and agency (contact blocks, labels, the summary table) and the winners (result
+sections, tables whose cells ran together, consortium members, corrected results)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Optional
+
+from .base import Hit, L, _Doc, _NUMBERING, _WS, _alt, _body_rows, _f, _tab_tables
+from .text import fold
+
+_ORG_TAIL = re.compile(
+    r"(?:[ \t]{2,}|\t|[（(]盖章[)）]|(?:地\s*址|联系方式|联系人|电\s*话|地址)[:：]|(?:评审|综合)?总?得分[:：]?\s*\d|报价[:：]).*$"
+)
+
+
+def _clean_name(v: str) -> str:
+    v = _ORG_TAIL.sub("", v).strip()
+    v = v.strip(" \t:：;；,，。.、")
+    return v
+
+
+def _is_name(v: str) -> bool:
+    if not v or len(v) < 2 or len(v) > 80:
+        return False
+    if v in L["vendors"]["not_a_name"] or v.startswith(tuple(L["vendors"]["not_name_start"] + L["vendors"]["not_a_name"][:2])):
+        return False
+    if not re.search(r"[\u4e00-\u9fff]", v) and not re.search(r"[A-Za-z]{3,}", v):
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def _block_re(block_labels: tuple[str, ...]) -> re.Pattern:
+    return re.compile(rf"(?:{_alt(block_labels)})[ \t]*[:：]?")
+
+
+# what may precede a block heading on its line: numbering at the line start, or numbering after the sentence
+# that announces the contacts when the page lost its line breaks ("…请按以下方式联系：1、采购人信息")
+_BLOCK_LEAD = re.compile(rf"(?:[^\n]*[:：。])?[ \t]*{_NUMBERING}")
+
+
+_NEXT_BLOCK = re.compile(rf"(?m)^{_NUMBERING}[^\n:：]{{0,12}}信息")
+
+
+def _block_name(d: _Doc, block_labels: list[str]) -> Optional[Hit]:
+    """The 名称 of a contact block such as "1.采购人信息 / 名 称：X" (the name may also follow the heading)."""
+    for m in _block_re(tuple(block_labels)).finditer(d.f, d.start, d.end):
+        if not _BLOCK_LEAD.fullmatch(d.f, d.f.rfind("\n", 0, m.start()) + 1, m.start()):
+            continue
+        line_end = d.f.find("\n", m.end())
+        line_end = len(d.f) if line_end < 0 else line_end
+        # the lines of the block
+        stop = m.end()
+        for _ in range(L["block"]["max_lines"]):
+            nxt = d.f.find("\n", stop + 1)
+            stop = len(d.f) if nxt < 0 else nxt
+        region_end = min(stop, d.end)
+        # a following numbered block ends this one
+        nb = _NEXT_BLOCK.search(d.f, line_end, region_end)
+        if nb:
+            region_end = nb.start()
+        hits = d.labelled(L["block"]["name_labels"], m.end(), region_end, anywhere=True, next_line=True)
+        for h in hits:
+            name = _clean_name(h.value)
+            if _is_name(name):
+                return Hit(name, h.start, h.start + len(name), h.label)
+        # "采购人信息：X" with the name on the heading line itself
+        rest = d.f[m.end():line_end]
+        name = _clean_name(rest)
+        if _is_name(name) and "名称" not in name:
+            s = m.end() + (len(rest) - len(rest.lstrip(" \t:：")))
+            return Hit(name, s, s + len(name))
+    return None
+
+
+def _org(d: _Doc, summary: dict[str, Hit], meta_summary: dict[str, str], key: str) -> Optional[Hit]:
+    spec = L[key]
+    for phrase in spec.get("actual", []):
+        m = re.compile(rf"{re.escape(phrase)}[ \t]*[\"“']?(?P<n>[^\"”'，。,;；\n]{{2,60}})").search(d.f, d.start, d.end)
+        if m and _is_name(_clean_name(m.group("n"))):
+            name = _clean_name(m.group("n"))
+            return Hit(name, m.start("n"), m.start("n") + len(name), phrase)
+    hit = _block_name(d, spec["block"])
+    if hit:
+        return hit
+    for h in d.labelled(spec["labels"], anywhere=True, next_line=True):
+        name = _clean_name(h.value)
+        if _is_name(name):
+            return Hit(name, h.start, h.start + len(name), h.label)
+    for lab in spec["summary"]:
+        if lab in summary:
+            h = summary[lab]
+            name = _clean_name(h.value)
+            if _is_name(name):
+                return Hit(name, h.start, h.start + len(name), lab)
+        if lab in meta_summary and _is_name(_clean_name(meta_summary[lab])):
+            return Hit(_clean_name(meta_summary[lab]), -1, -1, lab)
+    return None
+
+
+# --------------------------------------------------------------------------------------------- vendors
+
+_LOT_PREFIX = re.compile(r"^(?:第?[0-9一二三四五六七八九十A-Za-z]{1,3}(?:包|标段|标项|分标|包组)|(?:包|标段|标项|包组|分包)[0-9一二三四五六七八九十A-Za-z]{1,3})[:：、.\s]*")
+_LOT_SUFFIX = re.compile(r"[(（\[](?:第?[0-9一二三四五六七八九十A-Za-z]{1,3}(?:包|标段|标项)|(?:包|标段|标项|包组)[0-9一二三四五六七八九十A-Za-z]{1,3})[)）\]]$")
+_ROLE = re.compile(r"[(（](?:联合体)?(?:牵头人|成员|成员单位|牵头单位|主体)[)）]|^(?:联合体)?(?:牵头人|成员|成员单位|牵头单位)[:：]")
+
+
+def _split_vendors(v: str) -> list[tuple[str, int]]:
+    """A winner value -> names with their offsets in `v`. Consortium values are split into their members, lead
+    first: "联合体：A（牵头人）、B（成员）", "A(联合体：B,C)", "牵头人：A 成员：B"; a single name is kept whole."""
+    cons = L["vendors"]["consortium"]
+    v2 = _LOT_PREFIX.sub("", v)
+    off = len(v) - len(v2)
+    if any(mk in v2 for mk in cons["markers"]) or _ROLE.search(v2) or ("、" in v2 and v2.count("公司") > 1):
+        # blank out the consortium wording, keeping offsets: "(联合体:", "联合体成员:", "（牵头人）" …
+        body = re.sub(r"[(（]?(?:投标)?联合体(?:成员|牵头人)?[)）]?[:：]?|[(（](?:联合体)?(?:牵头人|成员|成员单位|牵头单位|主体)[)）]"
+                      r"|(?:牵头人|成员)[:：]", lambda m: "、" * len(m.group()), v2)
+        seps = "|".join(re.escape(s) for s in cons["separators"] if len(s) == 1) + r"|[()（）]"
+        out = []
+        for part in re.finditer(rf"[^{''.join(re.escape(s) for s in cons['separators'] if len(s) == 1)}()（）]+", body):
+            name = part.group().strip()
+            if _is_name(name) and len(name) >= 4:
+                out.append((name, off + part.start() + part.group().find(name)))
+        if out:
+            return out
+    name = _LOT_SUFFIX.sub("", v2).strip()
+    return [(name, off)] if _is_name(name) else []
+
+
+@lru_cache(maxsize=None)
+def _winner_section_res() -> tuple[re.Pattern, re.Pattern]:
+    spec = L["vendors"]
+    sec = re.compile(rf"(?m)^{_NUMBERING}(?:{_alt(tuple(spec['sections']))})")
+    ends = re.compile(rf"(?m)^{_NUMBERING}[^\n]{{0,6}}(?:{_alt(tuple(spec['section_ends']))})|^[ \t#]*[一二三四五六七八九十]{{1,2}}、")
+    return sec, ends
+
+
+def _winner_regions(d: _Doc) -> list[tuple[int, int]]:
+    """The sections that report winners: from a 中标（成交）信息 heading to the next section that is not about them."""
+    if "winner_regions" in d.cache:
+        return list(d.cache["winner_regions"])
+    sec, ends = _winner_section_res()
+    out = []
+    for m in sec.finditer(d.f, d.start, d.end):
+        e = ends.search(d.f, m.end(), d.end)
+        out.append((m.start(), e.start() if e else d.end))
+    d.cache["winner_regions"] = out
+    return list(out)
+
+
+@lru_cache(maxsize=None)
+def _org_re() -> re.Pattern:
+    spec = L["org"]
+    suf = "|".join(re.escape(x) for x in sorted(spec["suffixes"], key=len, reverse=True))
+    branch = "|".join(re.escape(x) for x in sorted(spec["branch_suffixes"], key=len, reverse=True))
+    legal = "|".join(re.escape(x) for x in sorted(spec["legal_forms"], key=len, reverse=True))
+    # no digits in a name: addresses, scores and amounts around it have them
+    return re.compile(
+        rf"[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z()·]{{1,40}}?(?:{suf})(?:{legal})?(?:[\u4e00-\u9fff]{{2,10}}?(?:{branch}))?"
+    )
+
+
+def _org_names(s: str) -> list[tuple[str, int]]:
+    """Organisation names in a table row rendered without separators, with their offsets in `s`."""
+    out = []
+    for m in _org_re().finditer(s):
+        name, off = m.group(), m.start()
+        # a closing bracket without its opening one belongs to the cell before ("（元）东阳市…")
+        while True:
+            depth, cut = 0, -1
+            for i, c in enumerate(name):
+                depth += c == "("
+                if c == ")":
+                    if depth == 0:
+                        cut = i
+                        break
+                    depth -= 1
+            if cut < 0:
+                break
+            name, off = name[cut + 1:], off + cut + 1
+        for w in L["org"]["role_words"]:
+            i = name.rfind(w)
+            if i >= 0:
+                name, off = name[i + len(w):], off + i + len(w)
+        # an opening bracket never closed belongs to a cell label before the name ("货物类(X公司")
+        if name.count("(") > name.count(")"):
+            i = name.rfind("(")
+            name, off = name[i + 1:], off + i + 1
+        if _is_name(name) and len(name) >= 4:
+            out.append((name, off))
+    return out
+
+
+def _vendors_in_tables(d: _Doc, regions: list[tuple[int, int]], blank: list[str]) -> list[Hit]:
+    """Winners in tables whose cells ran together. After a vendor column header, an organisation name that
+    starts a cell (after a row number, a price, a bracket, a colon or a blank) is a winner; one glued to the name
+    before it is that winner's address. A 联合体 row names every member. `blank`: texts such as the project name
+    that fill columns before the winner and are masked first."""
+    spec = L["vendors"]
+    head = re.compile(rf"(?:{_alt(tuple(spec['labels']))})(?![ \t]*[:：])")
+    markers = _f(spec["consortium"]["markers"])
+    out = []
+    for a, b in regions:
+        in_table = False
+        for line_m in re.finditer(r"[^\n]+", d.f[a:b]):
+            line, base = line_m.group(), a + line_m.start()
+            hs = list(head.finditer(line))
+            if hs:
+                in_table = True
+                line, base = line[hs[-1].end():], base + hs[-1].end()
+            if not in_table or any(w in line for w in ("候选人", "未中标", "未成交")):
+                continue
+            for t in blank:
+                if len(t) >= 4:
+                    line = line.replace(t, " " * len(t))
+            cons = next((line.find(mk) for mk in markers if mk in line), -1)
+            last_end = -1
+            for name, off in _org_names(line):
+                prev = line[off - 1] if off > 0 else " "
+                gap = line[last_end:off] if last_end >= 0 else None
+                starts_cell = not re.match(r"[\u4e00-\u9fffA-Za-z]", prev)
+                glued_to_name = gap is not None and gap.strip() == ""
+                if (0 <= cons < off) or (starts_cell and not glued_to_name):
+                    out.append(Hit(name, base + off, base + off + len(name)))
+                    last_end = off + len(name)
+    return out
+
+
+def _vendors_in_tab_tables(d: _Doc, regions: list[tuple[int, int]]) -> list[Hit]:
+    """Winners from a tab-separated result table whose header names a supplier column ("供应商名称")."""
+    spec = L["vendors"]
+    head = re.compile(rf"(?:{_alt(tuple(spec['labels']))})")
+    out = []
+    for table in _tab_tables(d):
+        start = table[0][0][1]
+        if regions and not any(a <= start < b for a, b in regions):
+            continue
+        ls = d.f.rfind("\n", 0, max(0, d.f.rfind("\n", 0, start))) + 1
+        if any(w in d.f[ls:start] + "".join(c[0] for c in table[0]) for w in ("候选", "未中标", "未成交")):
+            continue
+        cols = [i for i, c in enumerate(table[0]) if head.search(c[0]) and "地址" not in c[0] and "联系" not in c[0]]
+        for row in _body_rows(table):
+            for i in cols[:1]:
+                text, cs, _ = row[i]
+                for name, off in _split_vendors(_clean_name(text)):
+                    out.append(Hit(name, cs + off, cs + off + len(name)))
+    return out
+
+
+def _successors(d: _Doc, out: list[Hit], seen: set[str]) -> None:
+    """A corrected result names the new winner in a sentence: "现顺延至原第二名中标候选人X", "中标供应商：A，更正为：B".
+    The superseded winner (on a "原…" line, before the marker) is dropped."""
+    spec = L["vendors"]
+    sec = re.compile(r"更正信息|更正内容").search(d.f, d.start, d.end)
+    if not sec:
+        return
+    end_m = re.compile(r"更正日期|其他补充事宜|其它补充事宜|凡对本次").search(d.f, sec.end(), d.end)
+    sec_end = end_m.start() if end_m else min(d.end, sec.end() + 3000)
+    words = re.compile("|".join(re.escape(fold(w)) for w in spec["succession"]))
+    vendor_words = tuple(L["org"]["role_words"])
+    for m in words.finditer(d.f, sec.end(), sec_end):
+        ls = d.f.rfind("\n", 0, m.start()) + 1
+        before = d.f[max(ls, m.start() - 60):m.start()]
+        if not before.strip():  # "更正：X" opening its line: the line above says what is corrected
+            before = d.f[max(sec.end(), ls - 80):ls]
+        after = d.f[m.end():min(sec_end, m.end() + 80)].split("\n", 1)[0]
+        if not any(w in before + after[:20] for w in vendor_words):
+            continue
+        names = _org_names(after)
+        if names:
+            name, off = names[0]
+            key = _WS.sub("", name)
+            # the winner it replaces, if it was read from the line before the marker
+            out[:] = [h for h in out if not (ls <= h.start < m.start())]
+            if key not in seen:
+                seen.add(key)
+                out.append(Hit(name, m.end() + off, m.end() + off + len(name)))
+
+
+def _vendors(d: _Doc, notice_type: str | None) -> list[Hit]:
+    spec = L["vendors"]
+    if notice_type not in ("award", "contract", "correction", None, "other"):
+        return []
+    regions = _winner_regions(d)
+    if notice_type == "correction":
+        # a corrected result names the winner in the 更正信息 section
+        regions += [(m.start(), m.end() + 2000) for m in re.finditer(r"更正信息|更正内容", d.f[: d.end])]
+        regions = [(a, min(b, d.end)) for a, b in regions]
+    if not regions:
+        if notice_type not in ("award", "contract"):
+            return []
+        regions = [(d.start, d.end)]
+    not_winner = _f(spec["not_winner"])
+    out: list[Hit] = []
+    seen = set()
+    for a, b in regions:
+        for h in d.labelled(spec["labels"], a, b, anywhere=True):
+            ls = d.f.rfind("\n", 0, h.start) + 1
+            prefix = d.f[ls:h.start]
+            if any(w in prefix for w in not_winner):
+                continue
+            for name, off in _split_vendors(_clean_name(h.value)):
+                key = _WS.sub("", name)
+                if key not in seen:
+                    seen.add(key)
+                    s = h.start + off
+                    out.append(Hit(name, s, s + len(name), h.label))
+    if notice_type == "correction":
+        _successors(d, out, seen)
+    if not out and notice_type in ("award", "contract"):
+        for h in _vendors_in_tab_tables(d, regions):
+            key = _WS.sub("", h.value)
+            if key not in seen:
+                seen.add(key)
+                out.append(h)
+    if not out and notice_type in ("award", "contract"):
+        blank = [h.value for h in d.labelled(("项目名称", "采购项目名称", "标项名称"), anywhere=True)]
+        for h in _vendors_in_tables(d, regions, blank):
+            key = _WS.sub("", h.value)
+            if key not in seen:
+                seen.add(key)
+                out.append(h)
+    return out

@@ -1,0 +1,54 @@
+"""The evidence sentence a digest or export shows for a notice."""
+
+from datetime import datetime
+
+from storage.exports.records import MAX_EVIDENCE, NoticeRecord, sentence_around
+
+TEXT = "一、项目概况\n本项目租用GPU算力服务器8台。服务期一年；预算50万元。"
+
+
+def record(evidence, title="某大学算力租赁服务采购公告", text=TEXT) -> NoticeRecord:
+    return NoticeRecord(
+        id=1, source="ccgp", url="http://example.org/1", external_id=None, title=title, notice_type="tender",
+        published_at=None, bid_deadline=None, region=None, project_code=None, procurement_key=None,
+        first_seen=datetime(2026, 11, 16), last_changed=datetime(2026, 11, 16), content_hash="0" * 64,
+        extractor_version="t", remote_compute=True, hardware_purchase=False, evidence=evidence, text=text,
+    )
+
+
+def ev(field, text, start, document=""):
+    return {"field": field, "text": text, "start": start, "end": start + len(text), "document": document}
+
+
+def test_the_sentence_around_a_match():
+    i = TEXT.index("GPU算力")
+    assert sentence_around(TEXT, i, i + 5, "GPU算力") == "本项目租用GPU算力服务器8台。"
+    # Offsets that do not point at the evidence text (a stale extraction): the text itself, never a wrong cut.
+    assert sentence_around(TEXT, 0, 5, "GPU算力") == "GPU算力"
+    long = "甲" * 300 + "GPU" + "乙" * 300
+    cut = sentence_around(long, 300, 303, "GPU")
+    assert cut.startswith("…") and cut.endswith("…") and "GPU" in cut and len(cut) <= MAX_EVIDENCE
+    assert len(sentence_around("", None, None, "字" * 500)) == MAX_EVIDENCE
+
+
+def test_compute_evidence_is_preferred_to_field_evidence_and_to_the_title():
+    title = "某大学算力租赁服务采购公告"
+    text = title + "\n" + TEXT
+    r = record([
+        ev("buyer", "某大学", 0),
+        ev("remote_compute", title, 0),  # the extractor often cites the title first
+        ev("cloud_providers:aws", "GPU算力服务器", text.index("GPU算力服务器")),
+        ev("remote_compute", "租用GPU算力服务器8台", text.index("租用GPU")),
+    ], title=title, text=text)
+    # remote_compute ranks first, but its title sentence says nothing the reader does not already see.
+    assert r.evidence_sentence() == "本项目租用GPU算力服务器8台。"
+    only_title = record([ev("remote_compute", title, 0)], title=title, text=text)
+    assert only_title.evidence_sentence() == title
+    assert record([ev("buyer", "某大学", 0)]).evidence_sentence() is None
+
+
+def test_evidence_in_an_attachment_is_read_from_the_attachment():
+    att = "技术要求：采购阿里云GPU云服务器资源。"
+    r = record([ev("remote_compute", "阿里云GPU云服务器", att.index("阿里云"), "需求.pdf")])
+    r.attachments = [{"name": "需求.pdf", "text": att}]
+    assert r.evidence_sentence() == "技术要求：采购阿里云GPU云服务器资源。"
