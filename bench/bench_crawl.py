@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 SPIDER_ARGS = {"delay": "0", "keywords": "", "max_pages": "1000"}
 
 
-def child(mode: str, site_root: str, database_url: str) -> None:
+def child(mode: str, site_root: str, database_url: str, store_workers: int) -> None:
     """One crawl in this process; prints {"notices", "seconds", "requests"} as JSON on the last line."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy.crawler import CrawlerProcess
@@ -39,6 +39,7 @@ def child(mode: str, site_root: str, database_url: str) -> None:
     settings = get_project_settings()
     settings.set("LOG_LEVEL", "WARNING")
     settings.set("TENDERWATCH_DATABASE_URL", database_url)
+    settings.set("STORE_WORKERS", store_workers)
     if mode == "download":
         settings.set("ITEM_PIPELINES", {})
     process = CrawlerProcess(settings)
@@ -54,8 +55,9 @@ def child(mode: str, site_root: str, database_url: str) -> None:
                       "requests": stats.get("downloader/request_count", 0), "status": summary.get("status")}))
 
 
-def run_child(mode: str, site_root: str, database_url: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, "--root", site_root, "--db", database_url],
+def run_child(mode: str, site_root: str, database_url: str, store_workers: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", mode, "--root", site_root, "--db", database_url,
+                          "--store-workers", str(store_workers)],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -63,13 +65,15 @@ def run_child(mode: str, site_root: str, database_url: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generated", type=int, default=200, help="generated notices added to the replica")
+    parser.add_argument("--store-workers", type=int, default=1,
+                        help="STORE_WORKERS: extraction processes beside the crawl (0 = a thread in it)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", choices=["download", "full"], help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.root, args.db)
+        child(args.child, args.root, args.db, args.store_workers)
         return 0
 
     from crawler.replica.server import serving
@@ -78,8 +82,8 @@ def main() -> int:
     site = ReplicaSite(ReplicaOptions(generated=args.generated, list_page_size=20))
     with tempfile.TemporaryDirectory() as tmp, serving(site) as server:
         os.environ["TENDERWATCH_DATA_DIR"] = tmp
-        download = run_child("download", server.url, f"sqlite:///{tmp}/unused.db")
-        full = run_child("full", server.url, f"sqlite:///{tmp}/tenderwatch.db")
+        download = run_child("download", server.url, f"sqlite:///{tmp}/unused.db", args.store_workers)
+        full = run_child("full", server.url, f"sqlite:///{tmp}/tenderwatch.db", args.store_workers)
     result = {
         "notices_served": len(site.notices),
         "download_only": {**download, "notices_per_second": round(download["notices"] / download["seconds"], 2)},
@@ -94,7 +98,7 @@ def main() -> int:
         print(f"  download only (Scrapy, no pipeline): {d['notices']} notices in {d['seconds']:.1f} s = "
               f"{d['notices_per_second']} notices/s ({d['requests']} requests)")
         print(f"  full pipeline (extract + store):     {f['notices']} notices in {f['seconds']:.1f} s = "
-              f"{f['notices_per_second']} notices/s")
+              f"{f['notices_per_second']} notices/s (STORE_WORKERS={args.store_workers})")
         print(f"  ratio full/download: {result['ratio']} (target ≥ 0.5)")
     return 0
 

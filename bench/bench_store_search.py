@@ -24,8 +24,27 @@ import sqlalchemy as sa  # noqa: E402
 from storage.search import SearchQuery  # noqa: E402
 from storage.store import Store  # noqa: E402
 
-TEXTS = ["云", "算", "算力", "华为", "阿里云", "云服务器", "人工智能", "智算中心", "采购", "服务",
-         "A100", "H100", "GPU", "AWS", "p4d.24xlarge", "Azure", "阿里云 OR 华为云", '"GPU 服务器"', "算力 -华为"]
+TEXTS = [
+    "云",
+    "算",
+    "算力",
+    "华为",
+    "阿里云",
+    "云服务器",
+    "人工智能",
+    "智算中心",
+    "采购",
+    "服务",
+    "A100",
+    "H100",
+    "GPU",
+    "AWS",
+    "p4d.24xlarge",
+    "Azure",
+    "阿里云 OR 华为云",
+    '"GPU 服务器"',
+    "算力 -华为",
+]
 FILTERS = {
     "no facets": dict(facets=False),
     "facets": dict(facets=True),
@@ -64,8 +83,10 @@ def main(argv=None) -> int:
                 if ms > slowest[0]:
                     slowest = (ms, f"{text} ({result.total:,} hits)")
         all_times += times
-        print(f"  {label:<22} p50 {statistics.median(times):6.1f} ms   p95 {pct(times, 95):6.1f} ms   "
-              f"slowest {slowest[0]:.0f} ms: {slowest[1]}")
+        print(
+            f"  {label:<22} p50 {statistics.median(times):6.1f} ms   p95 {pct(times, 95):6.1f} ms   "
+            f"slowest {slowest[0]:.0f} ms: {slowest[1]}"
+        )
     print(f"  {'all':<22} p50 {statistics.median(all_times):6.1f} ms   p95 {pct(all_times, 95):6.1f} ms")
     print("  per query (facets, relevance), ms and hits:")
     for text in TEXTS:

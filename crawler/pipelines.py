@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from scrapy import signals
 
 from crawler.signals import crawl_error
+from crawler.storing import init_worker, store_notice
 
 logger = logging.getLogger(__name__)
 
@@ -21,16 +25,18 @@ RUN_STATUS = {"finished": "finished", "blocked": "blocked", "shutdown": "interru
 
 class StorePipeline:
     """Opens the Store when the spider opens, starts a CrawlRun, and hands the spider the canonical URLs
-    already stored (`spider.known_urls`, for incremental crawls). Each item is processed and stored on one
-    worker thread — extraction is CPU work and the database wants one writer — while Scrapy keeps
-    downloading. Errors signalled by spiders and middlewares (crawler.signals.crawl_error) are recorded
-    against the run. At close the run gets its status and a summary, also left in the stats as
-    ``tenderwatch/summary`` for the CLI to print."""
+    already stored (`spider.known_urls`, for incremental crawls). Each item is read, extracted and stored
+    by process_notice in a worker process (crawler/storing.py; STORE_WORKERS of them, 0 = a thread of this
+    process) while Scrapy keeps downloading. Run bookkeeping — the run row, errors signalled by spiders and
+    middlewares (crawler.signals.crawl_error) — goes through one thread here. At close the run gets its
+    status and a summary, also left in the stats as ``tenderwatch/summary`` for the CLI to print."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.database_url = crawler.settings.get("TENDERWATCH_DATABASE_URL")
+        self.workers = crawler.settings.getint("STORE_WORKERS", 1)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenderwatch-store")
+        self.pool: ProcessPoolExecutor | None = None
         self.store = None
         self.run_id: int | None = None
         self.started = time.monotonic()
@@ -50,11 +56,37 @@ class StorePipeline:
         finally:
             self.pending.discard(future)
 
+    def _start_pool(self):
+        # spawn, not fork: this process runs a reactor and threads. The workers load the extractor while
+        # the crawl fetches its first list pages.
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=init_worker, initargs=(self.database_url, os.getpid()))
+        self.pool.submit(os.getpid)  # workers start on demand; start them now
+
+    async def _store_notice(self, item):
+        if self.pool is None:
+            from tenderwatch.processing import process_notice
+
+            return await self._on_worker(process_notice, self.store, item, run_id=self.run_id)
+        pool = self.pool
+        future = asyncio.wrap_future(pool.submit(store_notice, item, self.run_id))
+        self.pending.add(future)
+        try:
+            return await future
+        except BrokenProcessPool:
+            if self.pool is pool:  # a worker died (a crashing PDF library …): this notice fails, the rest go on
+                self._start_pool()
+            raise
+        finally:
+            self.pending.discard(future)
+
     async def open_spider(self):
         from storage.store import Store
 
         spider = self.crawler.spider
-        self.store = await self._on_worker(Store.open, self.database_url)
+        self.store = await self._on_worker(Store.open, self.database_url)  # migrates before the workers open it
+        if self.workers > 0:
+            self._start_pool()
         self.run_id = await self._on_worker(self.store.start_run, spider.name, spider.run_arguments())
         source = getattr(spider, "source", spider.name)
         if getattr(spider, "refresh", False):
@@ -65,11 +97,9 @@ class StorePipeline:
                     {"run": self.run_id, "known": len(spider.known_urls), "source": source})
 
     async def process_item(self, item):
-        from tenderwatch.processing import process_notice
-
         stats = self.crawler.stats
         try:
-            result = await self._on_worker(process_notice, self.store, item, run_id=self.run_id)
+            result = await self._store_notice(item)
         except Exception as exc:  # a bug or bad data in one notice must not stop the crawl
             stats.inc_value("tenderwatch/notices_failed")
             detail = "".join(traceback.format_exception_only(exc)).strip()
@@ -103,6 +133,8 @@ class StorePipeline:
         await self._on_worker(self.store.close)
         self.store = None
         self.executor.shutdown(wait=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _summary(self, reason: str) -> dict:
         """The run's closing summary (stored in CrawlRun.stats and printed by the CLI). Errors are counted

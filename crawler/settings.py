@@ -56,4 +56,5 @@ TENDERWATCH_DATABASE_URL = None  # None: storage.config.database_url() (TENDERWA
 EMPTY_BODY_RETRY_DELAY = 1.0  # the CDN's 200-with-0-bytes answers clear after about a second (sites.md §1.4)
 BLOCK_BACKOFF_SECONDS = 60.0  # first pause after a block page; doubled on each further one
 BLOCK_MAX_COUNT = 3  # block pages in a row before the crawl stops (status "blocked"); never solve captchas
+STORE_WORKERS = 1  # processes that extract and store notices beside the crawl (0 = a thread in the crawl)
 TENDERWATCH_PROGRESS = False  # the CLI turns the one-line progress display on

@@ -42,7 +42,9 @@ def notice_detail(conn: sa.Connection, notice_id: int) -> dict[str, Any] | None:
         .order_by(PARTY.c.role, ORG.c.name)
     ).all()
     tags = conn.execute(
-        sa.select(TAG.c.facet, TAG.c.value, TAG.c.inherited).where(TAG.c.notice_id == notice_id).order_by(TAG.c.facet, TAG.c.value)
+        sa.select(TAG.c.facet, TAG.c.value, TAG.c.inherited)
+        .where(TAG.c.notice_id == notice_id)
+        .order_by(TAG.c.facet, TAG.c.value)
     ).all()
     amounts = conn.execute(
         sa.select(NoticeAmount.__table__).where(NoticeAmount.notice_id == notice_id).order_by(NoticeAmount.id)
@@ -51,17 +53,29 @@ def notice_detail(conn: sa.Connection, notice_id: int) -> dict[str, Any] | None:
         sa.select(Attachment.__table__).where(Attachment.notice_id == notice_id).order_by(Attachment.id)
     ).all()
     versions = conn.execute(
-        sa.select(NoticeVersion.id, NoticeVersion.content_hash, NoticeVersion.raw_sha256, NoticeVersion.title, NoticeVersion.fetched_at)
+        sa.select(
+            NoticeVersion.id,
+            NoticeVersion.content_hash,
+            NoticeVersion.raw_sha256,
+            NoticeVersion.title,
+            NoticeVersion.fetched_at,
+        )
         .where(NoticeVersion.notice_id == notice_id)
         .order_by(NoticeVersion.id)
     ).all()
     links = conn.execute(
-        sa.select(NoticeLink.source, NoticeLink.url, NoticeLink.first_seen).where(NoticeLink.notice_id == notice_id).order_by(NoticeLink.id)
+        sa.select(NoticeLink.source, NoticeLink.url, NoticeLink.first_seen)
+        .where(NoticeLink.notice_id == notice_id)
+        .order_by(NoticeLink.id)
     ).all()
-    extraction = conn.execute(
-        sa.select(Extraction.result)
-        .where(Extraction.notice_id == notice_id, Extraction.extractor_version == n.extractor_version)
-    ).scalar() or {}
+    extraction = (
+        conn.execute(
+            sa.select(Extraction.result).where(
+                Extraction.notice_id == notice_id, Extraction.extractor_version == n.extractor_version
+            )
+        ).scalar()
+        or {}
+    )
     by_role: dict[str, list[dict]] = {}
     for p in parties:
         by_role.setdefault(p.role, []).append({"id": p.id, "name": p.name})
@@ -108,13 +122,26 @@ def notice_detail(conn: sa.Connection, notice_id: int) -> dict[str, Any] | None:
         "last_changed": _iso(n.last_changed),
         "attachments": [
             {
-                "id": a.id, "url": a.url, "name": a.name, "status": a.status, "error": a.error, "size": a.size,
-                "content_type": a.content_type, "sha256": a.sha256, "text": a.text,
+                "id": a.id,
+                "url": a.url,
+                "name": a.name,
+                "status": a.status,
+                "error": a.error,
+                "size": a.size,
+                "content_type": a.content_type,
+                "sha256": a.sha256,
+                "text": a.text,
             }
             for a in attachments
         ],
         "versions": [
-            {"id": v.id, "content_hash": v.content_hash, "raw_sha256": v.raw_sha256, "title": v.title, "fetched_at": _iso(v.fetched_at)}
+            {
+                "id": v.id,
+                "content_hash": v.content_hash,
+                "raw_sha256": v.raw_sha256,
+                "title": v.title,
+                "fetched_at": _iso(v.fetched_at),
+            }
             for v in versions
         ],
         "links": [{"source": link.source, "url": link.url, "first_seen": _iso(link.first_seen)} for link in links],
@@ -126,7 +153,14 @@ def organisation_detail(conn: sa.Connection, organisation_id: int) -> dict[str, 
     if org is None:
         return None
     notices = conn.execute(
-        sa.select(PARTY.c.role, NOTICE.c.id, NOTICE.c.title, NOTICE.c.notice_type, NOTICE.c.published_at, NOTICE.c.remote_compute)
+        sa.select(
+            PARTY.c.role,
+            NOTICE.c.id,
+            NOTICE.c.title,
+            NOTICE.c.notice_type,
+            NOTICE.c.published_at,
+            NOTICE.c.remote_compute,
+        )
         .join(NOTICE, NOTICE.c.id == PARTY.c.notice_id)
         .where(PARTY.c.organisation_id == organisation_id)
         .order_by(NOTICE.c.published_at.desc(), NOTICE.c.id.desc())
@@ -134,7 +168,9 @@ def organisation_detail(conn: sa.Connection, organisation_id: int) -> dict[str, 
     other = PARTY.alias("other")
     counterparts = conn.execute(
         sa.select(ORG.c.id, ORG.c.name, other.c.role, sa.func.count(sa.distinct(other.c.notice_id)).label("notices"))
-        .select_from(PARTY.join(other, other.c.notice_id == PARTY.c.notice_id).join(ORG, ORG.c.id == other.c.organisation_id))
+        .select_from(
+            PARTY.join(other, other.c.notice_id == PARTY.c.notice_id).join(ORG, ORG.c.id == other.c.organisation_id)
+        )
         .where(PARTY.c.organisation_id == organisation_id, other.c.organisation_id != organisation_id)
         .group_by(ORG.c.id, ORG.c.name, other.c.role)
         .order_by(sa.desc("notices"), ORG.c.name)
@@ -144,8 +180,14 @@ def organisation_detail(conn: sa.Connection, organisation_id: int) -> dict[str, 
         "name": org.name,
         "normalised_name": org.normalised_name,
         "notices": [
-            {"role": r.role, "id": r.id, "title": r.title, "notice_type": r.notice_type, "published_at": _iso(r.published_at),
-             "remote_compute": r.remote_compute}
+            {
+                "role": r.role,
+                "id": r.id,
+                "title": r.title,
+                "notice_type": r.notice_type,
+                "published_at": _iso(r.published_at),
+                "remote_compute": r.remote_compute,
+            }
             for r in notices
         ],
         "cases": sum(1 for r in notices if r.remote_compute),
@@ -179,7 +221,9 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
         "cases": count(NOTICE, NOTICE.c.remote_compute.is_(True)),
         "hardware_purchases": count(NOTICE, NOTICE.c.hardware_purchase.is_(True)),
         "procurements_linked": conn.execute(
-            sa.select(sa.func.count(sa.distinct(NOTICE.c.procurement_key))).where(NOTICE.c.procurement_key.is_not(None))
+            sa.select(sa.func.count(sa.distinct(NOTICE.c.procurement_key))).where(
+                NOTICE.c.procurement_key.is_not(None)
+            )
         ).scalar_one(),
         "crawl_runs": count(CrawlRun.__table__),
         "crawl_runs_by_status": grouped(CrawlRun.__table__.c.status),

@@ -86,6 +86,9 @@ class Store:
         engine = db.make_engine(url, read_only=read_only)
         if read_only:
             db.check_schema(engine)
+            with engine.connect() as conn:
+                if not search_index.is_current(conn) and conn.execute(sa.text("SELECT 1 FROM notice LIMIT 1")).first():
+                    raise db.DatabaseError("the search index must be rebuilt: run `tenderwatch db upgrade`")
         else:
             db.upgrade(engine)
             with engine.connect() as conn:  # a read: opening must not wait for a crawler's write lock
@@ -131,15 +134,17 @@ class Store:
         text → "changed": a NoticeVersion is added and every derived row is rebuilt."""
         if not raw.url:
             raise ValueError("a notice needs its canonical URL")
+        if not isinstance(raw.data, (bytes, bytearray)):
+            raise TypeError(f"{raw.url}: the raw page must be bytes, not {type(raw.data).__name__}")
         raw_sha = self.blobs.put(raw.data)
-        stored_attachments = [(a, doc, self.blobs.put(a.data) if a.data is not None else None) for a, doc in attachments]
+        stored_attachments = [
+            (a, doc, self.blobs.put(a.data) if a.data is not None else None) for a, doc in attachments
+        ]
         chash = content_hash(body.text)
         now = utcnow()
         with self._write() as conn:
             self._ensure_source(conn, raw.source)
-            row = conn.execute(
-                sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)
-            ).first()
+            row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
             if row is None:
                 notice_id = self._insert_notice(conn, raw, body, raw_sha, chash, now)
                 if notice_id is not None:
@@ -149,9 +154,7 @@ class Store:
                     search_index.index(conn, notice_id)
                     return SaveResult(notice_id, "new")
                 # Another writer stored this URL between our SELECT and INSERT: treat it as existing.
-                row = conn.execute(
-                    sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)
-                ).one()
+                row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).one()
             notice_id = row.id
             if row.content_hash == chash:
                 conn.execute(NOTICE.update().where(NOTICE.c.id == notice_id).values(last_seen=now))
@@ -166,9 +169,15 @@ class Store:
                 NOTICE.update()
                 .where(NOTICE.c.id == notice_id)
                 .values(
-                    text=body.text, content_hash=chash, raw_sha256=raw_sha, raw_content_type=raw.content_type,
-                    raw_name=raw.name or "", list_meta=raw.list_meta or {}, external_id=raw.external_id,
-                    last_seen=now, last_changed=now,
+                    text=body.text,
+                    content_hash=chash,
+                    raw_sha256=raw_sha,
+                    raw_content_type=raw.content_type,
+                    raw_name=raw.name or "",
+                    list_meta=_jsonable(raw.list_meta or {}),
+                    external_id=raw.external_id,
+                    last_seen=now,
+                    last_changed=now,
                 )
             )
             self._add_version(conn, notice_id, chash, raw_sha, body, extraction, raw, now)
@@ -186,9 +195,15 @@ class Store:
             row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
             if row is None or row.content_hash != chash:
                 return None
-            stored = dict(conn.execute(sa.select(ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(ATTACHMENT.c.notice_id == row.id)).all())
+            stored = dict(
+                conn.execute(
+                    sa.select(ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(ATTACHMENT.c.notice_id == row.id)
+                ).all()
+            )
         for att in raw.attachments:
-            if att.url not in stored or (att.data is not None and stored[att.url] != hashlib.sha256(att.data).hexdigest()):
+            if att.url not in stored or (
+                att.data is not None and stored[att.url] != hashlib.sha256(att.data).hexdigest()
+            ):
                 return None
         with self._write() as conn:
             conn.execute(NOTICE.update().where(NOTICE.c.id == row.id).values(last_seen=utcnow()))
@@ -234,7 +249,8 @@ class Store:
         """Record another URL where the same notice was published (ignored if already known)."""
         with self._write() as conn:
             conn.execute(
-                self._insert(LINK).values(notice_id=notice_id, source=source, url=url, first_seen=utcnow())
+                self._insert(LINK)
+                .values(notice_id=notice_id, source=source, url=url, first_seen=utcnow())
                 .on_conflict_do_nothing(index_elements=["url"])
             )
 
@@ -243,18 +259,23 @@ class Store:
     def start_run(self, spider: str, args: dict | None = None) -> int:
         with self._write() as conn:
             return conn.execute(
-                RUN.insert().values(spider=spider, args=_jsonable(args or {}), started_at=utcnow(), status="running", stats={})
+                RUN.insert()
+                .values(spider=spider, args=_jsonable(args or {}), started_at=utcnow(), status="running", stats={})
                 .returning(RUN.c.id)
             ).scalar_one()
 
     def record_error(self, run_id: int | None, url: str, reason: str, detail: str = "") -> None:
         with self._write() as conn:
-            conn.execute(ERROR.insert().values(run_id=run_id, url=url or "", reason=reason, detail=detail or "", at=utcnow()))
+            conn.execute(
+                ERROR.insert().values(run_id=run_id, url=url or "", reason=reason, detail=detail or "", at=utcnow())
+            )
 
     def finish_run(self, run_id: int, status: str, stats: dict | None = None) -> None:
         with self._write() as conn:
             conn.execute(
-                RUN.update().where(RUN.c.id == run_id).values(status=status, stats=_jsonable(stats or {}), finished_at=utcnow())
+                RUN.update()
+                .where(RUN.c.id == run_id)
+                .values(status=status, stats=_jsonable(stats or {}), finished_at=utcnow())
             )
 
     # ---------------------------------------------------------------- reading
@@ -269,7 +290,9 @@ class Store:
         """Ids of stored notices; with stale_only, those whose extractor_version is not current_version."""
         stmt = sa.select(NOTICE.c.id).order_by(NOTICE.c.id)
         if stale_only:
-            stmt = stmt.where(sa.or_(NOTICE.c.extractor_version.is_(None), NOTICE.c.extractor_version != current_version))
+            stmt = stmt.where(
+                sa.or_(NOTICE.c.extractor_version.is_(None), NOTICE.c.extractor_version != current_version)
+            )
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
@@ -281,14 +304,24 @@ class Store:
             n = conn.execute(sa.select(NOTICE).where(NOTICE.c.id == notice_id)).first()
             if n is None:
                 raise NoticeNotFound(notice_id)
-            atts = conn.execute(sa.select(ATTACHMENT).where(ATTACHMENT.c.notice_id == notice_id).order_by(ATTACHMENT.c.id)).all()
+            atts = conn.execute(
+                sa.select(ATTACHMENT).where(ATTACHMENT.c.notice_id == notice_id).order_by(ATTACHMENT.c.id)
+            ).all()
         return RawNotice(
-            source=n.source, url=n.url, data=self.blobs.get(n.raw_sha256), content_type=n.raw_content_type,
-            name=n.raw_name or "", external_id=n.external_id, list_meta=dict(n.list_meta or {}),
+            source=n.source,
+            url=n.url,
+            data=self.blobs.get(n.raw_sha256),
+            content_type=n.raw_content_type,
+            name=n.raw_name or "",
+            external_id=n.external_id,
+            list_meta=dict(n.list_meta or {}),
             attachments=[
                 RawAttachment(
-                    url=a.url, name=a.name, data=self.blobs.get(a.sha256) if a.sha256 else None,
-                    content_type=a.content_type, error=a.error if a.sha256 is None else None,
+                    url=a.url,
+                    name=a.name,
+                    data=self.blobs.get(a.sha256) if a.sha256 else None,
+                    content_type=a.content_type,
+                    error=a.error if a.sha256 is None else None,
                 )
                 for a in atts
             ],
@@ -297,7 +330,9 @@ class Store:
     def attachment_ids(self, notice_id: int) -> dict[str, int]:
         """attachment URL → row id, for matching re-read attachments to their rows."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(ATTACHMENT.c.url, ATTACHMENT.c.id).where(ATTACHMENT.c.notice_id == notice_id))
+            rows = conn.execute(
+                sa.select(ATTACHMENT.c.url, ATTACHMENT.c.id).where(ATTACHMENT.c.notice_id == notice_id)
+            )
             return {r.url: r.id for r in rows}
 
     def procurement(self, notice_id: int) -> list[dict[str, Any]]:
@@ -310,15 +345,18 @@ class Store:
             cond = NOTICE.c.procurement_key == key[0] if key[0] else NOTICE.c.id == notice_id
             rows = conn.execute(
                 sa.select(
-                    NOTICE.c.id, NOTICE.c.title, NOTICE.c.url, NOTICE.c.source, NOTICE.c.notice_type,
-                    NOTICE.c.published_at, NOTICE.c.remote_compute,
+                    NOTICE.c.id,
+                    NOTICE.c.title,
+                    NOTICE.c.url,
+                    NOTICE.c.source,
+                    NOTICE.c.notice_type,
+                    NOTICE.c.published_at,
+                    NOTICE.c.remote_compute,
                 )
                 .where(cond)
                 .order_by(NOTICE.c.published_at.is_(None), NOTICE.c.published_at, NOTICE.c.id)
             ).all()
-        return [
-            {**r._asdict(), "published_at": _iso(r.published_at)} for r in rows
-        ]
+        return [{**r._asdict(), "published_at": _iso(r.published_at)} for r in rows]
 
     def notice_detail(self, notice_id: int) -> dict[str, Any]:
         """Everything known about one notice, JSON-ready (for `tenderwatch show` and the web site)."""
@@ -353,16 +391,29 @@ class Store:
     # ---------------------------------------------------------------- internals
 
     def _ensure_source(self, conn: sa.Connection, name: str) -> None:
-        conn.execute(self._insert(SOURCE).values(name=name, title=name).on_conflict_do_nothing(index_elements=["name"]))
+        conn.execute(
+            self._insert(SOURCE).values(name=name, title=name).on_conflict_do_nothing(index_elements=["name"])
+        )
 
     def _insert_notice(self, conn, raw, body, raw_sha, chash, now) -> int | None:
         stmt = (
             self._insert(NOTICE)
             .values(
-                source=raw.source, url=raw.url, external_id=raw.external_id, title=_list_title(raw.list_meta, body),
-                text=body.text, content_hash=chash, raw_sha256=raw_sha, raw_content_type=raw.content_type,
-                raw_name=raw.name or "", list_meta=_jsonable(raw.list_meta or {}), first_seen=now, last_seen=now,
-                last_changed=now, remote_compute=False, hardware_purchase=False,
+                source=raw.source,
+                url=raw.url,
+                external_id=raw.external_id,
+                title=_list_title(raw.list_meta, body),
+                text=body.text,
+                content_hash=chash,
+                raw_sha256=raw_sha,
+                raw_content_type=raw.content_type,
+                raw_name=raw.name or "",
+                list_meta=_jsonable(raw.list_meta or {}),
+                first_seen=now,
+                last_seen=now,
+                last_changed=now,
+                remote_compute=False,
+                hardware_purchase=False,
             )
             .on_conflict_do_nothing(index_elements=["url"])
             .returning(NOTICE.c.id)
@@ -373,7 +424,12 @@ class Store:
         title = extraction.fields.title or _list_title(raw.list_meta, body)
         conn.execute(
             VERSION.insert().values(
-                notice_id=notice_id, content_hash=chash, raw_sha256=raw_sha, title=title, text=body.text, fetched_at=now
+                notice_id=notice_id,
+                content_hash=chash,
+                raw_sha256=raw_sha,
+                title=title,
+                text=body.text,
+                fetched_at=now,
             )
         )
 
@@ -385,7 +441,12 @@ class Store:
         """Insert attachments not yet stored; replace a stored one only with a successful fetch (a flaky
         refetch never overwrites good bytes with an error)."""
         existing = {
-            r.url: r for r in conn.execute(sa.select(ATTACHMENT.c.id, ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(ATTACHMENT.c.notice_id == notice_id))
+            r.url: r
+            for r in conn.execute(
+                sa.select(ATTACHMENT.c.id, ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(
+                    ATTACHMENT.c.notice_id == notice_id
+                )
+            )
         }
         written: set[str] = set()  # a URL listed twice on a page is stored once
         for raw, doc, sha in stored:
@@ -401,7 +462,9 @@ class Store:
 
     def _has_new_attachments(self, conn, notice_id, stored) -> bool:
         existing = dict(
-            conn.execute(sa.select(ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(ATTACHMENT.c.notice_id == notice_id)).all()
+            conn.execute(
+                sa.select(ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(ATTACHMENT.c.notice_id == notice_id)
+            ).all()
         )
         return any(raw.url not in existing or (sha is not None and existing[raw.url] != sha) for raw, _, sha in stored)
 
@@ -409,10 +472,16 @@ class Store:
         key = normalise_name(name)
         if not key:
             return None
-        conn.execute(self._insert(ORG).values(name=name.strip(), normalised_name=key).on_conflict_do_nothing(index_elements=["normalised_name"]))
+        conn.execute(
+            self._insert(ORG)
+            .values(name=name.strip(), normalised_name=key)
+            .on_conflict_do_nothing(index_elements=["normalised_name"])
+        )
         return conn.execute(sa.select(ORG.c.id).where(ORG.c.normalised_name == key)).scalar_one()
 
-    def _apply_extraction(self, conn, notice_id: int, list_meta: dict, body: DocumentText, extraction: NoticeExtraction) -> None:
+    def _apply_extraction(
+        self, conn, notice_id: int, list_meta: dict, body: DocumentText, extraction: NoticeExtraction
+    ) -> None:
         f, c = extraction.fields, extraction.compute
         meta = list_meta or {}
         buyer_id = self._organisation(conn, f.buyer or meta.get("buyer"))
@@ -445,21 +514,40 @@ class Store:
         parties.discard((None, "buyer"))
         parties.discard((None, "agency"))
         if parties:
-            conn.execute(PARTY.insert(), [{"notice_id": notice_id, "organisation_id": o, "role": r} for o, r in sorted(parties)])
+            conn.execute(
+                PARTY.insert(), [{"notice_id": notice_id, "organisation_id": o, "role": r} for o, r in sorted(parties)]
+            )
         if f.amounts:
             conn.execute(
                 AMOUNT.insert(),
-                [{"notice_id": notice_id, "kind": a.kind, "value_cny": a.value_cny, "percent": a.percent, "raw": a.raw or ""} for a in f.amounts],
+                [
+                    {
+                        "notice_id": notice_id,
+                        "kind": a.kind,
+                        "value_cny": a.value_cny,
+                        "percent": a.percent,
+                        "raw": a.raw or "",
+                    }
+                    for a in f.amounts
+                ],
             )
         tags = {(facet, value) for facet, attr in TAG_FACETS.items() for value in getattr(c, attr) or ()}
         if tags:
-            conn.execute(TAG.insert(), [{"notice_id": notice_id, "facet": fc, "value": v, "inherited": False} for fc, v in sorted(tags)])
+            conn.execute(
+                TAG.insert(),
+                [{"notice_id": notice_id, "facet": fc, "value": v, "inherited": False} for fc, v in sorted(tags)],
+            )
         conn.execute(
-            EXTRACTION.delete().where(EXTRACTION.c.notice_id == notice_id, EXTRACTION.c.extractor_version == extraction.extractor_version)
+            EXTRACTION.delete().where(
+                EXTRACTION.c.notice_id == notice_id, EXTRACTION.c.extractor_version == extraction.extractor_version
+            )
         )
         conn.execute(
             EXTRACTION.insert().values(
-                notice_id=notice_id, extractor_version=extraction.extractor_version, result=_jsonable(extraction.to_json()), created_at=utcnow()
+                notice_id=notice_id,
+                extractor_version=extraction.extractor_version,
+                result=_jsonable(extraction.to_json()),
+                created_at=utcnow(),
             )
         )
         for k in {old_key, key} - {None}:
@@ -477,15 +565,20 @@ class Store:
             key = f"{code}|{buyer}"
             conn.execute(
                 NOTICE.update()
-                .where(NOTICE.c.project_code == code, NOTICE.c.procurement_key.is_(None), NOTICE.c.buyer_id.is_(None), NOTICE.c.id != notice_id)
+                .where(
+                    NOTICE.c.project_code == code,
+                    NOTICE.c.procurement_key.is_(None),
+                    NOTICE.c.buyer_id.is_(None),
+                    NOTICE.c.id != notice_id,
+                )
                 .values(procurement_key=key)
             )
             return key
         keys = set(
             conn.execute(
-                sa.select(NOTICE.c.procurement_key).where(
-                    NOTICE.c.project_code == code, NOTICE.c.procurement_key.is_not(None), NOTICE.c.id != notice_id
-                ).distinct()
+                sa.select(NOTICE.c.procurement_key)
+                .where(NOTICE.c.project_code == code, NOTICE.c.procurement_key.is_not(None), NOTICE.c.id != notice_id)
+                .distinct()
             ).scalars()
         )
         return keys.pop() if len(keys) == 1 else None
@@ -502,7 +595,12 @@ class Store:
         ).all()
         union = {v for _, v in own}
         have = {(n, v) for n, v in own}
-        rows = [{"notice_id": n, "facet": "flag", "value": v, "inherited": True} for n in ids for v in sorted(union) if (n, v) not in have]
+        rows = [
+            {"notice_id": n, "facet": "flag", "value": v, "inherited": True}
+            for n in ids
+            for v in sorted(union)
+            if (n, v) not in have
+        ]
         if rows:
             conn.execute(TAG.insert(), rows)
 
@@ -522,18 +620,36 @@ def _attachment_status(doc: DocumentText) -> tuple[str, str | None]:
 def _attachment_values(raw: "RawAttachment", doc: DocumentText, sha: str | None, now: datetime) -> dict[str, Any]:
     if raw.data is None:
         status = raw.error if raw.error in ("too_large",) else "fetch_error"
-        return dict(name=raw.name or "", sha256=None, size=None, content_type=raw.content_type, text="", status=status,
-                    error=raw.error or "not fetched", fetched_at=now)
+        return dict(
+            name=raw.name or "",
+            sha256=None,
+            size=None,
+            content_type=raw.content_type,
+            text="",
+            status=status,
+            error=raw.error or "not fetched",
+            fetched_at=now,
+        )
     status, error = _attachment_status(doc)
-    return dict(name=raw.name or doc.name or "", sha256=sha, size=len(raw.data), content_type=raw.content_type,
-                text=doc.text or "", status=status, error=error, fetched_at=now)
+    return dict(
+        name=raw.name or doc.name or "",
+        sha256=sha,
+        size=len(raw.data),
+        content_type=raw.content_type,
+        text=doc.text or "",
+        status=status,
+        error=error,
+        fetched_at=now,
+    )
 
 
 def _list_title(meta: dict | None, body: DocumentText) -> str:
     return (meta or {}).get("title") or body.title or ""
 
 
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]*(\d{1,2})\s*[:时]\s*(\d{1,2}))?")
+_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]*(\d{1,2})\s*[:时]\s*(\d{1,2}))?"
+)
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -567,4 +683,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
-

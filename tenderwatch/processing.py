@@ -27,14 +27,18 @@ class RawNotice:
     content_type: str | None = None
     name: str = ""  # file name hint ("t20240528_123.htm", "notice.pdf")
     external_id: str | None = None
-    list_meta: dict = field(default_factory=dict)  # what the list/API said: title, published_at, buyer, region, notice_type
+    list_meta: dict = field(
+        default_factory=dict
+    )  # what the list/API said: title, published_at, buyer, region, notice_type
     attachments: list[RawAttachment] = field(default_factory=list)
 
 
 def read_attachment(att: RawAttachment) -> DocumentText:
     """The text of a fetched attachment; an empty document recording why for one that was not fetched."""
     if att.data is None:
-        return DocumentText(text="", kind="empty", name=att.name, errors=[f"fetch_error: {att.error or 'not fetched'}"])
+        return DocumentText(
+            text="", kind="empty", name=att.name, errors=[f"fetch_error: {att.error or 'not fetched'}"]
+        )
     return read_document(att.data, name=att.name, content_type=att.content_type)
 
 

@@ -1,10 +1,9 @@
-"""Serving the replicas of the other sources (ggzy, zcy, cebpub), alone or together with ccgp's.
+"""Serving the replicas of the other sources (ggzy, zcy, cebpub), alone or all four with ccgp's.
 
 Those sites answer POSTed forms and JSON, so their replicas implement
 ``handle(target, headers, method="GET", body=b"") -> (status, headers, body)``; ccgp's ``ReplicaSite.handle``
-(GET only) is used as it is. ``CombinedSite`` puts every replica under one root, one path prefix per site
-(``/ccgp``, ``/ggzy`` …), which is what ``tenderwatch crawl all --site-root ROOT`` expects: each spider
-crawls ``ROOT/<its name>``.
+(GET only) is served as it is. ``serving_all`` runs every replica, each on its own port, for
+``tenderwatch crawl all --site-root ccgp=URL,ggzy=URL,…``.
 """
 
 from __future__ import annotations
@@ -87,42 +86,27 @@ def serving(site: Any, port: int = 0) -> Iterator[MultiServer]:
         thread.join()
 
 
-class CombinedSite:
-    """Several replicas under one root: ``/<name>/…`` is ``sites[name]`` serving ``/…``. robots.txt at
-    the root allows everything (each site's own robots rules apply to the real hosts, not to this mirror)."""
-
-    accepts_post = True
-
-    def __init__(self, sites: dict[str, Any]):
-        self.sites = sites
-        self.log: list[LoggedRequest] = []
-        self._lock = threading.Lock()
-
-    def handle(self, target: str, headers: dict[str, str], method: str = "GET", body: bytes = b""):
-        if target == "/robots.txt":
-            return 200, {"Content-Type": "text/plain; charset=utf-8"}, b"User-agent: *\nDisallow:\n"
-        name, _, rest = target.lstrip("/").partition("/")
-        site = self.sites.get(name.split("?", 1)[0])
-        if site is None:
-            result = 404, {"Content-Type": "text/html; charset=utf-8"}, b"<html><body>404 Not Found</body></html>"
-        else:
-            result = call_site(site, "/" + rest, headers, method, body)
-        with self._lock:
-            self.log.append(LoggedRequest(target, result[0], len(result[2])))
-        return result
-
-
-def all_sites(**options) -> CombinedSite:
-    """Every bundled replica (ccgp, ggzy, zcy, cebpub) under one root, with default options; `options`
-    maps a site name to the options object of that site's replica."""
+def all_sites(**options) -> dict:
+    """Every bundled replica (ccgp, ggzy, zcy, cebpub), by spider name; `options` maps a name to the
+    options object of that site's replica."""
     from crawler.replica.cebpub import CebpubReplica
     from crawler.replica.ggzy import GgzyReplica
     from crawler.replica.site import ReplicaSite
     from crawler.replica.zcy import ZcyReplica
 
-    return CombinedSite({
+    return {
         "ccgp": ReplicaSite(options.get("ccgp")),
         "ggzy": GgzyReplica(options.get("ggzy")),
         "zcy": ZcyReplica(options.get("zcy")),
         "cebpub": CebpubReplica(options.get("cebpub")),
-    })
+    }
+
+
+@contextlib.contextmanager
+def serving_all(sites: dict | None = None) -> Iterator[dict[str, str]]:
+    """Serve every replica, each on its own port (a site root has no path: pages link to root-relative
+    paths). Yields {spider name: root URL}, what `tenderwatch crawl all --site-root` takes as
+    ``name=URL,…``."""
+    sites = sites if sites is not None else all_sites()
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context(serving(site)).url for name, site in sites.items()}

@@ -37,11 +37,13 @@ from extract.types import ComputeFindings, DocumentText, Evidence, NoticeFields
 KINDS = ("cloud", "gpu_rental", "model_api", "hpc")
 STRONG = 2.0  # points that establish a kind or a purchase
 SERVICE = ("service", "service_weak")
-ACQUIRE = ("rental", "service_period", "billing", "BILLING_UNIT", "PROVIDER", "PRODUCT", "INSTANCE", "SUPPLIER_OWNED")
+# words that say something is acquired as a service; beside a service term a provider name says so too
+ACQUIRE_WORDS = ("rental", "service_period", "billing", "BILLING_UNIT", "INSTANCE", "SUPPLIER_OWNED")
+ACQUIRE = ACQUIRE_WORDS + ("PROVIDER", "PRODUCT")
 ACCEL_CONTEXT = ("accelerator", "hardware", "CARDS", "CHIP_TIMES", "INSTANCE", "SPEC", "SPEC_CHIP")
 # a chip name that carries its brand needs no further context
-_BRAND = re.compile(r"nvidia|tesla|geforce|rtx|昇腾|昇騰|ascend|atlas|思元|mlu|海光|dcu|深算|昆仑芯|昆侖芯|摩尔线程|摩爾線程"
-                    r"|mtt|曦云|曦雲|沐曦|instinct|amd|grace")
+_BRAND = re.compile(r"nvidia|英伟达|英偉達|辉达|輝達|tesla|geforce|rtx|dgx|hgx|昇腾|昇騰|ascend|atlas|思元|mlu|海光|dcu|深算"
+                    r"|昆仑芯|昆侖芯|摩尔线程|摩爾線程|mtt|曦云|曦雲|沐曦|instinct|amd|grace")
 # hardware words that are accelerator hardware by themselves (服务器 alone is not)
 _ACCEL_HW = re.compile(r"gpu|算力|训练|推理|ai|智算|加速|显卡|顯卡|计算卡|人工智能|深度学习")
 _DATE = re.compile(r"(20\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
@@ -85,7 +87,7 @@ def _mentions(doc, text: str, lex: Lexicon) -> list[Mention]:
     out = [Mention(label, kb, s, e, text[s:e]) for _group, s, e, label, kb in doc.user_data.get("hits", [])]
     key = norm_key(text)
     for label, pat in (("SUPPLIER_OWNED", "supplier_owned"), ("BUYER_OWNED", "buyer_owned"),
-                       ("PURCHASE_OBJECT", "purchase_object")):
+                       ("PURCHASE_OBJECT", "purchase_object"), ("OWN_INFRA", "own_infrastructure")):
         for m in compiled(lex.patterns[pat]).finditer(key):
             out.append(Mention(label, "", m.start(), m.end(), text[m.start():m.end()]))
     return out
@@ -194,17 +196,19 @@ def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
                 kinds[k].add(pts, s, m)
         for m in c.of("BILLING_UNIT"):
             kinds[m.kb].add(STRONG, s, m)
-        for m in c.of("PRODUCT"):
+        acquire_word = c.has(*ACQUIRE_WORDS)
+        for m in c.of("PRODUCT"):  # Amazon Bedrock, Azure OpenAI: the product names its kind
             k = m.kb.split(":")[1]
-            kinds[k].add(STRONG if (acquire and len(c.of(*ACQUIRE)) > 1) or s.zone == "title" else 1.0, s, m)
+            kinds[k].add(STRONG if acquire_word or s.zone == "title" else 1.0, s, m)
         for m in c.of("INSTANCE"):
             kinds["cloud"].add(STRONG, s, m)
             kinds["gpu_rental"].add(STRONG, s, m)
-        for m in c.of("PROVIDER"):
-            if acquire and len(c.of(*ACQUIRE)) > 1:
+        for m in c.of("PROVIDER"):  # a provider being paid for is cloud, but never enough alone
+            if acquire_word:
                 kinds["cloud"].add(1.0, s, m)
         # renting accelerators: a GPU / chip / card count beside a strong rental word, not in a purchase sentence
-        if strong_rental and not buying:
+        # and not about the buyer's own machines (racks rented to host 自有GPU服务器 are colocation)
+        if strong_rental and not buying and not c.has("OWN_INFRA"):
             accel = [m for m in c.valid if m.label in ("CHIP", "SPEC_CHIP", "CARDS", "CHIP_TIMES")
                      or (m.label in ("accelerator", "hardware") and _ACCEL_HW.search(norm_key(m.text)))]
             if accel:

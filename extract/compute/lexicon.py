@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
+from hanziconv.charmap import simplified_charmap, traditional_charmap
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Full-width ASCII (U+FF01–FF5E) → ASCII and the ideographic space → space. One character for one character, so
@@ -18,6 +20,19 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FOLD[0x3000] = 0x20
 _FOLD[0x00A0] = 0x20
+_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u00a0]")
+# Traditional → Simplified, character by character (hanziconv's table: 2,700 one-to-one pairs). Matching happens on
+# Simplified text, so every term, regex and heading written in Simplified also finds 雲端服務, 亞馬遜, 算力租賃.
+_T2S = {t: s for t, s in zip(traditional_charmap, simplified_charmap) if t != s and len(t) == len(s) == 1}
+_TRADITIONAL = re.compile("[" + "".join(re.escape(c) for c in sorted(_T2S)) + "]")
+
+
+def _fold_char(m: re.Match) -> str:
+    return chr(_FOLD[ord(m.group())])
+
+
+def _simplify_char(m: re.Match) -> str:
+    return _T2S[m.group()]
 
 
 def fold(text: str) -> str:
@@ -25,18 +40,16 @@ def fold(text: str) -> str:
     return _FULLWIDTH.sub(_fold_char, text)
 
 
-_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u00a0]")
-
-
-def _fold_char(m: re.Match) -> str:
-    return chr(_FOLD[ord(m.group())])
+def fold_simplify(text: str) -> str:
+    """Full-width folding and Traditional → Simplified characters; same length as `text`, case kept."""
+    return _TRADITIONAL.sub(_simplify_char, fold(text))
 
 
 def norm_key(text: str) -> str:
-    """The form names are compared in: folded and lower-cased, with the same length as `text`, so offsets into the
-    key are offsets into the text. (re.sub + str.lower runs 3x faster than a str.translate table on CJK text; the
-    rare character whose lower case is longer falls back to ASCII-only lowering.)"""
-    folded = _FULLWIDTH.sub(_fold_char, text)
+    """The form everything is matched in: folded, Simplified and lower-cased, with the same length as `text`, so
+    offsets into the key are offsets into the text. (re.sub + str.lower run 3x faster than a str.translate table on
+    CJK text; the rare character whose lower case is longer falls back to ASCII-only lowering.)"""
+    folded = fold_simplify(text)
     low = folded.lower()
     if len(low) != len(folded):
         low = folded.translate(_ASCII_LOWER)

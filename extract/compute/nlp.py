@@ -30,7 +30,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from extract.compute.lexicon import Lexicon, load_lexicon, norm_key, trie_regex
+from extract.compute.lexicon import Lexicon, fold_simplify, load_lexicon, norm_key, trie_regex
 from extract.compute.tokenizer import JiebaTokenizer
 
 _ASCII_ALNUM = re.compile(r"[a-z0-9]")
@@ -73,18 +73,19 @@ def _span(doc: Doc, start: int, end: int, label: str, kb_id: str = "", group: st
     return doc.char_span(start, end, label=label, kb_id=kb_id, alignment_mode="expand")
 
 
-_HAS_ASCII = re.compile(r"[a-z0-9]")
+_HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @Language.factory("compute_lexicon")
 class LexiconMatcher:
     """Lexicon entries → spans. Two matchers, one result:
 
-    * entries with Latin letters or digits (AWS, A100, RTX 4090D, "cloud servers") go to a PhraseMatcher on token
-      LOWER: token boundaries are what keeps A100 out of A1000 and RTX 4090 out of RTX 4090D;
-    * pure-CJK entries (云服务器, 算力租赁, 咨询) are found as substrings with one trie regex over the folded text, so a
-      term is found whatever jieba does with its neighbours (咨询 inside the dictionary word 咨询服务, 金山云 in
-      金山云云服务器: nlp-and-pdf.md §1.2 item 7).
+    * entries written in Latin letters and digits only (AWS, A100, RTX 4090D, "cloud servers") go to a
+      PhraseMatcher on token LOWER: token boundaries keep A100 out of A1000 and RTX 4090 out of RTX 4090D;
+    * entries with Chinese characters (云服务器, 算力租赁, 昇腾910B, 亚马逊AWS, Google雲) are found as substrings
+      with one trie regex over the folded text, so a term is found whatever jieba does with its neighbours (咨询
+      inside the dictionary word 咨询服务, 金山云 in 金山云云服务器, Google雲 in Google雲端: nlp-and-pdf.md §1.2
+      item 7); a Latin edge must still sit on a word boundary.
 
     Where an entry of one group lies strictly inside an entry of another group, the longer one is the word (算力服务
     inside the hardware 算力服务器, 服务器 inside the service 云服务器), except that marker words (rental, negation …)
@@ -102,10 +103,10 @@ class LexiconMatcher:
         self.cjk: dict[str, list[tuple[str, str]]] = {}
         for label, key, text in lex.phrase_entries():
             k = norm_key(text)
-            if _HAS_ASCII.search(k):
-                by_id.setdefault(f"{label}|{key}", []).append(text)
-            else:
+            if _HAS_CJK.search(k):
                 self.cjk.setdefault(k, []).append((label, key))
+            else:
+                by_id.setdefault(f"{label}|{key}", []).append(text)
         for match_id, texts in by_id.items():
             self.matcher.add(match_id, [nlp.make_doc(t) for t in texts])
         # all substrings, overlapping ones included: a lookahead regex finds every term starting at each position
@@ -129,7 +130,7 @@ class LexiconMatcher:
             if _boundary_ok(key, span.start_char, span.end_char):
                 label, kb = strings[match_id].split("|", 1)
                 hits.append((span.start_char, span.end_char, label, kb))
-        hits += list(self._cjk_hits(key))
+        hits += [h for h in self._cjk_hits(key) if _boundary_ok(key, h[0], h[1])]
         spans = []
         for h in self._resolve(hits):
             span = _span(doc, h[0], h[1], h[2], h[3])
@@ -224,22 +225,26 @@ class BillingMatcher:
 
 # --------------------------------------------------------------------------- chips described by specifications
 _SPEC_SENTENCE = re.compile(r"[^\n。；;]+")
-_SPEC_CONTEXT = re.compile(r"gpu|加速卡|显存|顯存|单卡|卡间|nvlink|tensor|算力卡|计算卡|训练卡|推理卡|accelerator")
+_SPEC_CONTEXT = re.compile(r"(?i)gpu|加速卡|显存|顯存|单卡|卡间|nvlink|tensor|算力卡|计算卡|训练卡|推理卡|accelerator")
+# Units are read case-sensitively on the folded text: GB/s is memory or NVLink, Gb/s is a network port.
+_BW = r"(\d+(?:\.\d+)?)\s*([GT]B/s|[GT]Bps)"
 _FIGURES = {
-    # memory size with an explicit memory type or 显存, e.g. "显存容量80GB HBM2e", "80GB HBM3e"
-    "memory_gb": re.compile(r"(?:显存|顯存|memory)[^0-9\n]{0,8}(\d{2,3})\s*gb(?!/s|ps)|(\d{2,3})\s*gb\s*(?:hbm|gddr)"),
-    "memory_type": re.compile(r"(hbm3e|hbm3|hbm2e|hbm2|gddr6x|gddr6|gddr7)"),
-    # memory bandwidth: "显存带宽2039GB/s", "4.8TB/s"
-    "bandwidth_gbs": re.compile(r"(?:显存带宽|顯存頻寬|memory bandwidth|带宽)[^0-9\n]{0,6}(\d+(?:\.\d+)?)\s*(gb/s|tb/s)"),
-    "fp16_tflops": re.compile(r"(?:fp16|bf16|半精度)[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*tflops|(\d+(?:\.\d+)?)\s*tflops\s*(?:\(|（)?\s*(?:fp16|bf16)"),
-    "tf32_tflops": re.compile(r"tf32[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*tflops"),
-    "fp8_tflops": re.compile(r"fp8[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*tflops"),
-    "nvlink_gbs": re.compile(r"nvlink[^0-9\n]{0,12}?(\d+(?:\.\d+)?)\s*(gb/s|tb/s)"),
+    # "显存容量80GB HBM2e", "80GB HBM3e", "80GB显存", "memory 80 GB"
+    "memory_gb": re.compile(r"(?i)(?:显存|顯存|memory)[^0-9\n]{0,8}(\d{2,3})\s*GB(?!/s|ps)|(\d{2,3})\s*GB\s*(?:HBM|GDDR|显存|顯存)"),
+    "memory_type": re.compile(r"(?i)(HBM3e|HBM3|HBM2e|HBM2|GDDR6X|GDDR6|GDDR7)"),
+    # memory bandwidth only when named as such: a bare 带宽 is as often NVLink, network or storage
+    "bandwidth_gbs": re.compile(r"(?i)(?:显存带宽|顯存頻寬|显存頻寬|内存带宽|memory bandwidth|HBM带宽)[^0-9\n]{0,8}?" + _BW),
+    "fp16_tflops": re.compile(r"(?i)(?:FP16|BF16|半精度)[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*T(?:FLOPS)?(?![a-z])"
+                              r"|(\d+(?:\.\d+)?)\s*TFLOPS\s*[(（]?\s*(?:FP16|BF16)"),
+    "tf32_tflops": re.compile(r"(?i)TF32[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*TFLOPS"),
+    "fp8_tflops": re.compile(r"(?i)FP8[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*TFLOPS"),
+    # "NVLink互联带宽600GB/s", "卡间互联带宽600GB/s", "600GB/s NVLink"
+    "nvlink_gbs": re.compile(r"(?i)(?:NVLink|卡间互联|卡间带宽|卡間互聯)[^0-9\n]{0,12}?" + _BW + r"|" + _BW + r"\s*[(（]?\s*NVLink"),
 }
 
 
 def spec_figures(text: str) -> dict:
-    """Accelerator figures stated in `text` (folded, lower-cased)."""
+    """Accelerator figures stated in `text` (folded, case kept), e.g. {"memory_gb": 80.0, "memory_type": "hbm2e"}."""
     out: dict = {}
     for name, rx in _FIGURES.items():
         m = rx.search(text)
@@ -247,10 +252,10 @@ def spec_figures(text: str) -> dict:
             continue
         groups = [g for g in m.groups() if g]
         if name == "memory_type":
-            out[name] = groups[0]
+            out[name] = groups[0].lower()
             continue
         value = float(groups[0])
-        if len(groups) > 1 and groups[1] == "tb/s":
+        if len(groups) > 1 and groups[1].upper().startswith("TB"):
             value *= 1000
         out[name] = value
     return out
@@ -315,9 +320,8 @@ class SpecMatcher:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
-        key = doc_key(doc)
         spans = []
-        for m in _SPEC_SENTENCE.finditer(key):
+        for m in _SPEC_SENTENCE.finditer(fold_simplify(doc.text)):
             sent = m.group(0)
             if not _SPEC_CONTEXT.search(sent):
                 continue

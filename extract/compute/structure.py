@@ -25,6 +25,7 @@ WEIGHTS = {"title": 3.0, "category": 2.0, "requirement": 2.0, "body": 1.0, "admi
 _BREAK = re.compile(
     r"[\n。；;！!？?]+|\s{2,}|(?=[一二三四五六七八九十]{1,3}、)|(?=第[一二三四五六七八九十百]+[章条节])"
     r"|(?=（[一二三四五六七八九十]{1,2}）)|(?=(?<![\d.])\d{1,2}[、．](?!\d))"
+    r"|(?<=[A-Za-z0-9)])\.\s+(?=[A-Z])"  # English sentences
 )
 _LEAD = re.compile(r"^[\s#*\-–—、.．:：()（）\[\]【】0-9一二三四五六七八九十百第章节条包标项]*")
 # a numbered heading ("七、", "3.", "（二）", "第三章", "## ") opens a section; an unnumbered label only marks its line
@@ -75,7 +76,7 @@ def _structure_rules():
 def category_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, path) of 品目 values, e.g. 服务/信息技术服务/云计算服务."""
     cat = _structure_rules()[5]
-    return [(m.start(1), m.end(1), m.group(1)) for m in cat.finditer(text) if m.group(1)]
+    return [(m.start(1), m.end(1), m.group(1)) for m in cat.finditer(norm_key(text)) if m.group(1)]
 
 
 def is_goods_category(path: str) -> bool:
@@ -84,7 +85,7 @@ def is_goods_category(path: str) -> bool:
 
 def has_goods_marker(text: str) -> bool:
     """A goods-only column or clause (是否允许进口产品): the notice buys goods."""
-    return bool(_structure_rules()[7].search(text))
+    return bool(_structure_rules()[7].search(norm_key(text)))
 
 
 def _heading_zone(key: str) -> Optional[str]:

@@ -173,6 +173,9 @@ def _summary_re() -> re.Pattern:
     return re.compile(rf"(?P<label>{_alt(tuple(L['summary']['labels']))})")
 
 
+_SUMMARY_END = re.compile(r"(?m)^[ \t#]*(?:一、|项目概况|[一二]\s*[.、]|1[.、])")
+
+
 def _summary(d: _Doc) -> dict[str, Hit]:
     """The 公告概要 table as label -> value. Plain-text renderings run its cells together on one or a few lines
     ("采购单位铁道党校行政区域北京市…"), so values are cut at the next known label."""
@@ -180,7 +183,7 @@ def _summary(d: _Doc) -> dict[str, Hit]:
     if i < 0:
         return {}
     # the table ends where the numbered body starts (一、… / 项目概况)
-    m = re.compile(r"(?m)^[ \t#]*(?:一、|项目概况|[一二]\s*[.、]|1[.、])").search(d.f, i)
+    m = _SUMMARY_END.search(d.f, i, i + 3000)
     end = m.start() if m else min(len(d.f), i + 3000)
     out: dict[str, Hit] = {}
     hits = list(_summary_re().finditer(d.f, i, end))

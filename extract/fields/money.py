@@ -63,6 +63,10 @@ def _label_money_re(labels: tuple[str, ...]) -> re.Pattern:
 
 def _labelled_amounts(d: _Doc, start: int | None = None, end: int | None = None, glued: bool = False,
                       correction: bool = False) -> list[_Am]:
+    """Amounts after their labels ("预算金额：120万元", "预算金额为140万元"), kind from the label, unit from the
+    value, the label's bracket or the text before it. `glued`: also labels inside cells that ran together;
+    `correction`: also labels followed directly by money ("预算金额28,560.00元"). Fees, scores and the
+    superseded values of a correction are left out."""
     spec = L["amounts"]
     labels = [x for k in ("budget", "max_price", "award", "unit_price", "rate") for x in spec[k]]
     not_amount = _f(spec["not_amount"])
@@ -89,7 +93,7 @@ def _labelled_amounts(d: _Doc, start: int | None = None, end: int | None = None,
                 monies[0].percent is None or lab_kind == "rate"):
             hits.append(Hit(m.group("value"), m.start("value"), m.end("value"), _WS.sub("", m.group("label")),
                             m.group("suffix") or ""))
-    changed = _changed_re()
+    changed = changed_re()
     near = _f(spec["not_amount_near"])
     for h in hits:
         kind = _kind_of(h.label)
@@ -111,14 +115,14 @@ def _labelled_amounts(d: _Doc, start: int | None = None, end: int | None = None,
         value = h.value.split("。", 1)[0]
         if not value.strip():
             # "成交金额：⏎人民币大写：壹拾壹万玖仟柒佰捌拾玖元⏎人民币小写：￥119789.00元": the value on the next lines
-            nxt = d.f[h.end:min(d.end, h.end + 160)].lstrip("\n").split("\n")[:2]
-            below = [m for m in find_money("\n".join(nxt), default_factor=None) if m.explicit_unit]
+            after = d.f[h.end:min(d.end, h.end + 160)]
+            base = h.end + len(after) - len(after.lstrip("\n"))
+            below = [m for m in find_money("\n".join(after.lstrip("\n").split("\n")[:2]), default_factor=None)
+                     if m.explicit_unit and not m.foreign]
             if below:
-                base = h.end + (len(d.f[h.end:min(d.end, h.end + 160)]) - len(d.f[h.end:min(d.end, h.end + 160)].lstrip("\n")))
                 m = below[0]
-                k = "rate" if m.percent is not None else kind
-                if not m.foreign:
-                    out.append(_Am(k, m.value_cny, m.percent, base + m.start, base + m.end))
+                out.append(_Am("rate" if m.percent is not None else kind, m.value_cny, m.percent,
+                               base + m.start, base + m.end))
             continue
         monies = find_money(value, default_factor=factor, default_percent=is_rate)
         if not monies:
@@ -143,11 +147,6 @@ def _labelled_amounts(d: _Doc, start: int | None = None, end: int | None = None,
     return out
 
 
-@lru_cache(maxsize=None)
-def _changed_re() -> re.Pattern:
-    return changed_re()
-
-
 def _is_original(line_before: str, changed: re.Pattern) -> bool:
     """Text before a value on its line says it is the superseded one ("原公告的…金额：X，更正为：Y" -> X)."""
     if changed.search(line_before) or ("更正前" in line_before and "更正后" in line_before):
@@ -163,7 +162,7 @@ def _changed_amounts(d: _Doc) -> list[_Am]:
     labels = [x for k in ("budget", "max_price", "award", "unit_price", "rate") for x in spec[k]]
     lab_rx = re.compile(_alt(tuple(labels)))
     out = []
-    for m in _changed_re().finditer(d.f, d.start, d.end):
+    for m in changed_re().finditer(d.f, d.start, d.end):
         ls = d.f.rfind("\n", 0, m.start()) + 1
         labs = list(lab_rx.finditer(d.f, max(ls, m.start() - 80), m.start()))
         if not labs:
@@ -294,7 +293,9 @@ def _space_table_amounts(d: _Doc) -> list[_Am]:
         kind = _kind_of(_WS.sub("", heads[idx])) or "budget"
         factor = unit_factor(heads[idx]) or 1
         pos = hm.end() + 1
-        for row in d.f[pos:d.end].split("\n"):
+        while pos < d.end:
+            row_end = d.f.find("\n", pos, d.end)
+            row = d.f[pos:row_end if row_end >= 0 else d.end]
             toks = row.split()
             if not toks or not toks[0].isdigit() or len(toks) < len(heads):
                 break

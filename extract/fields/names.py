@@ -21,10 +21,14 @@ def _clean_name(v: str) -> str:
     return v
 
 
+_NOT_NAME_START = tuple(L["vendors"]["not_name_start"])
+
+
 def _is_name(v: str) -> bool:
+    """Could `v` be an organisation's name (not "详见附件", "/", an address fragment or a bare number)?"""
     if not v or len(v) < 2 or len(v) > 80:
         return False
-    if v in L["vendors"]["not_a_name"] or v.startswith(tuple(L["vendors"]["not_name_start"] + L["vendors"]["not_a_name"][:2])):
+    if v in L["vendors"]["not_a_name"] or v.startswith(_NOT_NAME_START):
         return False
     if not re.search(r"[\u4e00-\u9fff]", v) and not re.search(r"[A-Za-z]{3,}", v):
         return False
@@ -38,7 +42,15 @@ def _block_re(block_labels: tuple[str, ...]) -> re.Pattern:
 
 # what may precede a block heading on its line: numbering at the line start, or numbering after the sentence
 # that announces the contacts when the page lost its line breaks ("…请按以下方式联系：1、采购人信息")
-_BLOCK_LEAD = re.compile(rf"(?:[^\n]*[:：。])?[ \t]*{_NUMBERING}")
+_BLOCK_LEAD = re.compile(rf"[ \t]*{_NUMBERING}")
+_BLOCK_AFTER_SENTENCE = re.compile(rf"[:：。][ \t]*{_NUMBERING}$")
+
+
+def _block_lead_ok(f: str, pos: int) -> bool:
+    ls = f.rfind("\n", 0, pos) + 1
+    if _BLOCK_LEAD.fullmatch(f, ls, pos):
+        return True
+    return _BLOCK_AFTER_SENTENCE.search(f[max(ls, pos - 24):pos]) is not None  # the tail only: lines can be long
 
 
 _NEXT_BLOCK = re.compile(rf"(?m)^{_NUMBERING}[^\n:：]{{0,12}}信息")
@@ -47,7 +59,7 @@ _NEXT_BLOCK = re.compile(rf"(?m)^{_NUMBERING}[^\n:：]{{0,12}}信息")
 def _block_name(d: _Doc, block_labels: list[str]) -> Optional[Hit]:
     """The 名称 of a contact block such as "1.采购人信息 / 名 称：X" (the name may also follow the heading)."""
     for m in _block_re(tuple(block_labels)).finditer(d.f, d.start, d.end):
-        if not _BLOCK_LEAD.fullmatch(d.f, d.f.rfind("\n", 0, m.start()) + 1, m.start()):
+        if not _block_lead_ok(d.f, m.start()):
             continue
         line_end = d.f.find("\n", m.end())
         line_end = len(d.f) if line_end < 0 else line_end
@@ -75,13 +87,20 @@ def _block_name(d: _Doc, block_labels: list[str]) -> Optional[Hit]:
     return None
 
 
+@lru_cache(maxsize=None)
+def _actual_re(phrases: tuple[str, ...]) -> re.Pattern:
+    alt = "|".join(re.escape(fold(p)) for p in phrases)
+    return re.compile(rf"(?:{alt})[ \t]*[\"“']?(?P<n>[^\"”'，。,;；\n]{{2,60}})")
+
+
 def _org(d: _Doc, summary: dict[str, Hit], meta_summary: dict[str, str], key: str) -> Optional[Hit]:
+    """The buyer or the agency (`key`): a stated correction of it, the contact block, a label, the summary."""
     spec = L[key]
-    for phrase in spec.get("actual", []):
-        m = re.compile(rf"{re.escape(phrase)}[ \t]*[\"“']?(?P<n>[^\"”'，。,;；\n]{{2,60}})").search(d.f, d.start, d.end)
+    if spec.get("actual"):  # "本项目实际采购人为X" overrides the generated fields
+        m = _actual_re(tuple(spec["actual"])).search(d.f, d.start, d.end)
         if m and _is_name(_clean_name(m.group("n"))):
             name = _clean_name(m.group("n"))
-            return Hit(name, m.start("n"), m.start("n") + len(name), phrase)
+            return Hit(name, m.start("n"), m.start("n") + len(name))
     hit = _block_name(d, spec["block"])
     if hit:
         return hit
@@ -117,9 +136,9 @@ def _split_vendors(v: str) -> list[tuple[str, int]]:
         # blank out the consortium wording, keeping offsets: "(联合体:", "联合体成员:", "（牵头人）" …
         body = re.sub(r"[(（]?(?:投标)?联合体(?:成员|牵头人)?[)）]?[:：]?|[(（](?:联合体)?(?:牵头人|成员|成员单位|牵头单位|主体)[)）]"
                       r"|(?:牵头人|成员)[:：]", lambda m: "、" * len(m.group()), v2)
-        seps = "|".join(re.escape(s) for s in cons["separators"] if len(s) == 1) + r"|[()（）]"
+        seps = "".join(re.escape(s) for s in cons["separators"])
         out = []
-        for part in re.finditer(rf"[^{''.join(re.escape(s) for s in cons['separators'] if len(s) == 1)}()（）]+", body):
+        for part in re.finditer(rf"[^{seps}()（）]+", body):
             name = part.group().strip()
             if _is_name(name) and len(name) >= 4:
                 out.append((name, off + part.start() + part.group().find(name)))

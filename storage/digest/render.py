@@ -30,8 +30,12 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DEFAULT_FEED_AUTHORITY = "tenderwatch.invalid"
 TAG_DATE = "2026"
 FEED_WEEKS = 4  # weeks of entries in each week's Atom file
-HTML_FULL_CARDS = 15  # cases shown with every field in the HTML; later ones get one line (Gmail clips at 102 kB)
-HTML_GROUP_ROWS = 15  # rows per "By provider/chip/buyer" table in the HTML
+# Gmail clips messages over 102 kB, so a busy week's HTML shows the first cases in full, the next ones on one
+# line each, and leaves the rest to the CSV and JSON (the Markdown has everything).
+HTML_FULL_CARDS = 15
+HTML_LISTED_NEW = 60
+HTML_LISTED_CHANGES = 30
+HTML_GROUP_ROWS = 15  # rows per "By provider/chip/buyer" table
 
 CASE_COLUMNS = (
     "case", "case_id", "change", "title", "buyer", "agency", "region", "project_code", "status", "published_at",
@@ -285,15 +289,26 @@ _env = jinja2.Environment(
 _env.filters["kind_label"] = kind_label
 
 
+def html_listing(d: Digest) -> tuple[set[str], set[str]]:
+    """(labels shown as full cards, labels shown at all) in the HTML."""
+    order = d.new_cases + [ch.case for ch in d.changes]
+    full = {c.label for c in order[:HTML_FULL_CARDS]}
+    listed = {c.label for c in d.new_cases[:HTML_LISTED_NEW]}
+    listed |= {ch.case.label for ch in d.changes[:HTML_LISTED_CHANGES]}
+    return full & listed, listed
+
+
 def render_html(d: Digest) -> str:
+    full, listed = html_listing(d)
     top = max([w.cases for w in d.history] + [1])
     bars = [{"week": str(w.week), "cases": w.cases, "width": round(100 * w.cases / top),
              "current": w.week == d.week} for w in d.history]
     return _env.get_template("digest.html").render(
         d=d, summary=summary(d), comparison=comparison(d), date_range=date_range(d), bars=bars,
         case_facts=case_facts, case_links=case_links, event_detail=event_detail, kind_label=kind_label,
-        kinds=KIND_ORDER, colours=KIND_COLOURS, files=file_names(str(d.week)), full_cards=HTML_FULL_CARDS,
-        group_rows=HTML_GROUP_ROWS,
+        kinds=KIND_ORDER, colours=KIND_COLOURS, files=file_names(str(d.week)), full=full, listed=listed,
+        unlisted_new=sum(c.label not in listed for c in d.new_cases),
+        unlisted_changes=sum(ch.case.label not in listed for ch in d.changes), group_rows=HTML_GROUP_ROWS,
         groups=[(title, d.groups(facet), facet) for facet, title in
                 (("provider", "By provider"), ("chip", "By chip"), ("buyer", "By buyer"))],
     )

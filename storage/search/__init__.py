@@ -15,6 +15,14 @@ from storage.search.model import (
 from storage.search.query import MAX_QUERY_CHARS, parse_query
 
 __all__ = [
-    "FACETS", "FacetCount", "MAX_QUERY_CHARS", "QuerySyntaxError", "SearchHit", "SearchQuery", "SearchResult",
-    "Snippet", "SnippetPart", "parse_query",
+    "FACETS",
+    "FacetCount",
+    "MAX_QUERY_CHARS",
+    "QuerySyntaxError",
+    "SearchHit",
+    "SearchQuery",
+    "SearchResult",
+    "Snippet",
+    "SnippetPart",
+    "parse_query",
 ]

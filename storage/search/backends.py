@@ -19,11 +19,15 @@ class SqliteFts:
     def ranked(self, parsed: ParsedQuery, filtered_ids: str | None, params: dict) -> str:
         """(id, score) best first; `filtered_ids` (SQL selecting notice ids) restricts the set."""
         params["fts"] = self._expression(parsed)
-        restrict = f" AND rowid IN ({filtered_ids})" if filtered_ids else ""
         # rank = bm25(10.0, 1.0), configured in the migration; lower is better.
+        scored = "SELECT rowid AS id, rank AS score FROM notice_fts WHERE notice_fts MATCH :fts"
+        if not filtered_ids:
+            return f"{scored} ORDER BY rank, rowid DESC"
+        # Score in one pass, then filter: `rowid IN (…)` inside the FTS query would re-run the match once
+        # per filtered notice.
         return (
-            "SELECT rowid AS id, rank AS score FROM notice_fts WHERE notice_fts MATCH :fts"
-            f"{restrict} ORDER BY rank, rowid DESC"
+            f"WITH scored AS MATERIALIZED ({scored}) SELECT id, score FROM scored"
+            f" WHERE id IN ({filtered_ids}) ORDER BY score, id DESC"
         )
 
     def _expression(self, parsed: ParsedQuery) -> str:

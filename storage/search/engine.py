@@ -25,9 +25,12 @@ AMOUNT_KINDS = ("budget", "award", "max_price")
 TAG_FILTERS = ("provider", "chip", "kind", "flag")
 
 # Limits that keep a search fast on 100k+ notices (docs/search.md, "Limits"):
-RANK_LIMIT = 5_000  # bm25 is computed for every match: above this many, results come in date order
+RANK_LIMIT = 5_000  # bm25 scores every text match: above this many, results come in date order
 FACET_LIMIT = 25_000  # facet counts take a pass over every match: above this many, they are not counted
-SCAN_FROM = 2_000  # above this many matches, date order scans the date index and probes the match set
+PROBE_FROM = 5_000  # SQLite: above this many text matches, selective filters drive and probe the text index
+SORT_MAX = 5_000  # SQLite: above this many matches, date order walks the date index instead of sorting
+# Filters selective enough to drive a search (few notices each): cases, compute tags, organisations.
+SELECTIVE = ("cases_only", "provider", "chip", "kind", "flag", "buyer", "vendor")
 
 
 def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
@@ -37,30 +40,41 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     params: dict[str, Any] = {}
     filters = _filters(q, params, sqlite=sqlite)
     match = backend.match_ids(parsed, params) if not parsed.empty else None
+    text_total = conn.execute(sa.text(f"SELECT count(*) FROM ({match}) AS t"), params).scalar_one() if match else None
+    # An FTS5 lookup of one notice (cheap with the prefix index), for plans that visit notices and ask
+    # "does this one match the text?" instead of listing every text match.
+    probe = "EXISTS (SELECT 1 FROM notice_fts WHERE notice_fts MATCH :fts AND notice_fts.rowid = n.id)"
 
     if match and not filters:
-        matched = match
+        matched, total = match, text_total
     else:
-        where = " AND ".join(([f"n.id IN ({match})"] if match else []) + filters) or "1=1"
-        # Cases are ~0.3 % of notices: drive from their partial index and probe the text matches.
-        hint = " INDEXED BY ix_notice_cases_published" if sqlite and q.cases_only and match else ""
-        matched = f"SELECT n.id FROM notice n{hint} WHERE {where}"
-
-    total = conn.execute(sa.text(f"SELECT count(*) FROM ({matched}) AS matched"), params).scalar_one()
+        selective = any(getattr(q, f) for f in SELECTIVE)
+        if sqlite and match and text_total > PROBE_FROM and selective:
+            hint = " INDEXED BY ix_notice_cases_published" if q.cases_only else ""
+            matched = f"SELECT n.id FROM notice n{hint} WHERE {' AND '.join(filters)} AND {probe}"
+        else:
+            where = " AND ".join(([f"n.id IN ({match})"] if match else []) + filters) or "1=1"
+            hint = " INDEXED BY ix_notice_search_columns" if sqlite and match and not selective else ""
+            matched = f"SELECT n.id FROM notice n{hint} WHERE {where}"
+        total = conn.execute(sa.text(f"SELECT count(*) FROM ({matched}) AS matched"), params).scalar_one()
     facets_complete = not q.facets or total <= FACET_LIMIT
     facets = _facets(conn, matched, params, q) if q.facets and 0 < total <= FACET_LIMIT else {}
 
     sort = q.sort if match else "date"
-    if sort == "relevance" and total > RANK_LIMIT:
+    if sort == "relevance" and text_total > RANK_LIMIT:
+        # Ranking scores every text match (FTS5 cannot score only what the filters leave without
+        # re-running the match per notice), so the limit applies to the text matches.
         sort = "date"
     limit, offset = q.per_page, (q.page - 1) * q.per_page
     if sort == "relevance":
         page_sql = backend.ranked(parsed, matched if filters else None, params)
-    elif sqlite and total > SCAN_FROM:
-        # Walk the date index newest first and stop after one page, instead of sorting every match.
+    elif sqlite and total > SORT_MAX:
+        # Walk the date index newest first, keeping notices that pass the filters and match the text,
+        # and stop after one page: no sort of every match.
+        conds = filters + ([probe] if match else [])
         page_sql = (
             "SELECT n.id AS id, NULL AS score FROM notice n INDEXED BY ix_notice_published_at"
-            f" WHERE +n.id IN ({matched}) ORDER BY n.published_at DESC, n.id DESC"
+            f" WHERE {' AND '.join(conds) or '1=1'} ORDER BY n.published_at DESC, n.id DESC"
         )
     else:
         nulls_last = "" if sqlite else " NULLS LAST"  # SQLite sorts NULL first, so last in DESC order
@@ -107,7 +121,9 @@ def _filters(q: SearchQuery, params: dict, *, sqlite: bool) -> list[str]:
         params["until"] = moment(q.until + timedelta(days=1))
         out.append("n.published_at < :until")
     if buyers := q.values("buyer"):
-        out.append(f"n.buyer_id IN (SELECT o.id FROM organisation o WHERE {_org_condition('o', buyers, params, 'buyer')})")
+        out.append(
+            f"n.buyer_id IN (SELECT o.id FROM organisation o WHERE {_org_condition('o', buyers, params, 'buyer')})"
+        )
     if vendors := q.values("vendor"):
         out.append(
             "EXISTS (SELECT 1 FROM noticeparty p JOIN organisation o ON o.id = p.organisation_id"
@@ -182,7 +198,9 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
     if org_ids:
         names = dict(
             conn.execute(
-                sa.text(f"SELECT id, name FROM organisation WHERE id IN ({', '.join(str(i) for i in sorted(org_ids))})")
+                sa.text(
+                    f"SELECT id, name FROM organisation WHERE id IN ({', '.join(str(i) for i in sorted(org_ids))})"
+                )
             ).all()
         )
         for facet in ("buyer", "vendor"):
@@ -191,7 +209,9 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
     return out
 
 
-def _hits(conn: sa.Connection, scored: list[tuple[int, Any]], parsed: ParsedQuery, with_snippets: bool) -> list[SearchHit]:
+def _hits(
+    conn: sa.Connection, scored: list[tuple[int, Any]], parsed: ParsedQuery, with_snippets: bool
+) -> list[SearchHit]:
     if not scored:
         return []
     ids = ", ".join(str(int(i)) for i, _ in scored)
@@ -207,7 +227,9 @@ def _hits(conn: sa.Connection, scored: list[tuple[int, Any]], parsed: ParsedQuer
         )
     }
     tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in conn.execute(sa.text(f"SELECT notice_id, facet, value FROM noticetag WHERE notice_id IN ({ids}) ORDER BY value")):
+    for r in conn.execute(
+        sa.text(f"SELECT notice_id, facet, value FROM noticetag WHERE notice_id IN ({ids}) ORDER BY value")
+    ):
         tags[r.notice_id][r.facet].append(r.value)
     vendors: dict[int, list[str]] = defaultdict(list)
     vendor_ids: dict[int, list[int]] = defaultdict(list)
@@ -222,7 +244,9 @@ def _hits(conn: sa.Connection, scored: list[tuple[int, Any]], parsed: ParsedQuer
     attachments: dict[int, list[tuple[str, str]]] = defaultdict(list)
     if with_snippets:
         for r in conn.execute(
-            sa.text(f"SELECT notice_id, name, text FROM attachment WHERE notice_id IN ({ids}) AND text <> '' ORDER BY id")
+            sa.text(
+                f"SELECT notice_id, name, text FROM attachment WHERE notice_id IN ({ids}) AND text <> '' ORDER BY id"
+            )
         ):
             attachments[r.notice_id].append((r.name or "attachment", r.text))
     terms = parsed.positive_terms
@@ -235,12 +259,25 @@ def _hits(conn: sa.Connection, scored: list[tuple[int, Any]], parsed: ParsedQuer
             snippet = make_snippet([("", n.text), *attachments[notice_id], ("title", n.title)], terms)
         hits.append(
             SearchHit(
-                id=n.id, title=n.title, url=n.url, source=n.source,
+                id=n.id,
+                title=n.title,
+                url=n.url,
+                source=n.source,
                 published_at=n.published_at.isoformat(timespec="minutes") if n.published_at else None,
-                notice_type=n.notice_type, buyer=n.buyer, buyer_id=n.buyer_id, vendors=vendors[notice_id], region=n.region,
-                remote_compute=bool(n.remote_compute), hardware_purchase=bool(n.hardware_purchase),
-                compute_kinds=t["kind"], cloud_providers=t["provider"], gpu_models=t["chip"], flags=t["flag"],
-                procurement_key=n.procurement_key, score=float(score) if score is not None else None, snippet=snippet,
+                notice_type=n.notice_type,
+                buyer=n.buyer,
+                buyer_id=n.buyer_id,
+                vendors=vendors[notice_id],
+                region=n.region,
+                remote_compute=bool(n.remote_compute),
+                hardware_purchase=bool(n.hardware_purchase),
+                compute_kinds=t["kind"],
+                cloud_providers=t["provider"],
+                gpu_models=t["chip"],
+                flags=t["flag"],
+                procurement_key=n.procurement_key,
+                score=float(score) if score is not None else None,
+                snippet=snippet,
                 vendor_ids=vendor_ids[notice_id],
             )
         )

@@ -41,9 +41,7 @@ def unindex(conn: sa.Connection, notice_id: int) -> None:
         if current is not None and _sqlite_is_indexed(conn, notice_id):
             title, body = current
             conn.execute(
-                sa.text(
-                    "INSERT INTO notice_fts(notice_fts, rowid, title, body) VALUES('delete', :id, :title, :body)"
-                ),
+                sa.text("INSERT INTO notice_fts(notice_fts, rowid, title, body) VALUES('delete', :id, :title, :body)"),
                 {"id": notice_id, "title": " ".join(index_tokens(title)), "body": " ".join(index_tokens(body))},
             )
     else:
@@ -71,7 +69,9 @@ def index(conn: sa.Connection, notice_id: int) -> None:
 
 def _sqlite_is_indexed(conn: sa.Connection, notice_id: int) -> bool:
     # A contentless table still records each row's token counts, by rowid, in its docsize shadow table.
-    return conn.execute(sa.text("SELECT 1 FROM notice_fts_docsize WHERE id = :id"), {"id": notice_id}).first() is not None
+    return (
+        conn.execute(sa.text("SELECT 1 FROM notice_fts_docsize WHERE id = :id"), {"id": notice_id}).first() is not None
+    )
 
 
 def postgres_parts(title: str, body: str) -> list[str]:

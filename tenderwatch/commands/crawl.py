@@ -35,6 +35,12 @@ def crawl(spider, since, until, keywords, channels, max_pages, delay, site_root,
           database_url, log_level, as_json, overrides):
     """Crawl SPIDER (ccgp) into the database. Incremental: notices already stored are skipped unless
     --refresh; a stopped crawl resumes with the same command."""
+    if spider == "all":  # every spider in turn, one closing summary (tenderwatch/crawl_all.py)
+        from tenderwatch.crawl_all import crawl_all
+
+        sys.exit(crawl_all(since=since, until=until, keywords=keywords, channels=channels, max_pages=max_pages,
+                           delay=delay, site_root=site_root, refresh=refresh, no_robots=no_robots, jobdir=jobdir,
+                           database_url=database_url, log_level=log_level, as_json=as_json, overrides=overrides))
     arguments = {"since": since, "until": until, "keywords": keywords, "channels": channels, "max_pages": max_pages,
                  "delay": delay, "site_root": site_root, "refresh": refresh or None,
                  "obey_robots": False if no_robots else None}

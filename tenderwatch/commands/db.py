@@ -13,10 +13,11 @@ def db():
 def upgrade(url):
     """Bring the schema to the newest migration."""
     from storage import db as storage_db
+    from storage.store import Store
 
     engine = storage_db.make_engine(url)
     before = storage_db.current_revision(engine)
-    storage_db.upgrade(engine)
+    Store.open(url).close()  # migrates, then rebuilds the search index if a migration or tokenizer asks for it
     after = storage_db.current_revision(engine)
     click.echo(f"schema: {before or 'empty'} → {after}" if before != after else f"schema already at {after}")
 

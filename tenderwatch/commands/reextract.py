@@ -4,7 +4,9 @@ import click
 
 
 @click.command()
-@click.option("--all", "everything", is_flag=True, help="Every notice, not only those extracted by another extractor version.")
+@click.option(
+    "--all", "everything", is_flag=True, help="Every notice, not only those extracted by another extractor version."
+)
 def reextract(everything):
     """Re-read the raw blobs of stored notices and re-run extraction: text, fields, parties, amounts,
     compute findings, procurement links, search index. By default only notices whose extractor_version

@@ -37,3 +37,24 @@ def serve(port, changed, block_after, generated, list_page_size, open_cookies):
                 time.sleep(3600)
         except KeyboardInterrupt:
             click.echo(f"\n{len(site.log)} requests served")
+
+
+@replica.command("serve-all")
+@click.option("--waf", "waf", multiple=True, type=click.Choice(["zj", "sh"]),
+              help="A 政采云 portal that answers with Aliyun WAF's JavaScript challenge (repeatable).")
+def serve_all(waf):
+    """Serve every bundled replica (ccgp, ggzy, zcy, cebpub), each on its own free port, until Ctrl-C."""
+    from crawler.replica.multi import all_sites, serving_all
+    from crawler.replica.zcy import ZcyOptions
+
+    sites = all_sites(zcy=ZcyOptions(challenge=tuple(waf)))
+    with serving_all(sites) as roots:
+        for name, url in roots.items():
+            click.echo(f"{name} replica at {url}")
+        site_root = ",".join(f"{name}={url}" for name, url in roots.items())
+        click.echo(f"crawl them: tenderwatch crawl all --site-root {site_root} --delay 0 --since 2026-08-28 --keywords ''")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            click.echo(f"\n{sum(len(s.log) for s in sites.values())} requests served")

@@ -21,7 +21,12 @@ def _date(ctx, param, value):
 @click.option("--until", callback=_date, help="Published on or before YYYY-MM-DD.")
 @click.option("--buyer", multiple=True, help="Buyer id or part of its name (repeat: any of them).")
 @click.option("--vendor", multiple=True, help="Vendor id or part of its name (repeat: any of them).")
-@click.option("--type", "notice_type", multiple=True, help="Notice type: tender award correction cancellation contract intention other.")
+@click.option(
+    "--type",
+    "notice_type",
+    multiple=True,
+    help="Notice type: tender award correction cancellation contract intention other.",
+)
 @click.option("--region", help="Part of the region name.")
 @click.option("--provider", multiple=True, help="Cloud provider id (VOCAB), e.g. aws, azure, aliyun.")
 @click.option("--chip", multiple=True, help="Accelerator id (VOCAB), e.g. nvidia_a100.")
@@ -34,25 +39,73 @@ def _date(ctx, param, value):
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of results.")
-def search(query, since, until, buyer, vendor, notice_type, region, provider, chip, kind, flag, min_amount, max_amount,
-           cases_only, sort, limit, page, as_json):
+def search(
+    query,
+    since,
+    until,
+    buyer,
+    vendor,
+    notice_type,
+    region,
+    provider,
+    chip,
+    kind,
+    flag,
+    min_amount,
+    max_amount,
+    cases_only,
+    sort,
+    limit,
+    page,
+    as_json,
+):
     """Search notices: terms are exact and ANDed; "quoted phrases"; a OR b; -term excludes."""
     from storage.search import QuerySyntaxError, SearchQuery
     from storage.store import Store
 
     try:
         q = SearchQuery(
-            text=query, since=since, until=until, buyer=buyer, vendor=vendor, notice_type=notice_type, region=region,
-            provider=provider, chip=chip, kind=kind, flag=flag, amount_min=min_amount, amount_max=max_amount,
-            cases_only=cases_only, sort=sort, page=page, per_page=limit, facets=not as_json,
+            text=query,
+            since=since,
+            until=until,
+            buyer=buyer,
+            vendor=vendor,
+            notice_type=notice_type,
+            region=region,
+            provider=provider,
+            chip=chip,
+            kind=kind,
+            flag=flag,
+            amount_min=min_amount,
+            amount_max=max_amount,
+            cases_only=cases_only,
+            sort=sort,
+            page=page,
+            per_page=limit,
+            facets=not as_json,
         )
         with Store.open() as store:
             result = store.search(q)
     except QuerySyntaxError as exc:
         raise click.UsageError(f"bad query: {exc}") from None
     if as_json:
-        keys = ("id", "title", "url", "published_at", "notice_type", "buyer", "snippet", "vendors", "region",
-                "remote_compute", "hardware_purchase", "compute_kinds", "cloud_providers", "gpu_models", "flags")
+        keys = (
+            "id",
+            "title",
+            "url",
+            "published_at",
+            "notice_type",
+            "buyer",
+            "snippet",
+            "vendors",
+            "region",
+            "remote_compute",
+            "hardware_purchase",
+            "compute_kinds",
+            "cloud_providers",
+            "gpu_models",
+            "flags",
+        )
         rows = [{k: h.to_json()[k] for k in keys} for h in result.hits]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -61,8 +114,10 @@ def search(query, since, until, buyer, vendor, notice_type, region, provider, ch
         compute = ", ".join(h.compute_kinds + h.cloud_providers + h.gpu_models + h.flags)
         click.echo("")
         click.secho(f"[{h.id}] {h.title}", bold=True)
-        click.echo(f"    {(h.published_at or '?')[:10]} · {h.notice_type or '?'} · {h.buyer or '?'}"
-                   + (f" · CASE: {compute}" if h.remote_compute else (f" · {compute}" if compute else "")))
+        click.echo(
+            f"    {(h.published_at or '?')[:10]} · {h.notice_type or '?'} · {h.buyer or '?'}"
+            + (f" · CASE: {compute}" if h.remote_compute else (f" · {compute}" if compute else ""))
+        )
         if h.snippet:
             text = "".join(click.style(p.text, fg="yellow", bold=True) if p.hit else p.text for p in h.snippet.parts)
             click.echo(f"    {('[' + h.snippet.document + '] ') if h.snippet.document else ''}{text}")

@@ -25,8 +25,13 @@ def show(notice_id, as_json, text):
     line = click.echo
     click.secho(f"[{d['id']}] {d['title']}", bold=True)
     line(f"  source:      {d['source']}  {d['url']}")
-    for label, key in (("type", "notice_type"), ("published", "published_at"), ("deadline", "bid_deadline"),
-                       ("region", "region"), ("project code", "project_code")):
+    for label, key in (
+        ("type", "notice_type"),
+        ("published", "published_at"),
+        ("deadline", "bid_deadline"),
+        ("region", "region"),
+        ("project code", "project_code"),
+    ):
         if d.get(key):
             line(f"  {label + ':':<13}{d[key]}")
     for role in ("buyer", "agency"):
@@ -48,7 +53,10 @@ def show(notice_id, as_json, text):
             line(f"  {label + ':':<13}{', '.join(d[key])}")
     if d["flags"]:
         inherited = set(d["inherited_flags"])
-        line(f"  {'flags:':<13}" + ", ".join(f + (" (from the procurement)" if f in inherited else "") for f in d["flags"]))
+        line(
+            f"  {'flags:':<13}"
+            + ", ".join(f + (" (from the procurement)" if f in inherited else "") for f in d["flags"])
+        )
     for e in d["evidence"]:
         where = f" [{e['document']}]" if e.get("document") else ""
         line(f"    {e['field']}{where}: {e['text']}")
@@ -56,14 +64,19 @@ def show(notice_id, as_json, text):
     line(f"  attachments: {len(d['attachments'])}")
     for a in d["attachments"]:
         size = f"{a['size']:,} bytes" if a["size"] else "not fetched"
-        line(f"    {a['name'] or a['url']} — {a['status']}, {size}" + (f" ({a['error']})" if a["error"] and a["status"] != "ok" else ""))
+        line(
+            f"    {a['name'] or a['url']} — {a['status']}, {size}"
+            + (f" ({a['error']})" if a["error"] and a["status"] != "ok" else "")
+        )
         line(f"      {a['url']}")
     if d["links"]:
         line("  also published at:")
         for link in d["links"]:
             line(f"    {link['source']}: {link['url']}")
-    line(f"  versions: {len(d['versions'])} (first seen {d['first_seen']}, last seen {d['last_seen']}, "
-         f"last changed {d['last_changed']})")
+    line(
+        f"  versions: {len(d['versions'])} (first seen {d['first_seen']}, last seen {d['last_seen']}, "
+        f"last changed {d['last_changed']})"
+    )
     for v in d["versions"]:
         line(f"    {v['fetched_at']}  {v['content_hash'][:12]}  {v['title']}")
     if len(d["procurement"]) > 1:

@@ -154,3 +154,26 @@ def test_full_width_names_are_folded():
 def test_ordinary_notice_is_nothing():
     f = notice("某小学食堂设备采购项目中标公告\n主要标的：不锈钢操作台1200*760*800mm 10张，冷藏柜2台，交货后安装调试。")
     assert f == type(f)()
+
+
+def test_traditional_provider_name_glued_to_a_service_word():
+    f = notice("某大學雲端服務採購案\n採購內容：租用Google雲端平台運算資源及GPU虛擬機，服務期一年。")
+    assert f.cloud_providers == ["google-cloud"] and "cloud" in f.compute_kinds and "us_provider" in f.flags
+
+
+def test_spec_only_h100_with_a_network_port_in_gigabits():
+    # 400Gb/s is a network port (small b), not an NVLink or memory figure
+    f = notice("某研究院算力租赁项目\n采购需求：租用加速卡64卡，单卡显存80GB HBM3，显存带宽3.35TB/s，卡间互联带宽900GB/s（NVLink），"
+               "节点间网络400Gb/s，服务期6个月。")
+    assert f.gpu_models == ["nvidia-h100"]
+
+
+def test_building_name_after_a_real_chip_mention_does_not_hide_it():
+    f = notice("某研究院GPU服务器采购项目\n采购需求：采购GPU服务器2台（8卡H100），安装于A30实验楼机房，交货后安装调试。")
+    assert f.gpu_models == ["nvidia-h100"] and f.hardware_purchase
+
+
+def test_english_rental_without_a_cloud():
+    f = notice("Tender for rental of GPU compute capacity. Requirements: 64 NVIDIA H800 GPUs hosted in the supplier "
+               "data centre, accessed remotely. Service period 6 months.")
+    assert f.compute_kinds == ["gpu_rental"] and f.gpu_models == ["nvidia-h800"]

@@ -109,3 +109,8 @@ def test_machine_time_inside_a_longer_word_is_still_machine_time():
     f = notice("某研究所科学计算机时服务采购项目公开招标公告\n品目：服务/商务服务/租赁服务（不带操作员）/计算机设备和软件租赁服务\n"
                "采购需求：科学计算机时服务，服务期12个月。")
     assert f.compute_kinds == ["hpc"]
+
+
+def test_racks_rented_for_the_buyers_own_gpu_servers_are_colocation_not_gpu_rental():
+    f = notice("某大学数据中心IDC机柜租用项目\n采购需求：租用机柜10个，用于托管学校自有GPU服务器，服务期1年。")
+    assert not f.remote_compute

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -282,8 +282,9 @@ def test_iso_weeks():
 
 
 def test_a_busy_week_stays_under_the_email_size_limit():
-    """60 new cases from 60 buyers: later cases get one line each and the tables are cut, so the file stays
-    under Gmail's clipping limit, and every in-page link still has its target."""
+    """300 new cases from 300 buyers: the first 15 in full, the next 45 on a line each, the rest left to the
+    CSV; tables cut to 15 rows. The file stays under Gmail's clipping limit and every in-page link has its
+    target."""
     import lxml.html
 
     from storage.digest.data import Case, Digest, WeekCount
@@ -291,13 +292,13 @@ def test_a_busy_week_stays_under_the_email_size_limit():
     from storage.exports.records import NoticeRecord
 
     cases = []
-    for i in range(60):
+    for i in range(300):
         text = f"第{i}号项目：租用云服务器及GPU算力资源，服务期一年，预算{i}0万元。"
         r = NoticeRecord(
             id=i + 1, source="ccgp", url=f"http://www.ccgp.gov.cn/n{i}.htm", external_id=None,
             title=f"第{i}号单位智能算力租赁服务公开招标公告", notice_type="tender", published_at=datetime(2026, 11, 16),
             bid_deadline=None, region="某市", project_code=f"P-{i}", procurement_key=f"P-{i}|b{i}",
-            first_seen=datetime(2026, 11, 16, 1, i), last_changed=datetime(2026, 11, 16), content_hash="0" * 64,
+            first_seen=datetime(2026, 11, 16) + timedelta(minutes=i), last_changed=datetime(2026, 11, 16), content_hash="0" * 64,
             extractor_version="t", remote_compute=True, hardware_purchase=False, buyer=f"第{i}号单位",
             kinds=["cloud", "gpu_rental"], providers=[f"provider-{i % 25}"], chips=[f"chip-{i % 30}"],
             flags=["us_provider"], amounts=[{"kind": "budget", "value_cny": i * 1e5, "percent": None, "raw": ""}],
@@ -305,11 +306,44 @@ def test_a_busy_week_stays_under_the_email_size_limit():
         )
         cases.append(Case(key=r.procurement_key, first_seen=r.first_seen, notices=[r], number=i + 1))
     history = [WeekCount(W47.shift(i - 11)) for i in range(12)]
-    history[-1].cases = 60
+    history[-1].cases = 300
     html = render_html(Digest(W47, cases, [], history))
     assert len(html.encode("utf-8")) < 102_000
     doc = lxml.html.fromstring(html)
     anchors = {a.get("id") for a in doc.iter("a") if a.get("id")}
-    assert {f"C{i}" for i in range(1, 61)} <= anchors
+    assert anchors == {f"C{i}" for i in range(1, 61)}
     assert {a.get("href")[1:] for a in doc.iter("a") if (a.get("href") or "").startswith("#")} <= anchors
-    assert "and 45 more, in digest-2026-W47.csv." in html  # 60 buyers, 15 shown
+    assert "… and 240 more new cases, in digest-2026-W47.csv and digest-2026-W47.md." in html
+    assert "and 285 more, in digest-2026-W47.csv." in html  # 300 buyers, 15 rows shown
+
+
+def test_notices_stored_after_the_week_leave_its_files_unchanged(sqlite_url, tmp_path):
+    """A later crawl adds an award to a W47 case and a new case in W49: W47 rebuilds to the same bytes."""
+    from storage.digest.sample import NOTICES, SampleNotice, _save, _set_times, build_sample_database
+
+    build_sample_database(sqlite_url, tmp_path / "raw")
+    engine = make_engine(sqlite_url, read_only=True)
+    _, before = build_files(engine, W47)
+    engine.dispose()
+
+    case_f = next(s for s in NOTICES if s.code == "SJDX-2026-131")
+    later = [
+        SampleNotice(**{**case_f.__dict__, "url": case_f.url.replace("gkzb", "zbgg"), "notice_type": "award",
+                        "title": "蜀江大学科研数据备份华为云存储服务中标公告", "vendors": ["某云服务有限公司"],
+                        "amounts": [("award", 149_000, "14.9万元")], "text": case_f.text + "中标金额14.9万元。"}),
+        SampleNotice(**{**case_f.__dict__, "url": case_f.url.replace("0014", "0099"), "code": "NEW-2026-1",
+                        "title": "新单位云服务采购公告"}),
+    ]
+    with Store.open(sqlite_url, blob_dir=tmp_path / "raw") as store:
+        for s in later:
+            nid = _save(store, s, s.text)
+            _set_times(store.engine, nid, datetime(2026, 12, 1, 8), datetime(2026, 12, 1, 8))
+    engine = make_engine(sqlite_url, read_only=True)
+    try:
+        _, after = build_files(engine, W47)
+        d49 = digest_of(engine, IsoWeek.parse("2026-W49"))
+    finally:
+        engine.dispose()
+    assert after == before
+    assert [c.title for c in d49.new_cases] == ["新单位云服务采购公告"]
+    assert [e.kind for ch in d49.changes for e in ch.events] == ["awarded"]

@@ -67,6 +67,7 @@ def errors(validator, instance):
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(instance)]
 
 
+@pytest.mark.shared
 def test_ocds_export_validates_against_the_ocds_1_1_5_schemas(sample_url_any, tmp_path, ocds_schemas):
     out = tmp_path / "releases.json"
     run_export(sample_url_any, out, "--format", "ocds", "--extension-url", "https://example.org/ext/extension.json")
@@ -81,6 +82,7 @@ def test_ocds_export_validates_against_the_ocds_1_1_5_schemas(sample_url_any, tm
     assert package["publishedDate"] == "2026-11-24T02:00:00Z"  # the data's newest change, not the clock
 
 
+@pytest.mark.shared
 def test_ocds_validation_catches_a_bad_extension_value(sample_url, tmp_path, ocds_schemas):
     """The validator is not a rubber stamp: a compute kind outside the codelist fails."""
     out = tmp_path / "releases.json"

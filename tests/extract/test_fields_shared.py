@@ -134,6 +134,17 @@ def test_all_598_precision_and_recall_on_the_fields_the_gold_states(scorer, bida
         assert m["recall"][field] >= 0.88, (field, m["recall"])
 
 
+def test_bidagent_evidence_points_into_the_text(bidagent):
+    for g, pred, text in bidagent:
+        for e in pred["evidence"]:
+            assert text[e["start"]:e["end"]] == e["text"], (g["document_id"], e)
+        # every name and code predicted is backed by evidence
+        fields_with_evidence = {e["field"] for e in pred["evidence"]}
+        for key in ("buyer", "agency", "vendors", "project_codes", "amounts", "bid_deadline"):
+            if pred[key]:
+                assert key in fields_with_evidence, (g["document_id"], key)
+
+
 def _norm(s):
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", s or "")).replace("【", "[").replace("】", "]")
 

@@ -53,8 +53,12 @@ def raw_notice(spec: Spec) -> RawNotice:
         name=f"t20240528_{spec.key}.htm",
         list_meta={"title": spec.title, "published_at": spec.published_at},
         attachments=[
-            RawAttachment(url=f"http://www.ccgp.gov.cn/oss/download?uuid={spec.key}-{i}", name=name, data=text.encode("utf-8"),
-                          content_type="text/plain")
+            RawAttachment(
+                url=f"http://www.ccgp.gov.cn/oss/download?uuid={spec.key}-{i}",
+                name=name,
+                data=text.encode("utf-8"),
+                content_type="text/plain",
+            )
             for i, (name, text) in enumerate(spec.attachments)
         ],
     )
@@ -63,13 +67,23 @@ def raw_notice(spec: Spec) -> RawNotice:
 def extraction(spec: Spec) -> NoticeExtraction:
     return NoticeExtraction(
         fields=NoticeFields(
-            notice_type=spec.notice_type, title=spec.title, project_codes=[spec.project_code] if spec.project_code else [],
-            buyer=spec.buyer, agency=spec.agency, vendors=list(spec.vendors), amounts=list(spec.amounts),
-            published_at=spec.published_at, region=spec.region,
+            notice_type=spec.notice_type,
+            title=spec.title,
+            project_codes=[spec.project_code] if spec.project_code else [],
+            buyer=spec.buyer,
+            agency=spec.agency,
+            vendors=list(spec.vendors),
+            amounts=list(spec.amounts),
+            published_at=spec.published_at,
+            region=spec.region,
         ),
         compute=ComputeFindings(
-            remote_compute=spec.remote_compute, compute_kinds=list(spec.compute_kinds), hardware_purchase=spec.hardware_purchase,
-            cloud_providers=list(spec.providers), gpu_models=list(spec.chips), flags=list(spec.flags),
+            remote_compute=spec.remote_compute,
+            compute_kinds=list(spec.compute_kinds),
+            hardware_purchase=spec.hardware_purchase,
+            cloud_providers=list(spec.providers),
+            gpu_models=list(spec.chips),
+            flags=list(spec.flags),
         ),
         extractor_version=spec.extractor_version,
     )

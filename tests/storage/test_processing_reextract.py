@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from extract.version import EXTRACTOR_VERSION
+from models.tables import Attachment, Notice, NoticeParty, NoticeTag
 from storage.db import head_revision
-from models.tables import Attachment, CrawlError, Notice, NoticeParty, NoticeTag
 from storage.search import SearchQuery
 from storage.store import Store
 from tenderwatch.cli import main
@@ -41,19 +41,43 @@ def raw() -> RawNotice:
         data=PAGE.encode("utf-8"),
         content_type="text/html",
         name="t20240528_22061234.htm",
-        list_meta={"title": "北京大学人工智能研究院云计算资源租用服务采购公告", "published_at": "2024-05-28", "buyer": "北京大学"},
+        list_meta={
+            "title": "北京大学人工智能研究院云计算资源租用服务采购公告",
+            "published_at": "2024-05-28",
+            "buyer": "北京大学",
+        },
         attachments=[
-            RawAttachment(url="http://www.ccgp.gov.cn/oss/download?uuid=abc", name="技术需求.txt",
-                          data="技术要求：GPU显存不低于80GB，支持NVLink互联。".encode("utf-8"), content_type="text/plain"),
-            RawAttachment(url="http://www.ccgp.gov.cn/oss/download?uuid=def", name="合同.pdf", data=None, error="http_404"),
+            RawAttachment(
+                url="http://www.ccgp.gov.cn/oss/download?uuid=abc",
+                name="技术需求.txt",
+                data="技术要求：GPU显存不低于80GB，支持NVLink互联。".encode("utf-8"),
+                content_type="text/plain",
+            ),
+            RawAttachment(
+                url="http://www.ccgp.gov.cn/oss/download?uuid=def", name="合同.pdf", data=None, error="http_404"
+            ),
         ],
     )
 
 
 def derived(store: Store, notice_id: int) -> dict:
     d = store.notice_detail(notice_id)
-    keep = ("title", "notice_type", "published_at", "project_code", "buyer", "amounts", "remote_compute", "compute_kinds",
-            "cloud_providers", "gpu_models", "flags", "text", "extractor_version", "procurement_key")
+    keep = (
+        "title",
+        "notice_type",
+        "published_at",
+        "project_code",
+        "buyer",
+        "amounts",
+        "remote_compute",
+        "compute_kinds",
+        "cloud_providers",
+        "gpu_models",
+        "flags",
+        "text",
+        "extractor_version",
+        "procurement_key",
+    )
     return {k: d[k] for k in keep} | {"attachments": [(a["name"], a["status"], a["text"]) for a in d["attachments"]]}
 
 
@@ -65,7 +89,10 @@ def test_process_notice_stores_page_attachments_and_extraction(env):
         d = store.notice_detail(result.notice_id)
         assert "阿里云" in d["text"] and d["title"].startswith("北京大学")
         assert d["extractor_version"] == EXTRACTOR_VERSION
-        assert [(a["name"], a["status"]) for a in d["attachments"]] == [("技术需求.txt", "ok"), ("合同.pdf", "fetch_error")]
+        assert [(a["name"], a["status"]) for a in d["attachments"]] == [
+            ("技术需求.txt", "ok"),
+            ("合同.pdf", "fetch_error"),
+        ]
         assert store.search(SearchQuery(text="NVLink")).total == 1  # attachment text is searchable
         assert store.stats()["crawl_errors_by_reason"] == {"attachment_http_404": 1}
         assert process_notice(store, raw(), run_id=run).status == "unchanged"
@@ -100,8 +127,16 @@ def test_reextract_rebuilds_every_derived_field_from_the_blobs(env):
         expected = derived(store, notice_id)
         # Wreck everything derived, as an old extractor (or a bug) might have left it.
         with store.engine.begin() as c:
-            c.execute(sa.update(Notice).values(title="", text="", notice_type=None, remote_compute=False,
-                                               extractor_version="0.0.1", procurement_key=None))
+            c.execute(
+                sa.update(Notice).values(
+                    title="",
+                    text="",
+                    notice_type=None,
+                    remote_compute=False,
+                    extractor_version="0.0.1",
+                    procurement_key=None,
+                )
+            )
             c.execute(sa.update(Attachment).where(Attachment.sha256.is_not(None)).values(text="", status="corrupt"))
             c.execute(sa.delete(NoticeTag))
             c.execute(sa.delete(NoticeParty))
@@ -137,8 +172,20 @@ def test_cli_search_show_stats(env):
     assert out.exit_code == 0, out.output
     rows = json.loads(out.output)
     assert [r["id"] for r in rows] == [notice_id]
-    assert {"id", "title", "url", "published_at", "notice_type", "buyer", "snippet", "cloud_providers", "gpu_models",
-            "flags", "compute_kinds", "remote_compute"} <= set(rows[0])
+    assert {
+        "id",
+        "title",
+        "url",
+        "published_at",
+        "notice_type",
+        "buyer",
+        "snippet",
+        "cloud_providers",
+        "gpu_models",
+        "flags",
+        "compute_kinds",
+        "remote_compute",
+    } <= set(rows[0])
     assert "阿里云" in rows[0]["snippet"]
     text = runner.invoke(main, ["search", "阿里云", "--since", "2024-01-01", "--type", "tender"], env=env)
     assert text.exit_code == 0 and "1 notices" in text.output
@@ -147,7 +194,12 @@ def test_cli_search_show_stats(env):
     bad = runner.invoke(main, ["search", '"unclosed'], env=env)
     assert bad.exit_code == 2 and "bad query" in bad.output
     show = runner.invoke(main, ["show", str(notice_id)], env=env)
-    assert show.exit_code == 0 and "北京大学" in show.output and "技术需求.txt" in show.output and "versions: 1" in show.output
+    assert (
+        show.exit_code == 0
+        and "北京大学" in show.output
+        and "技术需求.txt" in show.output
+        and "versions: 1" in show.output
+    )
     shown = json.loads(runner.invoke(main, ["show", str(notice_id), "--json"], env=env).output)
     assert shown["id"] == notice_id and len(shown["attachments"]) == 2
     missing = runner.invoke(main, ["show", "999999"], env=env)

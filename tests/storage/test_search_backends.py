@@ -32,7 +32,9 @@ def truth(*needles: str) -> set[str]:
 # ---------------------------------------------------------------- exactness
 
 
-@pytest.mark.parametrize("term", ["阿里云", "算力", "云服务器", "华为云", "卡时", "服务", "采购需求", "智算中心算力租赁"])
+@pytest.mark.parametrize(
+    "term", ["阿里云", "算力", "云服务器", "华为云", "卡时", "服务", "采购需求", "智算中心算力租赁"]
+)
 def test_chinese_terms_match_exactly_the_notices_containing_them(store, term):
     assert keys(store, term) == truth(term)
     assert truth(term), "the corpus must contain the term for the test to mean anything"
@@ -114,7 +116,13 @@ def test_bad_queries_raise_query_syntax_error(store, bad):
 def test_filters_combine(store):
     assert keys(store, "", cases_only=True) == {"aliyun", "huawei", "aws", "a10rental", "attachment"}
     assert keys(store, "A100", cases_only=True) == {"aliyun"}
-    assert keys(store, "", since=date(2024, 1, 1), until=date(2024, 5, 28)) == {"aliyun", "huawei", "yunnan", "alibaba", "xss"}
+    assert keys(store, "", since=date(2024, 1, 1), until=date(2024, 5, 28)) == {
+        "aliyun",
+        "huawei",
+        "yunnan",
+        "alibaba",
+        "xss",
+    }
     assert keys(store, "算力", since=date(2024, 5, 28), cases_only=True) == {"aliyun", "attachment"}
     assert keys(store, "", buyer="清华") == {"aliyun"}
     assert keys(store, "", buyer=["清华大学", "浙江大学"]) == {"aliyun", "a10rental"}
@@ -245,8 +253,19 @@ def test_rebuild_search_index_gives_the_same_results(store):
 # ---------------------------------------------------------------- both backends agree
 
 AGREEMENT_QUERIES = [
-    "阿里云", "算力", "云", "A100", "A10", "p4d.24xlarge", "服务 -云", '"NVIDIA A100"', "阿里云 OR 华为云 OR 亚马逊",
-    "采购", "卡", "8卡A100", "租赁 OR 租用",
+    "阿里云",
+    "算力",
+    "云",
+    "A100",
+    "A10",
+    "p4d.24xlarge",
+    "服务 -云",
+    '"NVIDIA A100"',
+    "阿里云 OR 华为云 OR 亚马逊",
+    "采购",
+    "卡",
+    "8卡A100",
+    "租赁 OR 租用",
 ]
 
 
@@ -265,7 +284,11 @@ def test_sqlite_and_postgres_return_the_same_results(sqlite_url, postgres_url, t
                     rel.total,
                     sorted(h.url for h in rel.hits),
                     [h.url for h in by_date.hits],
-                    {k: [(c.value, c.count) for c in v] for k, v in rel.facets.items() if k not in ("buyer", "vendor")},
+                    {
+                        k: [(c.value, c.count) for c in v]
+                        for k, v in rel.facets.items()
+                        if k not in ("buyer", "vendor")
+                    },
                     [h.snippet.html for h in by_date.hits],
                 )
             results[name] = out
@@ -291,7 +314,9 @@ def test_very_broad_searches_come_in_date_order_and_say_so(store, monkeypatch):
     monkeypatch.setattr(engine, "RANK_LIMIT", 2)
     broad = store.search(SearchQuery(text="服务", per_page=100))
     assert broad.sort == "date"
-    assert [store.key_of[h.id] for h in broad.hits] == sorted(truth("服务"), key=lambda k: BY_KEY[k].published_at, reverse=True)
+    assert [store.key_of[h.id] for h in broad.hits] == sorted(
+        truth("服务"), key=lambda k: BY_KEY[k].published_at, reverse=True
+    )
     assert store.search(SearchQuery(text="阿里云")).sort == "relevance"  # one match: still ranked
 
 
@@ -299,9 +324,11 @@ def test_date_order_is_the_same_when_scanning_the_date_index(store, monkeypatch)
     from storage.search import engine
 
     expected = [h.id for h in store.search(SearchQuery(text="采购", sort="date", per_page=100)).hits]
-    monkeypatch.setattr(engine, "SCAN_FROM", 0)
+    monkeypatch.setattr(engine, "SORT_MAX", 0)
     assert [h.id for h in store.search(SearchQuery(text="采购", sort="date", per_page=100)).hits] == expected
-    paged = [h.id for p in (1, 2, 3) for h in store.search(SearchQuery(text="采购", sort="date", per_page=3, page=p)).hits]
+    paged = [
+        h.id for p in (1, 2, 3) for h in store.search(SearchQuery(text="采购", sort="date", per_page=3, page=p)).hits
+    ]
     assert paged == expected[:9]
 
 
@@ -315,6 +342,37 @@ def test_facets_are_not_counted_over_huge_result_sets(store, monkeypatch):
     assert narrow.facets_complete and narrow.facets["provider"][0].value == "aliyun"
 
 
+def test_broad_text_with_selective_filters_probes_the_index_with_the_same_results(store, monkeypatch):
+    from storage.search import engine
+
+    queries = [
+        dict(text="采购", cases_only=True),
+        dict(text="云", cases_only=True, sort="date"),
+        dict(text="服务", chip="nvidia_a100"),
+        dict(text="云", buyer="大学", since=date(2024, 1, 1)),
+        dict(text="A100 -会议室", vendor="云启"),
+        dict(text="服务", region="北京"),
+        dict(text="云", sort="date"),
+    ]
+    expected = [keys(store, **kw) for kw in queries]
+    monkeypatch.setattr(engine, "PROBE_FROM", 0)
+    monkeypatch.setattr(engine, "SORT_MAX", 0)
+    assert [keys(store, **kw) for kw in queries] == expected
+    assert expected[0] == truth("采购") & {"aliyun", "huawei", "aws", "a10rental", "attachment"}
+
+
 def test_cases_only_with_text_uses_the_same_semantics(store):
-    assert keys(store, "采购", cases_only=True) == truth("采购") & {"aliyun", "huawei", "aws", "a10rental", "attachment"}
-    assert keys(store, "云", cases_only=True, sort="date") == truth("云") & {"aliyun", "huawei", "aws", "a10rental", "attachment"}
+    assert keys(store, "采购", cases_only=True) == truth("采购") & {
+        "aliyun",
+        "huawei",
+        "aws",
+        "a10rental",
+        "attachment",
+    }
+    assert keys(store, "云", cases_only=True, sort="date") == truth("云") & {
+        "aliyun",
+        "huawei",
+        "aws",
+        "a10rental",
+        "attachment",
+    }

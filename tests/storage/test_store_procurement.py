@@ -19,9 +19,16 @@ def store(database_url, tmp_path):
 
 def tender():
     return Spec(
-        key="tender", title="浙江省某实验室大模型训练算力租赁服务招标公告", notice_type="tender", published_at="2024-03-01",
+        key="tender",
+        title="浙江省某实验室大模型训练算力租赁服务招标公告",
+        notice_type="tender",
+        published_at="2024-03-01",
         body=f"项目编号：{CODE}\n采购人：之江实验室\n采购大模型训练算力租赁服务，GPU型号A100或同等性能。",
-        buyer="之江实验室", project_code=CODE, remote_compute=True, compute_kinds=["gpu_rental"], chips=["nvidia_a100"],
+        buyer="之江实验室",
+        project_code=CODE,
+        remote_compute=True,
+        compute_kinds=["gpu_rental"],
+        chips=["nvidia_a100"],
         flags=["controlled_chip"],
     )
 
@@ -29,7 +36,10 @@ def tender():
 def correction():
     # A correction names the code but not the buyer.
     return Spec(
-        key="correction", title="浙江省某实验室大模型训练算力租赁服务更正公告", notice_type="correction", published_at="2024-03-10",
+        key="correction",
+        title="浙江省某实验室大模型训练算力租赁服务更正公告",
+        notice_type="correction",
+        published_at="2024-03-10",
         body=f"项目编号：{CODE.lower().replace('-', '－')}\n原投标截止时间延期至2024年3月25日。",
         project_code=CODE.lower().replace("-", "－"),
     )
@@ -38,17 +48,28 @@ def correction():
 def award():
     # The award adds flags the tender did not show: the vendor resells, the nodes are offshore.
     return Spec(
-        key="award", title="浙江省某实验室大模型训练算力租赁服务中标结果公告", notice_type="award", published_at="2024-04-02",
+        key="award",
+        title="浙江省某实验室大模型训练算力租赁服务中标结果公告",
+        notice_type="award",
+        published_at="2024-04-02",
         body=f"项目编号：{CODE}\n采购人：之 江 实 验 室\n中标供应商：杭州某信息技术有限公司\n服务节点位于香港，使用境外账号。",
-        buyer="之 江 实 验 室", vendors=["杭州某信息技术有限公司"], project_code=CODE, remote_compute=True,
-        compute_kinds=["gpu_rental"], flags=["offshore", "intermediary"],
+        buyer="之 江 实 验 室",
+        vendors=["杭州某信息技术有限公司"],
+        project_code=CODE,
+        remote_compute=True,
+        compute_kinds=["gpu_rental"],
+        flags=["offshore", "intermediary"],
     )
 
 
 def other_buyer_same_code():
     return Spec(
-        key="other", title="某医院信息化设备采购公告", published_at="2024-03-05",
-        body=f"项目编号：{CODE}\n采购人：杭州市某医院\n采购打印机10台。", buyer="杭州市某医院", project_code=CODE,
+        key="other",
+        title="某医院信息化设备采购公告",
+        published_at="2024-03-05",
+        body=f"项目编号：{CODE}\n采购人：杭州市某医院\n采购打印机10台。",
+        buyer="杭州市某医院",
+        project_code=CODE,
     )
 
 

@@ -73,7 +73,9 @@ def test_a_new_notice_is_stored_with_everything_derived(store):
     assert count(store, Attachment) == 1
     with store.engine.connect() as c:
         parties = c.execute(
-            sa.select(NoticeParty.role, Organisation.name).join(Organisation, Organisation.id == NoticeParty.organisation_id)
+            sa.select(NoticeParty.role, Organisation.name).join(
+                Organisation, Organisation.id == NoticeParty.organisation_id
+            )
         ).all()
         tags = set(c.execute(sa.select(NoticeTag.facet, NoticeTag.value)).all())
         att = c.execute(sa.select(Attachment.__table__)).one()
@@ -90,7 +92,11 @@ def test_resaving_an_unchanged_notice_writes_only_last_seen(store):
     after = row(store, first.notice_id)
     assert again == type(again)(first.notice_id, "unchanged")
     assert after.last_seen > before.last_seen
-    assert (after.first_seen, after.last_changed, after.title) == (before.first_seen, before.last_changed, before.title)
+    assert (after.first_seen, after.last_changed, after.title) == (
+        before.first_seen,
+        before.last_changed,
+        before.title,
+    )
     assert count(store, NoticeVersion) == 1 and count(store, Attachment) == 1 and count(store, Extraction) == 1
 
 
@@ -103,8 +109,10 @@ def test_whitespace_only_differences_are_not_changes(store):
 
 def test_a_changed_notice_keeps_its_earlier_version(store):
     first = save(store, tender())
-    changed = tender(body=tender().body.replace("20台", "30台").replace("150万元", "210万元"),
-                     amounts=[Amount("budget", 2_100_000.0, "210万元")])
+    changed = tender(
+        body=tender().body.replace("20台", "30台").replace("150万元", "210万元"),
+        amounts=[Amount("budget", 2_100_000.0, "210万元")],
+    )
     result = save(store, changed)
     assert result == type(result)(first.notice_id, "changed")
     n = row(store, first.notice_id)
@@ -170,7 +178,9 @@ def test_attachment_status_follows_the_document_reader(store):
         DocumentText(text="", kind="pdf", needs_ocr=True),
         DocumentText(text="", kind="empty"),
     ]
-    store.save_notice(raw, DocumentText(text=spec.body, kind="html"), list(zip(raw.attachments, docs)), extraction(spec))
+    store.save_notice(
+        raw, DocumentText(text=spec.body, kind="html"), list(zip(raw.attachments, docs)), extraction(spec)
+    )
     with store.engine.connect() as c:
         statuses = dict(c.execute(sa.select(Attachment.name, Attachment.status)).all())
     assert statuses == {"enc.pdf": "encrypted", "scan.pdf": "needs_ocr", "big.zip": "too_large"}
@@ -241,8 +251,18 @@ def test_crawl_runs_and_errors(store):
 
 def test_stats_counts(store):
     save(store, tender())
-    save(store, tender(key="t2", body="硬件采购", notice_type="award", remote_compute=False, hardware_purchase=True,
-                       vendors=["华为技术有限公司"], source="ggzy"))
+    save(
+        store,
+        tender(
+            key="t2",
+            body="硬件采购",
+            notice_type="award",
+            remote_compute=False,
+            hardware_purchase=True,
+            vendors=["华为技术有限公司"],
+            source="ggzy",
+        ),
+    )
     s = store.stats()
     assert s["notices"] == 2 and s["notices_by_source"] == {"ccgp": 1, "ggzy": 1}
     assert s["notices_by_type"] == {"award": 1, "tender": 1}
@@ -279,3 +299,30 @@ def test_readers_do_not_wait_for_a_writer(sqlite_url, tmp_path):
         with Store.open(sqlite_url, read_only=True, blob_dir=tmp_path / "raw") as ro:
             assert ro.notice_detail(1)["title"].startswith("复旦")
     writer.close()
+
+
+def test_bad_input_is_refused_clearly_and_stores_nothing(store):
+    spec = tender()
+    raw = raw_notice(spec)
+    raw.data = None
+    with pytest.raises(TypeError, match="raw page must be bytes"):
+        store.save_notice(raw, DocumentText(text=spec.body, kind="html"), [], extraction(spec))
+    raw = raw_notice(spec)
+    raw.url = ""
+    with pytest.raises(ValueError, match="canonical URL"):
+        store.save_notice(raw, DocumentText(text=spec.body, kind="html"), [], extraction(spec))
+    assert count(store, Notice) == 0
+
+
+def test_list_meta_is_kept_as_json(store):
+    from datetime import datetime
+
+    spec = tender()
+    raw = raw_notice(spec)
+    raw.list_meta = {"title": spec.title, "published_at": datetime(2024, 5, 28, 9, 30), "channels": ("zygg", "gkzb")}
+    n = store.save_notice(raw, DocumentText(text=spec.body, kind="html"), [], extraction(spec)).notice_id
+    assert store.notice_detail(n)["list_meta"] == {
+        "title": spec.title,
+        "published_at": "2024-05-28T09:30:00",
+        "channels": ["zygg", "gkzb"],
+    }
