@@ -16,9 +16,9 @@ over title, body and attachment text (what a search without an index costs). Pri
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -114,22 +114,38 @@ def like_sql(groups: list[list[str]], excluded: list[str]) -> tuple[str, dict]:
 
 
 class Server:
-    def __init__(self, app):
-        import uvicorn
+    """`tenderwatch serve` in its own process, as a journalist runs it (so the client's timing loop does not
+    share the server's interpreter)."""
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="off", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+    def __init__(self, url: str):
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.cmd = [sys.executable, "-m", "tenderwatch.cli", "serve", "--port", str(self.port), "--database", url,
+                    "--log-level", "warning"]
 
     def __enter__(self) -> str:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{self.server.servers[0].sockets[0].getsockname()[1]}"
+        import subprocess
+
+        import httpx
+
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{self.port}"
+        for _ in range(600):
+            try:
+                httpx.get(base + "/help", timeout=2)
+                return base
+            except httpx.TransportError:
+                if self.proc.poll() is not None:
+                    raise SystemExit("tenderwatch serve exited")
+                time.sleep(0.1)
+        raise SystemExit("tenderwatch serve did not start")
 
     def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 def main(argv=None) -> int:
@@ -143,19 +159,18 @@ def main(argv=None) -> int:
     import httpx
     import sqlalchemy as sa
 
-    from web.app import create_app
+    from storage.store import Store
     from web.params import parse_params
     from web.search import to_query
 
     path = ensure_corpus(args.db or ROOT / "data" / "bench" / f"corpus-{args.count}.db", args.count)
     url = f"sqlite:///{path}"
-    app = create_app(url)
-    store = app.state.searcher.store
+    store = Store.open(url, read_only=True)
     rows = []
     api_all: dict[bool, list[float]] = {True: [], False: []}
     store_all: list[float] = []
     like_all: list[float] = []
-    with Server(app) as base, httpx.Client(base_url=base, timeout=120) as http:
+    with Server(url) as base, httpx.Client(base_url=base, timeout=120) as http:
         for label, kind, params, like_groups, excluded in MIX:
             params = {"cases": "0", **params}
             timings: dict[bool, list[float]] = {True: [], False: []}
@@ -180,7 +195,7 @@ def main(argv=None) -> int:
             like_total = None
             if like_groups is not None and not args.no_like:
                 where, lp = like_sql(like_groups, excluded)
-                with app.state.engine.connect() as c:
+                with store.engine.connect() as c:
                     t0 = time.perf_counter()
                     like_total = c.execute(sa.text(f"SELECT count(*) FROM notice n WHERE {where}"), lp).scalar()
                     c.execute(sa.text(f"SELECT n.id, n.title FROM notice n WHERE {where} "
@@ -192,7 +207,8 @@ def main(argv=None) -> int:
             store_all += st
             rows.append((label, kind, total, like_total, timings, st, like_ms))
 
-    print(f"\nSearch latency — SQLite {sa.__version__ and ''}{path.name}, {args.count:,} notices, "
+    store.close()
+    print(f"\nSearch latency — SQLite {sqlite3.sqlite_version}, {path.name}, {args.count:,} notices, "
           f"{args.rounds} timed requests per cell (ms)")
     head = f"{'query':<22} {'kind':<7} {'hits':>7} {'API+facets p50':>15} {'p95':>7} {'API p50':>8} {'p95':>7} " \
            f"{'store p50':>10} {'LIKE scan':>10} {'LIKE hits':>9}"

@@ -198,20 +198,24 @@ class BlockDetectionMiddleware:
         self.crawler.signals.send_catch_log(crawl_error, url=url, reason=reason, detail=detail)
 
 
-# Kept here so spiders and middlewares agree on reason names for download failures.
+# Download failures -> CrawlError / RawAttachment.error reasons (Scrapy ≥ 2.19 names, then Twisted's).
 _EXCEPTION_REASONS = {
+    "DownloadTimeoutError": "timeout",
     "TimeoutError": "timeout",
     "TCPTimedOutError": "timeout",
+    "CannotResolveHostError": "dns_error",
     "DNSLookupError": "dns_error",
+    "DownloadConnectionRefusedError": "connection_refused",
     "ConnectionRefusedError": "connection_refused",
+    "DownloadFailedError": "connection_lost",
     "ConnectionLost": "connection_lost",
     "ConnectionDone": "connection_lost",
     "ResponseNeverReceived": "connection_lost",
     "ResponseFailed": "connection_lost",
-    "DownloadCancelledError": "too_large",
-    "CancelledError": "too_large",
+    "ResponseDataLossError": "data_loss",
     "DataLoss": "data_loss",
     "PotentialDataLoss": "data_loss",
+    "DownloadCancelledError": "download_cancelled",
 }
 
 
@@ -230,4 +234,6 @@ def failure_reason(failure) -> tuple[str, str, bool]:
         return "ignored", message, False
     name = type(exc).__name__
     reason = _EXCEPTION_REASONS.get(name) or re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    if reason == "download_cancelled" and "max size" in str(exc):  # DOWNLOAD_MAXSIZE / meta download_maxsize
+        reason = "too_large"
     return reason, f"{name}: {exc}", False

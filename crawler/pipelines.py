@@ -43,6 +43,7 @@ class StorePipeline:
         self.pending: set[asyncio.Future] = set()
         crawler.signals.connect(self.on_crawl_error, signal=crawl_error)
         crawler.signals.connect(self.on_spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.on_request_scheduled, signal=signals.request_scheduled)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -56,14 +57,22 @@ class StorePipeline:
         finally:
             self.pending.discard(future)
 
+    def on_request_scheduled(self, request, spider):
+        # Start the workers with the first notice request (ProcurementSpider.notice_request puts list_meta
+        # in meta), so they load the extractor while its page and attachments download, and a crawl that
+        # finds nothing new never starts them.
+        if self.pool is None and self.workers > 0 and self.store is not None and "list_meta" in request.meta:
+            self._start_pool()
+
     def _start_pool(self):
-        # spawn, not fork: this process runs a reactor and threads. The workers load the extractor while
-        # the crawl fetches its first list pages.
+        # spawn, not fork: this process runs a reactor and threads.
         self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=init_worker, initargs=(self.database_url, os.getpid()))
         self.pool.submit(os.getpid)  # workers start on demand; start them now
 
     async def _store_notice(self, item):
+        if self.pool is None and self.workers > 0:
+            self._start_pool()
         if self.pool is None:
             from tenderwatch.processing import process_notice
 
@@ -85,8 +94,6 @@ class StorePipeline:
 
         spider = self.crawler.spider
         self.store = await self._on_worker(Store.open, self.database_url)  # migrates before the workers open it
-        if self.workers > 0:
-            self._start_pool()
         self.run_id = await self._on_worker(self.store.start_run, spider.name, spider.run_arguments())
         source = getattr(spider, "source", spider.name)
         if getattr(spider, "refresh", False):

@@ -274,7 +274,8 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
             "total": result.total,
             "page": p.page,
             "size": p.size,
-            "sort": p.effective_sort,
+            "sort": result.sort,  # may be "date" although relevance was asked: too many matches to rank
+            "facets_complete": result.facets_complete,  # False: too many matches to count facets
             "query": p.q,
             "results": [h.to_json(base) for h in result.hits],
             "facets": {

@@ -95,6 +95,8 @@ class ResultView:
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     facet_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    sort: str = "relevance"  # the order the storage layer used (very broad searches fall back to date)
+    facets_complete: bool = True  # False when too many notices matched to count facets
 
 
 def to_query(p: SearchParams, *, facets: bool, page: int | None = None, per_page: int | None = None,
@@ -161,7 +163,9 @@ class Searcher:
             ours = {"notice_type": "type"}.get(name, name)
             fac[ours] = [(c.value, c.count) for c in counts]
             labels[ours] = {c.value: c.label for c in counts}
-        return ResultView(total=result.total, hits=hits, facets=fac, facet_labels=labels)
+        return ResultView(total=result.total, hits=hits, facets=fac, facet_labels=labels,
+                          sort=getattr(result, "sort", p.effective_sort),
+                          facets_complete=getattr(result, "facets_complete", True))
 
     def check(self, p: SearchParams) -> None:
         """Raise QuerySyntaxError now for a search that cannot run (before a download starts streaming)."""

@@ -271,7 +271,9 @@ class ProcurementSpider(scrapy.Spider):
         yield from self.start_lists()  # without the cookies; the site may refuse, which is then recorded
 
     def page_request(self, url: str, callback, **kwargs) -> scrapy.Request:
-        """A list, search or detail page request: fetched from --site-root if set, failures recorded."""
+        """A list, search or detail page request: fetched from --site-root if set, failures recorded. List
+        and search pages should pass dont_filter=True: they change, and every crawl must read them again
+        (also when a JOBDIR's dupefilter remembers them from an earlier run)."""
         kwargs.setdefault("errback", self.page_failed)
         return scrapy.Request(self.fetch_url(url), callback=callback, cookies=dict(self.cookies), **kwargs)
 
@@ -285,8 +287,10 @@ class ProcurementSpider(scrapy.Spider):
         if canonical in self.known_urls and not self.refresh:
             self.crawler.stats.inc_value("tenderwatch/skipped_known")
             return None
+        # The dupefilter (persisted with JOBDIR) keeps a resumed crawl from fetching a queued notice twice;
+        # --refresh must get past it.
         return self.page_request(entry.url, self.parse_notice, priority=self.notice_priority,
-                                 meta={"list_meta": entry.meta})
+                                 meta={"list_meta": entry.meta}, dont_filter=self.refresh)
 
     def in_window(self, published: date | None) -> bool:
         if published is None:

@@ -57,7 +57,7 @@ class CcgpSpider(PagedListMixin, ProcurementSpider):
             params = {**conf["params"], "kw": key[1], "page_index": page + 1,
                       "start_time": start.strftime(conf["date_format"]), "end_time": end.strftime(conf["date_format"])}
             url = f"{conf['url']}?{urlencode(params)}"
-        return self.page_request(url, self.parse_list, meta=meta)
+        return self.page_request(url, self.parse_list, meta=meta, dont_filter=True)
 
     def parse_list_page(self, response):
         key = response.meta["list_key"]

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, datetime, timedelta
-
-import asyncio
 
 import scrapy
 
@@ -31,6 +30,9 @@ class GgzySpider(ProcurementSpider):
       the unfiltered list: records whose title lacks the keyword are dropped, and the slice stops there.
       Business codes: 800 backs off, 829 stops the crawl as blocked, 804 narrows to provinces.
       An empty content page is replaced by its origin (原文链接), when it names one.
+    Settings
+      GGZY_RESULT_CAP
+        The cap to detect (default: the TOML's 1000); replicas in tests serve a smaller one.
     """
 
     name = "ggzy"
@@ -47,10 +49,15 @@ class GgzySpider(ProcurementSpider):
                                       f"(known: {', '.join(f'{k} {v}' for k, v in codes.items())})")
         return list(dict.fromkeys(chosen))
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.cap = crawler.settings.getint("GGZY_RESULT_CAP", spider.site["api"]["cap"])
+        spider.busy_in_row = 0  # code-800 answers in a row
+        return spider
+
     def start_lists(self):
         api = self.site["api"]
-        self.cap = self.settings.getint("GGZY_RESULT_CAP", api["cap"])  # a replica may cap lower
-        self.busy_in_row = 0
         start, end = (self.since, self.until or date.today()) if self.since else default_window(self.until, api["default_days"])
         day = end
         while day >= start:  # newest first

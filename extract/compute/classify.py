@@ -12,22 +12,27 @@ Rules, each a small function below, each decision with the sentences behind it:
   without a rental word in the title seeks no compute: its body describes the thing assessed or maintained.
   GPU cloud instances are both `cloud` and `gpu_rental`.
 * **hardware_purchase** — accelerator hardware (GPU服务器, 加速卡, a chip, 8卡) in a sentence with no rental word, and
-  a purchase context: a purchase word (供货, 质保, 安装调试 …), the buyer's own machine room, a goods 品目, or a
+  a purchase context: a purchase word (供货, 质保, 安装调试 …) or the buyer's own machine room in that sentence, or a
+  goods notice (品目 货物…, a 是否允许进口产品 column, goods-contract words such as 交货 / 品牌型号 anywhere), or a
   title whose object is hardware.
 * **cloud_providers** (only for remote compute) — providers named outside boiler-plate, not as the one that
   "could not supply"; **gpu_models** — chips that pass the look-alike checks, instance types and spec-only chips.
 * **flags** — us_provider (facts), controlled_chip (export status at the notice's date), intermediary (a reseller
   word, or a winning vendor that is not the provider), offshore, domestic_only.
+
+Cancellations and corrections go through the same rules: their text restates what the procurement was (原采购内容,
+更正内容), so they keep its flags. Only lines holding a trigger word (`nlp.gate`) are run through spaCy.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Optional
 
-from extract.compute.lexicon import Lexicon, compiled, load_lexicon, norm_key
-from extract.compute.nlp import decode_figures, gate, get_nlp, infer_spec_chip
+from extract.compute.lexicon import Lexicon, compiled, load_lexicon, norm_key, trie_regex
+from extract.compute.nlp import decode_figures, gate, get_nlp, infer_spec_chip, line_gate
 from extract.compute.structure import (
     Mention, Sentence, attach_mentions, category_spans, clause_of, has_goods_marker, is_goods_category,
     split_sentences,
@@ -185,14 +190,23 @@ def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
         acquire = c.has(*ACQUIRE)
         strong_rental = c.has("rental", "SUPPLIER_OWNED")
         buying = c.has("purchase", "BUYER_OWNED", "PURCHASE_OBJECT")
+        # a topic word (云服务, 算力资源, tokens) needs more than 服务期 / 开通: SaaS (短信云服务) has a service period too
+        acquire_strong = c.has(*(a for a in ACQUIRE if a != "service_period"))
+        # kinds said outright in this sentence (a strong term, a product, a billing unit): a topic word of another
+        # kind beside them is the channel, not a second thing bought (境外云平台 … Claude API → model_api only)
+        outright = {k for m in c.of("service") for k in m.kb.split(",")} | {m.kb for m in c.of("BILLING_UNIT")} | {
+            m.kb.split(":")[1] for m in c.of("PRODUCT")}
         for m in c.of(*SERVICE):
+            if m.label == "service_weak" and outright and not set(m.kb.split(",")) & outright:
+                continue
+            acq = acquire if m.label == "service" else acquire_strong
             for k in m.kb.split(","):
                 if s.zone == "title":
-                    pts = STRONG if (m.label == "service" or acquire) else 0.5
+                    pts = STRONG if (m.label == "service" or acq) else 0.5
                 elif s.zone == "category":
                     pts = 1.0
                 else:
-                    pts = STRONG if acquire else (0.5 if m.label == "service" else 0.0)
+                    pts = STRONG if acq else (0.5 if m.label == "service" else 0.0)
                 kinds[k].add(pts, s, m)
         for m in c.of("BILLING_UNIT"):
             kinds[m.kb].add(STRONG, s, m)
@@ -241,6 +255,15 @@ def _hardware(checked: list[_Checked], title_purchase: bool, goods: bool) -> _De
     return d
 
 
+@lru_cache(maxsize=1)
+def _goods_words() -> re.Pattern:
+    """Words of a goods contract (terms.toml group "goods") and the buyer-ownership clause, anywhere in a document:
+    read over the whole text, since such lines carry no trigger word and never reach the NLP."""
+    lex = load_lexicon()
+    words = [norm_key(t) for g in lex.groups if g.name == "goods" for t in g.terms]
+    return re.compile(trie_regex(words) + "|" + lex.patterns["buyer_owned"])
+
+
 def _notice_date(fields: Optional[NoticeFields], body: DocumentText) -> Optional[str]:
     if fields and fields.published_at:
         return fields.published_at[:10]
@@ -283,7 +306,7 @@ def analyse(body: DocumentText, attachments: Iterable[DocumentText] = ()) -> lis
 def _analyse(body: DocumentText, attachments: list[DocumentText], fields: Optional[NoticeFields]) -> list[_Checked]:
     lex = load_lexicon()
     nlp = get_nlp()
-    trigger = gate()
+    trigger, line_trigger = gate(), line_gate()
     title = _title(body, fields)
     checked: list[_Checked] = []
     for name, d in _documents(body, attachments):
@@ -298,7 +321,7 @@ def _analyse(body: DocumentText, attachments: list[DocumentText], fields: Option
         pos = 0
         for line in text.splitlines(keepends=True):
             end = pos + len(line)
-            if trigger.search(key, pos, end) or (span and span[0] < end and pos < span[1]):
+            if line_trigger.search(key, pos, end) or (span and span[0] < end and pos < span[1]):
                 lines.append((pos, end))
             pos = end
         mentions: list[Mention] = []
@@ -337,8 +360,9 @@ def find_compute(body: DocumentText, attachments: list[DocumentText], fields: No
 
     non_compute, title_purchase = _title_object(checked)
     docs = _documents(body, attachments)
-    goods = any(is_goods_category(p) for _, d in docs for _, _, p in category_spans(d.text or "")) or any(
-        has_goods_marker(d.text or "") for _, d in docs)
+    goods = (any(is_goods_category(p) for _, d in docs for _, _, p in category_spans(d.text or ""))
+             or any(has_goods_marker(d.text or "") for _, d in docs)
+             or any(_goods_words().search(norm_key(d.text or "")) for _, d in docs))
     kinds = {k: _Decision() for k in KINDS} if non_compute else _remote(checked)
     hw = _Decision() if non_compute else _hardware(checked, title_purchase, goods)
 
@@ -349,7 +373,8 @@ def find_compute(body: DocumentText, attachments: list[DocumentText], fields: No
         best = _best([e for k in findings.compute_kinds for e in kinds[k].evidence if e[0] >= STRONG], 2)
         ev += [_evidence("remote_compute", s, m) for s, m in best]
         for k in findings.compute_kinds:
-            ev += [_evidence(f"compute_kinds:{k}", s, m) for s, m in _best([e for e in kinds[k].evidence if e[0] >= STRONG], 1)]
+            strong = [e for e in kinds[k].evidence if e[0] >= STRONG]
+            ev += [_evidence(f"compute_kinds:{k}", s, m) for s, m in _best(strong, 1)]
     if findings.hardware_purchase:
         ev += [_evidence("hardware_purchase", s, m) for s, m in _best([e for e in hw.evidence if e[0] >= STRONG], 2)]
 
@@ -401,7 +426,8 @@ def _flags(findings: ComputeFindings, checked, usable, providers, chips, fields,
         words = [(c.sentence.weight, c.sentence, m) for c in usable for m in c.of("intermediary")]
         vendor_is_other = False
         if fields and fields.vendors:
-            own = [norm_key(x) for p in findings.cloud_providers for x in lex.providers[p].companies + lex.providers[p].names]
+            own = [norm_key(x) for p in findings.cloud_providers
+                   for x in lex.providers[p].companies + lex.providers[p].names]
             vendor_is_other = not any(o and o in norm_key(v) for v in fields.vendors for o in own)
         if words or vendor_is_other:
             flags.append("intermediary")

@@ -1,11 +1,16 @@
 """The spaCy pipeline of compute detection: `spacy.blank("zh")` with our jieba tokenizer and rule components whose
 patterns are generated from the lexicon data files. Built once per process (`get_nlp()`).
 
-Components, in order (each writes spans into `doc.spans`, never decides anything):
+Matching happens on the "key" of the text (`lexicon.norm_key`: full-width folded, Traditional → Simplified,
+lower-cased, same length), so one Simplified lexicon entry finds ＡＷＳ, aws, 雲端服務 and 云端服务 alike.
 
-* ``compute_lexicon``  PhraseMatcher on token LOWER: providers, products, chips and every term group →
-  ``doc.spans["compute"]`` (label = PROVIDER / PRODUCT / CHIP / group name, ``kb_id_`` = id or kinds).
-  Bare ASCII names must sit on an ASCII word boundary (A100 is not in A1000, AWS is not in LAWS).
+Components, in order (each writes spans into `doc.spans`, never decides anything; the exact character hits are
+also kept in ``doc.user_data["hits"]``, since a span widened to token boundaries can swallow a neighbour):
+
+* ``compute_lexicon``  providers, products, chips and every term group → ``doc.spans["compute"]`` (label =
+  PROVIDER / PRODUCT / CHIP / group name, ``kb_id_`` = id or kinds): Latin-only entries by PhraseMatcher on token
+  LOWER, entries with Chinese characters as substrings (see `LexiconMatcher`). A Latin edge must sit on a word
+  boundary (A100 is not in A1000, AWS is not in LAWS).
 * ``compute_instances`` cloud instance types that name a chip (p5.48xlarge, ND A100 v4, gn7i) → label INSTANCE,
   ``kb_id_`` = "provider|chip".
 * ``compute_quantities`` 8卡, 500台, 8*A100, A100×8 → ``doc.spans["quantity"]`` (label CARDS / SERVERS / CHIP_TIMES,
@@ -230,7 +235,8 @@ _SPEC_CONTEXT = re.compile(r"(?i)gpu|加速卡|显存|顯存|单卡|卡间|nvlin
 _BW = r"(\d+(?:\.\d+)?)\s*([GT]B/s|[GT]Bps)"
 _FIGURES = {
     # "显存容量80GB HBM2e", "80GB HBM3e", "80GB显存", "memory 80 GB"
-    "memory_gb": re.compile(r"(?i)(?:显存|顯存|memory)[^0-9\n]{0,8}(\d{2,3})\s*GB(?!/s|ps)|(\d{2,3})\s*GB\s*(?:HBM|GDDR|显存|顯存)"),
+    "memory_gb": re.compile(r"(?i)(?:显存|顯存|memory)[^0-9\n]{0,8}(\d{2,3})\s*GB(?!/s|ps)"
+                            r"|(\d{2,3})\s*GB\s*(?:HBM|GDDR|显存|顯存)"),
     "memory_type": re.compile(r"(?i)(HBM3e|HBM3|HBM2e|HBM2|GDDR6X|GDDR6|GDDR7)"),
     # memory bandwidth only when named as such: a bare 带宽 is as often NVLink, network or storage
     "bandwidth_gbs": re.compile(r"(?i)(?:显存带宽|顯存頻寬|显存頻寬|内存带宽|memory bandwidth|HBM带宽)[^0-9\n]{0,8}?" + _BW),
@@ -239,7 +245,8 @@ _FIGURES = {
     "tf32_tflops": re.compile(r"(?i)TF32[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*TFLOPS"),
     "fp8_tflops": re.compile(r"(?i)FP8[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*TFLOPS"),
     # "NVLink互联带宽600GB/s", "卡间互联带宽600GB/s", "600GB/s NVLink"
-    "nvlink_gbs": re.compile(r"(?i)(?:NVLink|卡间互联|卡间带宽|卡間互聯)[^0-9\n]{0,12}?" + _BW + r"|" + _BW + r"\s*[(（]?\s*NVLink"),
+    "nvlink_gbs": re.compile(r"(?i)(?:NVLink|卡间互联|卡间带宽|卡間互聯)[^0-9\n]{0,12}?" + _BW
+                             + r"|" + _BW + r"\s*[(（]?\s*NVLink"),
 }
 
 
@@ -335,18 +342,29 @@ class SpecMatcher:
         return doc
 
 
+def _gate_words(labels: tuple[str, ...]) -> set[str]:
+    lex = load_lexicon()
+    words = {norm_key(text) for label, _key, text in lex.phrase_entries() if label in labels}
+    return words | {norm_key(w) for w in lex.patterns["gate_extra"]}
+
+
+_CORE = ("PROVIDER", "PRODUCT", "CHIP", "service", "service_weak", "hardware", "accelerator")
+
+
 @lru_cache(maxsize=1)
 def gate() -> re.Pattern:
     """One regex of every word that can start a decision (service, provider, chip, hardware, accelerator words,
-    billing units, instance types, spec words). A line without any of them cannot hold evidence, so only lines
-    that pass are segmented and matched: most procurement notices never reach jieba."""
-    lex = load_lexicon()
-    words = set()
-    for label, _key, text in lex.phrase_entries():
-        if label in ("PROVIDER", "PRODUCT", "CHIP", "service", "service_weak", "hardware", "accelerator"):
-            words.add(norm_key(text))
-    words |= {norm_key(w) for w in lex.patterns["gate_extra"]}
-    return re.compile(trie_regex(words))
+    billing units, instance types, spec words). A document without any of them cannot be a case, so most
+    procurement notices never reach jieba."""
+    return re.compile(trie_regex(_gate_words(_CORE)))
+
+
+@lru_cache(maxsize=1)
+def line_gate() -> re.Pattern:
+    """Which lines of a document that passed `gate()` go through the pipeline: the trigger words, plus the words of
+    the flags (境外, 代理商, 拒绝进口 …) and of negation, which may stand on a line of their own."""
+    extra = ("offshore", "intermediary", "domestic_only", "negation", "non_compute", "unavailable")
+    return re.compile(trie_regex(_gate_words(_CORE + extra)))
 
 
 def build_nlp() -> Language:

@@ -20,6 +20,7 @@ from typing import Optional
 
 from extract.compute.lexicon import load_lexicon, norm_key, trie_regex
 
+BOILERPLATE_MAX = 150  # characters
 WEIGHTS = {"title": 3.0, "category": 2.0, "requirement": 2.0, "body": 1.0, "admin": 0.5, "boilerplate": 0.0}
 
 _BREAK = re.compile(
@@ -29,7 +30,10 @@ _BREAK = re.compile(
 )
 _LEAD = re.compile(r"^[\s#*\-–—、.．:：()（）\[\]【】0-9一二三四五六七八九十百第章节条包标项]*")
 # a numbered heading ("七、", "3.", "（二）", "第三章", "## ") opens a section; an unnumbered label only marks its line
-_NUMBERED = re.compile(r"^\s*(?:#+|[一二三四五六七八九十]{1,3}[、.．]|（[一二三四五六七八九十\d]{1,2}）|\(\d{1,2}\)|\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十百\d]+[章条节部分])")
+_NUMBERED = re.compile(
+    r"^\s*(?:#+|[一二三四五六七八九十]{1,3}[、.．]|（[一二三四五六七八九十\d]{1,2}）|\(\d{1,2}\)|\d{1,2}[、.．](?!\d)"
+    r"|第[一二三四五六七八九十百\d]+[章条节部分])"
+)
 _CLAUSE = re.compile(r"[，,：:；;。\n]")
 
 
@@ -51,12 +55,6 @@ class Sentence:
     zone: str
     weight: float
     mentions: list[Mention] = field(default_factory=list)
-
-    def has(self, *labels: str) -> bool:
-        return any(m.label in labels for m in self.mentions)
-
-    def of(self, *labels: str) -> list[Mention]:
-        return [m for m in self.mentions if m.label in labels]
 
 
 @lru_cache(maxsize=1)
@@ -133,7 +131,9 @@ def split_sentences(text: str, document: str = "", title_span: Optional[tuple[in
             this = heading or zone
             if heading == "requirement" or (heading == "admin" and _NUMBERED.match(k)):
                 zone = heading
-            if boiler.search(k):
+            # page chrome and contact lines are short; a long run of text that mentions an address (a flattened page,
+            # a summary table) still carries content
+            if boiler.search(k) and len(k) <= BOILERPLATE_MAX:
                 this = "boilerplate"
         out.append(Sentence(document, s2, e2, text[s2:e2], this, WEIGHTS[this]))
     return out
@@ -145,6 +145,8 @@ def attach_mentions(sentences: list[Sentence], mentions: list[Mention]) -> None:
         i = bisect.bisect_right(starts, m.start) - 1
         if i >= 0 and m.start < sentences[i].end:
             sentences[i].mentions.append(m)
+        elif i + 1 < len(sentences) and sentences[i + 1].start < m.end:
+            sentences[i + 1].mentions.append(m)  # starts in the whitespace between two sentences
 
 
 def clause_of(text: str, start: int, end: int, base: int) -> tuple[int, int]:

@@ -4,7 +4,6 @@ benchmark's own scorer, and the 598 real notices of bidagent-gold, where cases a
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -43,6 +42,17 @@ def test_real_cloud_resource_procurement_is_a_case(real_findings):
     f = real_findings["w5_award_036"]
     assert f.remote_compute and "cloud" in f.compute_kinds
     assert any(e.field == "remote_compute" for e in f.evidence)
+
+
+def test_real_machine_time_procurement_is_an_hpc_case(real_findings):
+    # 科学计算机时服务: jieba cuts 计算机/时, the substring matcher still finds 机时
+    assert real_findings["w5_tender_046"].compute_kinds == ["hpc"]
+
+
+def test_real_gpu_server_purchases_are_hardware_not_remote(real_findings):
+    for doc in ("w3_correction_044", "w3_tender_008"):
+        f = real_findings[doc]
+        assert f.hardware_purchase and not f.remote_compute
 
 
 @pytest.mark.parametrize("doc", ["w4_tender_026",   # 会议室 A100

@@ -136,13 +136,15 @@ def test_english_cloud_gpu_instances():
 
 def test_english_model_api_tokens():
     f = notice("Tender for large language model API access\n"
-               "Requirements: Azure OpenAI Service, 100 million tokens, billed per 1,000 tokens, subscription of 12 months.")
+               "Requirements: Azure OpenAI Service, 100 million tokens, billed per 1,000 tokens, "
+               "subscription of 12 months.")
     assert "model_api" in f.compute_kinds and f.cloud_providers == ["azure"]
 
 
 def test_english_server_purchase_is_hardware():
     f = notice("Purchase of GPU servers for the computing lab\n"
-               "Requirements: 2 GPU servers, each with 8 NVIDIA L40S cards; delivery, installation and 3-year warranty.")
+               "Requirements: 2 GPU servers, each with 8 NVIDIA L40S cards; delivery, installation and "
+               "3-year warranty.")
     assert f.hardware_purchase and not f.remote_compute and f.gpu_models == ["nvidia-l40s"]
 
 
@@ -177,3 +179,20 @@ def test_english_rental_without_a_cloud():
     f = notice("Tender for rental of GPU compute capacity. Requirements: 64 NVIDIA H800 GPUs hosted in the supplier "
                "data centre, accessed remotely. Service period 6 months.")
     assert f.compute_kinds == ["gpu_rental"] and f.gpu_models == ["nvidia-h800"]
+
+
+def test_overseas_cloud_as_the_channel_of_a_model_api_is_model_api_only():
+    f = notice("某中心大语言模型接口服务采购公告\n采购需求：通过境外云平台采购Claude大模型API接口调用服务，预计调用量5000万tokens，按量付费。")
+    assert f.compute_kinds == ["model_api"] and "offshore" in f.flags
+
+
+def test_account_top_up_bought_on_someones_behalf_is_an_intermediary():
+    f = notice("某高校海外云服务采购项目成交公告\n成交内容：代采购AWS（美国区域）云服务资源，包括GPU计算实例（A100）使用额度，"
+               "成交供应商负责账号充值及账单结算。", published_at="2024-05-01")
+    assert f.compute_kinds == ["cloud", "gpu_rental"] and f.cloud_providers == ["aws"]
+    assert f.flags == ["us_provider", "controlled_chip", "intermediary", "offshore"]
+
+
+def test_private_cloud_maintenance_with_gpu_servers_is_nothing():
+    f = notice("某大学校级云平台运维服务采购\n服务内容：对学校私有云平台（含GPU服务器20台）提供7×24小时运维保障，服务期1年。")
+    assert not f.remote_compute and not f.hardware_purchase

@@ -114,3 +114,8 @@ def test_machine_time_inside_a_longer_word_is_still_machine_time():
 def test_racks_rented_for_the_buyers_own_gpu_servers_are_colocation_not_gpu_rental():
     f = notice("某大学数据中心IDC机柜租用项目\n采购需求：租用机柜10个，用于托管学校自有GPU服务器，服务期1年。")
     assert not f.remote_compute
+
+
+def test_software_as_a_service_is_not_cloud_compute():
+    f = notice("某局政务短信平台服务项目\n采购需求：短信云服务及电子签章云服务，服务期1年，按条计费结算。")
+    assert not f.remote_compute

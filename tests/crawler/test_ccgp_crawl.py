@@ -9,13 +9,14 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from crawler.replica.content import WWW, load_notices
 from crawler.replica.server import serving
-from crawler.replica.site import ReplicaOptions, ReplicaSite
+from crawler.replica.site import ReplicaSite
 
 from crawl_helpers import ROOT, Database, crawl_command, crawl_env, run_crawl
 
@@ -212,9 +213,34 @@ def _start_and_stop(crawl_db, root, stop_signal, after_notices: int) -> subproce
         assert proc.poll() is None, f"crawl ended before {after_notices} notices were stored: {proc.stderr.read()[-3000:]}"
         assert time.monotonic() < deadline, "crawl too slow"
         time.sleep(0.05)
+    workers = _children(proc.pid)  # the storing worker processes
     proc.send_signal(stop_signal)
     proc.communicate(timeout=60)
+    deadline = time.monotonic() + 15
+    while [pid for pid in workers if _alive(pid)]:  # they notice and exit; no orphan keeps the database
+        assert time.monotonic() < deadline, f"storing workers outlived the crawl: {workers}"
+        time.sleep(0.1)
     return proc
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_a_killed_crawl_resumes_with_nothing_missing_or_doubled(crawl_db, replica):

@@ -187,3 +187,38 @@ def test_a_gb18030_page_declaring_utf8_is_read_right_by_the_spider():
 def test_replica_attachment_files_are_reproducible():
     pytest.importorskip("reportlab")
     assert make_files.main(["--check"]) == 0
+
+
+# --- failures ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exception, reason", [
+    ("DownloadTimeoutError('Getting x took longer than 60 seconds.')", "timeout"),
+    ("CannotResolveHostError('no such host')", "dns_error"),
+    ("DownloadConnectionRefusedError('refused')", "connection_refused"),
+    ("DownloadCancelledError('received response size (70000000) larger than download max size (67108864)')",
+     "too_large"),
+    ("ResponseDataLossError('lost')", "data_loss"),
+    ("IgnoreRequest('Forbidden by robots.txt')", "robots_disallowed"),
+])
+def test_download_failures_get_a_reason_for_the_record(exception, reason):
+    import scrapy.exceptions
+    from twisted.python.failure import Failure
+
+    from crawler.middlewares import failure_reason
+
+    exc = eval(exception, vars(scrapy.exceptions))
+    failure = Failure(exc)
+    failure.request = Request("http://x/")
+    assert failure_reason(failure)[0] == reason
+
+
+def test_http_errors_and_already_recorded_skips():
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    from crawler.middlewares import SkippedResponse, failure_reason
+
+    response = page("http://x/a.pdf", b"missing").replace(status=404)
+    assert failure_reason(Failure(HttpError(response, "Ignoring non-200 response")))[:1] == ("http_404",)
+    assert failure_reason(Failure(SkippedResponse("empty_body", "twice")))[::2] == ("empty_body", True)

@@ -340,3 +340,16 @@ def test_openapi_documents_the_routes(site):
 def test_permalinks_are_canonical(site):
     html = site.get("/search", params=[("provider", "aws"), ("q", "云"), ("page", "1")]).text
     assert 'href="/search?q=%E4%BA%91&amp;provider=aws" class="permalink"' in html
+
+
+def test_broad_searches_say_that_they_fell_back_to_date_order_and_skipped_facets(site, monkeypatch):
+    import storage.search.engine as engine
+
+    # Pretend the corpus is huge: every search is "too broad" to rank or to count facets.
+    monkeypatch.setattr(engine, "RANK_LIMIT", 1)
+    monkeypatch.setattr(engine, "FACET_LIMIT", 1)
+    body = search(site, q="云", cases="0").json()
+    assert body["sort"] == "date" and body["facets_complete"] is False
+    html = site.get("/search", params={"q": "云", "cases": "0"}).text
+    assert "listed newest first, not by" in html
+    assert "Too many notices match to count the facets" in html
