@@ -155,8 +155,10 @@ class BlockDetectionMiddleware:
         self._record(request.url, "blocked", detail)
         if self.blocks_in_row >= self.max_blocks:
             self.stopping = True
-            self.crawler.spider.close_detail = f"{marker!r} at {request.url} ({self.blocks_in_row} block pages in a row)"
-            logger.error("Blocked by the site: %(detail)s; stopping the crawl", {"detail": self.crawler.spider.close_detail})
+            spider = self.crawler.spider
+            url = spider.canonical_url(request.url) if hasattr(spider, "canonical_url") else request.url
+            spider.close_detail = f"{marker!r} at {url} ({self.blocks_in_row} block pages in a row)"
+            logger.error("Blocked by the site: %(detail)s; stopping the crawl", {"detail": spider.close_detail})
             engine.pause()  # nothing more goes out while the crawl closes
             self._drop_queued_downloads()
             asyncio.ensure_future(engine.close_spider_async(reason="blocked"))

@@ -121,6 +121,9 @@ class StorePipeline:
 
     def on_crawl_error(self, url: str, reason: str, detail: str = ""):
         self.crawler.stats.inc_value(f"tenderwatch/errors/{reason}")
+        canonical = getattr(self.crawler.spider, "canonical_url", None)
+        if canonical is not None:  # recorded under the site's own URL, like the notices, not the mirror's
+            url = canonical(url)
         if self.store is not None:
             future = self.executor.submit(self.store.record_error, self.run_id, url, reason, detail)
             future.add_done_callback(_log_failure)

@@ -270,7 +270,8 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
             return exports.stream(format, p, searcher, request)
         result = searcher.search(p, facets=facets)
         base = str(request.base_url).rstrip("/")
-        return {
+        # Already plain JSON types: JSONResponse directly skips FastAPI's jsonable_encoder walk (milliseconds).
+        return JSONResponse({
             "total": result.total,
             "page": p.page,
             "size": p.size,
@@ -289,7 +290,7 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
                 "feed": f"{base}/feeds/search.atom?{urlencode(p.query_items(page=False, sort=False))}",
                 "next": (f"{base}/api/search?{p.qs(page=p.page + 1)}" if p.offset + p.size < result.total and p.page < 500 else None),
             },
-        }
+        })
 
     @app.get("/feeds/search.atom", tags=["search"], summary="Atom feed of a search, newest first (an alert)",
              response_class=Response, responses={200: {"content": {"application/atom+xml": {}}}})

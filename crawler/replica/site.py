@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.cookies import SimpleCookie
@@ -40,6 +41,7 @@ class ReplicaOptions:
     block_prefix: str = "/"  # … only requests whose path starts with this
     generated: int = 0  # extra generated notices (large replica for benchmarks)
     changed: bool = False  # serve the [notice.changed] variants
+    slow_paths: dict[str, float] = field(default_factory=dict)  # path -> seconds to wait before answering
 
 
 @dataclass
@@ -77,6 +79,9 @@ class ReplicaSite:
     # -- HTTP ----------------------------------------------------------------------------------------------
 
     def handle(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        delay = self.options.slow_paths.get(target)
+        if delay:
+            time.sleep(delay)  # a slow server (each connection has its own thread)
         status, out_headers, body, note = self._route(target, headers)
         with self._lock:
             self.log.append(LoggedRequest(target, status, len(body), note))

@@ -117,11 +117,8 @@ class _Checked:
 def _chip_is_real(m: Mention, sent: Sentence, key: str, lex: Lexicon, others: list[Mention]) -> bool:
     """A chip name is a chip unless it is a room, building or product code, and a bare model number needs
     accelerator context in its sentence."""
-    after = key[m.end:m.end + 8]
     before = key[max(0, m.start - 14):m.start]
-    if compiled(lex.patterns["chip_trap_after"]).search(after):
-        return False
-    if compiled(lex.patterns["chip_trap_before"]).search(before):
+    if _chip_trapped(m, key, lex):
         return False
     if _BRAND.search(key[m.start:m.end]) or _BRAND.search(before[-8:]):
         return True
@@ -131,18 +128,38 @@ def _chip_is_real(m: Mention, sent: Sentence, key: str, lex: Lexicon, others: li
     return bool(ctx)
 
 
-def _check(sent: Sentence, key: str, lex: Lexicon) -> _Checked:
+def _chip_trapped(m: Mention, key: str, lex: Lexicon) -> bool:
+    """A chip-like token next to a look-alike word: a room, a building, a valve, an angle-steel size (角钢L20×3)."""
+    return bool(compiled(lex.patterns["chip_trap_after"]).search(key[m.end:m.end + 8])
+                or compiled(lex.patterns["chip_trap_before"]).search(key[max(0, m.start - 14):m.start]))
+
+
+def _machine_time_without_computing(m: Mention, sent: Sentence, key: str, title_key: str, lex: Lexicon) -> bool:
+    """机时 is computing time only beside a computing word in its sentence or the title (电镜机时 is instrument time)."""
+    if m.label not in ("service", "BILLING_UNIT") or not compiled(lex.patterns["machine_time"]).match(key[m.start:m.end]):
+        return False
+    ctx = compiled(lex.patterns["machine_time_context"])
+    return not (ctx.search(key, sent.start, sent.end) or ctx.search(title_key))
+
+
+def _check(sent: Sentence, key: str, lex: Lexicon, title_key: str = "") -> _Checked:
     ms = sent.mentions
     traps = [m for m in ms if m.label == "trap"]
     negs = [m for m in ms if m.label == "negation"]
     unav = [m for m in ms if m.label == "unavailable"]
     out = _Checked(sent)
+    # chip names next to a look-alike word (L20 in 角钢L20×3): their quantity (L20×3) is no chip count either
+    trapped = [m for m in ms if m.label == "CHIP" and _chip_trapped(m, key, lex)]
     for m in ms:
         if m.label in ("trap", "negation", "unavailable"):
             continue
         if any(t.start < m.end and m.start < t.end for t in traps):
             continue  # 政采云(服务热线) / 云南 / 腾讯会议 …: the mention overlaps a look-alike word
         if m.label == "CHIP" and not _chip_is_real(m, sent, key, lex, ms):
+            continue
+        if m.label == "CHIP_TIMES" and any(t.start < m.end and m.start < t.end for t in trapped):
+            continue
+        if _machine_time_without_computing(m, sent, key, title_key, lex):
             continue
         cs, ce = clause_of(sent.text, m.start, m.end, sent.start)
         if any(cs <= n.start and n.end <= m.start for n in negs):
@@ -333,7 +350,8 @@ def _analyse(body: DocumentText, attachments: list[DocumentText], fields: Option
                 mentions.append(m)
         sentences = split_sentences(text, name, span)
         attach_mentions(sentences, mentions)
-        checked += [_check(s, key, lex) for s in sentences if s.mentions]
+        title_key = key[span[0]:span[1]] if span else norm_key(title or "")
+        checked += [_check(s, key, lex, title_key) for s in sentences if s.mentions]
     _spec_chip(checked, lex)
     return checked
 

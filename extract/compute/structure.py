@@ -23,8 +23,11 @@ from extract.compute.lexicon import load_lexicon, norm_key, trie_regex
 BOILERPLATE_MAX = 150  # characters
 WEIGHTS = {"title": 3.0, "category": 2.0, "requirement": 2.0, "body": 1.0, "admin": 0.5, "boilerplate": 0.0}
 
+# A line break ends a sentence unless the line is soft-wrapped: it ends in a comma and text goes on, or an English
+# sentence runs on in lower case ("...and block storage,\nsubscription for 36 months"); see `soft_wrap`.
+_SOFT_WRAP = r"(?:(?<=[,，、])\n(?=[^\s])|(?<=[a-z,])\n(?=[a-z]))"
 _BREAK = re.compile(
-    r"[\n。；;！!？?]+|\s{2,}|(?=[一二三四五六七八九十]{1,3}、)|(?=第[一二三四五六七八九十百]+[章条节])"
+    r"[。；;！!？?][\n。；;！!？?]*|(?!" + _SOFT_WRAP + r")\n[\n。；;！!？?]*|\s{2,}|(?=[一二三四五六七八九十]{1,3}、)|(?=第[一二三四五六七八九十百]+[章条节])"
     r"|(?=（[一二三四五六七八九十]{1,2}）)|(?=(?<![\d.])\d{1,2}[、．](?!\d))"
     r"|(?<=[A-Za-z0-9)])\.\s+(?=[A-Z])"  # English sentences
 )
@@ -137,6 +140,14 @@ def split_sentences(text: str, document: str = "", title_span: Optional[tuple[in
                 this = "boilerplate"
         out.append(Sentence(document, s2, e2, text[s2:e2], this, WEIGHTS[this]))
     return out
+
+
+_SOFT = re.compile(_SOFT_WRAP)
+
+
+def soft_wrap(text: str, pos: int) -> bool:
+    """Is the line break at `pos` a soft wrap inside a sentence (the two lines form one sentence)?"""
+    return bool(_SOFT.match(text, pos))
 
 
 def attach_mentions(sentences: list[Sentence], mentions: list[Mention]) -> None:

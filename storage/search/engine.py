@@ -29,6 +29,7 @@ RANK_LIMIT = 5_000  # bm25 scores every text match: above this many, results com
 FACET_LIMIT = 25_000  # facet counts take a pass over every match: above this many, they are not counted
 PROBE_FROM = 5_000  # SQLite: above this many text matches, selective filters drive and probe the text index
 SORT_MAX = 5_000  # SQLite: above this many matches, date order walks the date index instead of sorting
+ID_LIST_MAX = 5_000  # result sets up to this size are listed once and reused by the facet and page queries
 # Filters selective enough to drive a search (few notices each): cases, compute tags, organisations.
 SELECTIVE = ("cases_only", "provider", "chip", "kind", "flag", "buyer", "vendor")
 
@@ -46,17 +47,32 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     probe = "EXISTS (SELECT 1 FROM notice_fts WHERE notice_fts MATCH :fts AND notice_fts.rowid = n.id)"
 
     if match and not filters:
-        matched, total = match, text_total
+        source = match
     else:
         selective = any(getattr(q, f) for f in SELECTIVE)
         if sqlite and match and text_total > PROBE_FROM and selective:
             hint = " INDEXED BY ix_notice_cases_published" if q.cases_only else ""
-            matched = f"SELECT n.id FROM notice n{hint} WHERE {' AND '.join(filters)} AND {probe}"
+            source = f"SELECT n.id FROM notice n{hint} WHERE {' AND '.join(filters)} AND {probe}"
         else:
             where = " AND ".join(([f"n.id IN ({match})"] if match else []) + filters) or "1=1"
             hint = " INDEXED BY ix_notice_search_columns" if sqlite and match and not selective else ""
-            matched = f"SELECT n.id FROM notice n{hint} WHERE {where}"
-        total = conn.execute(sa.text(f"SELECT count(*) FROM ({matched}) AS matched"), params).scalar_one()
+            source = f"SELECT n.id FROM notice n{hint} WHERE {where}"
+    # A result set of at most ID_LIST_MAX notices is fetched once and reused as a literal id list by the
+    # facet and page queries, instead of running the match (and its probes) three times.
+    ids = None
+    if not (match and not filters and text_total > ID_LIST_MAX):
+        ids = conn.execute(sa.text(f"{source} LIMIT {ID_LIST_MAX + 1}"), params).scalars().all()
+        if len(ids) > ID_LIST_MAX:
+            ids = None
+    if ids is not None:
+        total, matched = len(ids), ", ".join(str(int(i)) for i in ids) or "NULL"
+    else:
+        matched = source
+        total = (
+            text_total
+            if source is match
+            else conn.execute(sa.text(f"SELECT count(*) FROM ({source}) AS m"), params).scalar_one()
+        )
     facets_complete = not q.facets or total <= FACET_LIMIT
     facets = _facets(conn, matched, params, q) if q.facets and 0 < total <= FACET_LIMIT else {}
 

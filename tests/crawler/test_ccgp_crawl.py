@@ -276,7 +276,7 @@ def test_block_page_stops_the_crawl_cleanly_and_keeps_what_was_fetched(crawl_db,
     outcome = run_crawl(url, data_dir, root, "--keywords", "", "--set", "DOWNLOAD_DELAY=0.02")
     assert outcome.returncode == 3  # tenderwatch crawl's exit code for "blocked"
     assert outcome.summary["status"] == "blocked"
-    assert "频繁访问" in outcome.summary["reason"] and "/cggg/" in outcome.summary["reason"]
+    assert "频繁访问" in outcome.summary["reason"] and "https://www.ccgp.gov.cn/cggg/" in outcome.summary["reason"]
     run = db.run(outcome.summary["run_id"])
     assert run.status == "blocked"
     blocked_errors = [e for e in db.errors(run.id) if e.reason == "blocked"]
@@ -292,6 +292,19 @@ def test_block_page_stops_the_crawl_cleanly_and_keeps_what_was_fetched(crawl_db,
     assert complete and complete <= set(db.notice_urls())
 
     assert not db.rows("SELECT url FROM notice GROUP BY url HAVING count(*) > 1")
+
+
+def test_a_timeout_is_recorded_and_the_crawl_goes_on(crawl_db, replica):
+    url, data_dir, db = crawl_db
+    slow = "/cggg/dfgg/fblbgg/index.htm"
+    site, root = replica(slow_paths={slow: 3.0})
+    outcome = run_crawl(url, data_dir, root, "--keywords", "", "--channels", "dfgg/fblbgg,dfgg/gzgg",
+                        "--set", "DOWNLOAD_TIMEOUT=1", "--set", "RETRY_TIMES=1")
+    assert outcome.summary["status"] == "finished"
+    assert len(site.requests_for(slow)) == 2  # tried, retried once, given up
+    (error,) = db.errors(outcome.summary["run_id"])
+    assert (error.reason, error.url) == ("timeout", "https://www.ccgp.gov.cn" + slow)
+    assert set(db.notice_urls()) == {CANONICAL[n.id] for n in NOTICES if (n.zone, n.channel) == ("dfgg", "gzgg")}
 
 
 def test_robots_txt_is_obeyed(crawl_db, replica):
