@@ -167,7 +167,7 @@ class StorePipeline:
             "status": status,
             "reason": getattr(spider, "close_detail", None) or reason,
             "pages": {kind: stats.get_value(f"tenderwatch/pages/{kind}", 0) for kind in ("list", "search", "detail")},
-            "notices": {s: stats.get_value(f"tenderwatch/notices_{s}", 0) for s in ("new", "changed", "unchanged", "failed")},
+            "notices": _notice_counts(stats),
             "skipped_known": stats.get_value("tenderwatch/skipped_known", 0),
             "attachments": {
                 "fetched": stats.get_value("tenderwatch/attachments_fetched", 0),
@@ -177,6 +177,15 @@ class StorePipeline:
             "requests": stats.get_value("downloader/request_count", 0),
             "seconds": round(time.monotonic() - self.started, 1),
         }
+
+
+def _notice_counts(stats) -> dict[str, int]:
+    """new, changed, unchanged, failed — and any other status the store reports (counted as it comes)."""
+    counts = {s: stats.get_value(f"tenderwatch/notices_{s}", 0) for s in ("new", "changed", "unchanged", "failed")}
+    for key, value in stats.get_stats().items():
+        if key.startswith("tenderwatch/notices_"):
+            counts.setdefault(key.removeprefix("tenderwatch/notices_"), value)
+    return counts
 
 
 def _log_failure(future):

@@ -214,6 +214,7 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
         "notices_by_source": grouped(NOTICE.c.source),
         "notices_by_type": grouped(NOTICE.c.notice_type),
         "versions": count(NoticeVersion.__table__),
+        "republications_linked": count(NoticeLink.__table__),
         "attachments": count(Attachment.__table__),
         "attachments_by_status": grouped(Attachment.__table__.c.status),
         "organisations": count(ORG),

@@ -32,7 +32,7 @@ from models.tables import (
     Source,
     utcnow,
 )
-from storage import db
+from storage import db, dedup
 from storage.blobs import BlobStore
 from storage.normalise import content_hash, normalise_code, normalise_name
 from storage.search import index as search_index
@@ -63,7 +63,7 @@ ATTACHMENT_STATUSES = ("encrypted", "corrupt", "too_large", "unsupported", "need
 @dataclass(frozen=True)
 class SaveResult:
     notice_id: int
-    status: str  # "new" | "changed" | "unchanged"
+    status: str  # "new" | "changed" | "unchanged" | "linked" (a republication of a stored notice)
 
 
 class NoticeNotFound(LookupError):
@@ -146,6 +146,14 @@ class Store:
             self._ensure_source(conn, raw.source)
             row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
             if row is None:
+                duplicate = dedup.find_duplicate(conn, raw, body, extraction)
+                if duplicate is not None:  # the same notice published at another source (storage/dedup.py)
+                    notice_id, already_linked = duplicate
+                    if already_linked:
+                        conn.execute(NOTICE.update().where(NOTICE.c.id == notice_id).values(last_seen=now))
+                        return SaveResult(notice_id, "unchanged")
+                    self._link(conn, notice_id, raw.source, raw.url, now)
+                    return SaveResult(notice_id, "linked")
                 notice_id = self._insert_notice(conn, raw, body, raw_sha, chash, now)
                 if notice_id is not None:
                     self._add_version(conn, notice_id, chash, raw_sha, body, extraction, raw, now)
@@ -176,6 +184,7 @@ class Store:
                     raw_name=raw.name or "",
                     list_meta=_jsonable(raw.list_meta or {}),
                     external_id=raw.external_id,
+                    simhash=dedup.simhash(body.text),
                     last_seen=now,
                     last_changed=now,
                 )
@@ -191,23 +200,31 @@ class Store:
         attachment is already stored with the same bytes, move last_seen and return "unchanged" — without
         reading attachments or extracting. Otherwise None (the caller goes on to `save_notice`)."""
         chash = content_hash(body.text)
+        stored: dict[str, str | None] = {}
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
-            if row is None or row.content_hash != chash:
-                return None
-            stored = dict(
-                conn.execute(
-                    sa.select(ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(ATTACHMENT.c.notice_id == row.id)
-                ).all()
-            )
-        for att in raw.attachments:
-            if att.url not in stored or (
-                att.data is not None and stored[att.url] != hashlib.sha256(att.data).hexdigest()
-            ):
-                return None
+            if row is not None:
+                notice_id = row.id
+                if row.content_hash != chash:
+                    return None
+                stored = dict(
+                    conn.execute(
+                        sa.select(ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(ATTACHMENT.c.notice_id == row.id)
+                    ).all()
+                )
+            else:  # a republication stored as a link is fetched again: it stays a link
+                notice_id = conn.execute(sa.select(LINK.c.notice_id).where(LINK.c.url == raw.url)).scalar()
+                if notice_id is None:
+                    return None
+        if row is not None:
+            for att in raw.attachments:
+                if att.url not in stored or (
+                    att.data is not None and stored[att.url] != hashlib.sha256(att.data).hexdigest()
+                ):
+                    return None
         with self._write() as conn:
-            conn.execute(NOTICE.update().where(NOTICE.c.id == row.id).values(last_seen=utcnow()))
-        return SaveResult(row.id, "unchanged")
+            conn.execute(NOTICE.update().where(NOTICE.c.id == notice_id).values(last_seen=utcnow()))
+        return SaveResult(notice_id, "unchanged")
 
     def replace_extraction(
         self,
@@ -225,7 +242,11 @@ class Store:
                 raise NoticeNotFound(notice_id)
             search_index.unindex(conn, notice_id)
             chash = content_hash(body.text)
-            conn.execute(NOTICE.update().where(NOTICE.c.id == notice_id).values(text=body.text, content_hash=chash))
+            conn.execute(
+                NOTICE.update()
+                .where(NOTICE.c.id == notice_id)
+                .values(text=body.text, content_hash=chash, simhash=dedup.simhash(body.text))
+            )
             newest = conn.execute(
                 sa.select(sa.func.max(VERSION.c.id)).where(VERSION.c.notice_id == notice_id)
             ).scalar()
@@ -243,16 +264,21 @@ class Store:
 
     def known_urls(self, source: str) -> set[str]:
         with self.engine.connect() as conn:
-            return set(conn.execute(sa.select(NOTICE.c.url).where(NOTICE.c.source == source)).scalars())
+            urls = set(conn.execute(sa.select(NOTICE.c.url).where(NOTICE.c.source == source)).scalars())
+            # republications stored as links count as known: a crawl need not fetch them again
+            return urls | set(conn.execute(sa.select(LINK.c.url).where(LINK.c.source == source)).scalars())
 
     def add_link(self, notice_id: int, source: str, url: str) -> None:
         """Record another URL where the same notice was published (ignored if already known)."""
         with self._write() as conn:
-            conn.execute(
-                self._insert(LINK)
-                .values(notice_id=notice_id, source=source, url=url, first_seen=utcnow())
-                .on_conflict_do_nothing(index_elements=["url"])
-            )
+            self._link(conn, notice_id, source, url, utcnow())
+
+    def _link(self, conn: sa.Connection, notice_id: int, source: str, url: str, now: datetime) -> None:
+        conn.execute(
+            self._insert(LINK)
+            .values(notice_id=notice_id, source=source, url=url, first_seen=now)
+            .on_conflict_do_nothing(index_elements=["url"])
+        )
 
     # ---------------------------------------------------------------- crawl runs
 
@@ -412,6 +438,7 @@ class Store:
                 first_seen=now,
                 last_seen=now,
                 last_changed=now,
+                simhash=dedup.simhash(body.text),
                 remote_compute=False,
                 hardware_purchase=False,
             )

@@ -104,11 +104,13 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
             {"name": "organisations", "description": "Buyers, agencies and vendors"},
         ],
         redoc_url=None,
+        docs_url=None,  # served below from local Swagger UI assets: no CDN, no network at run time
     )
     app.state.engine = engine
     app.state.db = db
     app.state.searcher = searcher
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _mount_api_docs(app)
 
     from web.security import SecurityHeaders
 
@@ -603,3 +605,21 @@ def _org_view(data: dict) -> dict:
         "agencies": [c for c in counter if c["role"] == "agency"],
         "header_q": "",
     }
+
+
+def _mount_api_docs(app: FastAPI) -> None:
+    """OpenAPI docs at /docs with Swagger UI's files from the swagger-ui-bundle package, not a CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="tenderwatch API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )

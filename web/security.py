@@ -1,8 +1,8 @@
 """Response headers that keep hostile scraped content inert in the reader's browser.
 
 The pages use no inline script or style, so the Content-Security-Policy can forbid both: even if escaping
-failed somewhere, an injected <script> or onerror= would not run. Only /docs (Swagger UI, which loads its
-assets from a CDN and boots with an inline script) gets a looser policy.
+failed somewhere, an injected <script> or onerror= would not run. Only /docs (Swagger UI, served from local
+assets, boots with an inline script) gets a looser policy.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ CSP = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 # Raw copies of scraped pages: even if a browser were talked into rendering one, it runs in an opaque origin

@@ -35,7 +35,7 @@ from extract.compute.lexicon import Lexicon, compiled, load_lexicon, norm_key, t
 from extract.compute.nlp import decode_figures, gate, get_nlp, infer_spec_chip, line_gate
 from extract.compute.structure import (
     Mention, Sentence, attach_mentions, category_spans, clause_of, has_goods_marker, is_goods_category,
-    split_sentences,
+    soft_wrap, split_sentences,
 )
 from extract.types import ComputeFindings, DocumentText, Evidence, NoticeFields
 
@@ -50,7 +50,7 @@ ACCEL_CONTEXT = ("accelerator", "hardware", "CARDS", "CHIP_TIMES", "INSTANCE", "
 _BRAND = re.compile(r"nvidia|英伟达|英偉達|辉达|輝達|tesla|geforce|rtx|dgx|hgx|昇腾|昇騰|ascend|atlas|思元|mlu|海光|dcu|深算"
                     r"|昆仑芯|昆侖芯|摩尔线程|摩爾線程|mtt|曦云|曦雲|沐曦|instinct|amd|grace")
 # hardware words that are accelerator hardware by themselves (服务器 alone is not)
-_ACCEL_HW = re.compile(r"gpu|算力|训练|推理|ai|智算|加速|显卡|顯卡|计算卡|人工智能|深度学习")
+_ACCEL_HW = re.compile(r"gpu|算力|训练|推理|训推|大模型|deepseek|ai|智算|加速|显卡|顯卡|计算卡|人工智能|深度学习|accelerat")
 _DATE = re.compile(r"(20\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
 EVIDENCE_MAX = 240  # characters of a sentence quoted as evidence
 
@@ -92,7 +92,8 @@ def _mentions(doc, text: str, lex: Lexicon) -> list[Mention]:
     out = [Mention(label, kb, s, e, text[s:e]) for _group, s, e, label, kb in doc.user_data.get("hits", [])]
     key = norm_key(text)
     for label, pat in (("SUPPLIER_OWNED", "supplier_owned"), ("BUYER_OWNED", "buyer_owned"),
-                       ("PURCHASE_OBJECT", "purchase_object"), ("OWN_INFRA", "own_infrastructure")):
+                       ("PURCHASE_OBJECT", "purchase_object"), ("OWN_INFRA", "own_infrastructure"),
+                       ("negation", "negation_word")):
         for m in compiled(lex.patterns[pat]).finditer(key):
             out.append(Mention(label, "", m.start(), m.end(), text[m.start():m.end()]))
     return out
@@ -142,6 +143,14 @@ def _machine_time_without_computing(m: Mention, sent: Sentence, key: str, title_
     return not (ctx.search(key, sent.start, sent.end) or ctx.search(title_key))
 
 
+def _api_without_model(m: Mention, sent: Sentence, key: str, title_key: str, lex: Lexicon) -> bool:
+    """API调用 / API access is a hosted model only beside a model word in its sentence or the title (地图API调用 is not)."""
+    if m.label not in ("service", "service_weak") or not compiled(lex.patterns["generic_api"]).match(key[m.start:m.end]):
+        return False
+    ctx = compiled(lex.patterns["model_context"])
+    return not (ctx.search(key, sent.start, sent.end) or ctx.search(title_key))
+
+
 def _check(sent: Sentence, key: str, lex: Lexicon, title_key: str = "") -> _Checked:
     ms = sent.mentions
     traps = [m for m in ms if m.label == "trap"]
@@ -159,8 +168,10 @@ def _check(sent: Sentence, key: str, lex: Lexicon, title_key: str = "") -> _Chec
             continue
         if m.label == "CHIP_TIMES" and any(t.start < m.end and m.start < t.end for t in trapped):
             continue
-        if _machine_time_without_computing(m, sent, key, title_key, lex):
+        if _machine_time_without_computing(m, sent, key, title_key, lex) or _api_without_model(m, sent, key, title_key, lex):
             continue
+        if m.label == "rental" and compiled(lex.patterns["rental_other_object"]).match(key, m.end):
+            continue  # 租用…测试车辆: the thing rented is no compute
         cs, ce = clause_of(sent.text, m.start, m.end, sent.start)
         if any(cs <= n.start and n.end <= m.start for n in negs):
             out.negated.append(m)
@@ -260,6 +271,8 @@ def _hardware(checked: list[_Checked], title_purchase: bool, goods: bool) -> _De
         s = c.sentence
         if s.weight < 1.0 or c.has("rental", "SUPPLIER_OWNED"):
             continue
+        if c.has("OWN_INFRA") and not c.has("purchase", "PURCHASE_OBJECT"):
+            continue  # the buyer's own machines, hosted or maintained (自有GPU服务器托管), are not bought here
         if any("cloud" in m.kb or "gpu_rental" in m.kb for m in c.of("service")):
             continue  # GPU云服务器 is a service, not a server bought
         hw = c.of("hardware", "CHIP", "CARDS", "CHIP_TIMES", "PURCHASE_OBJECT", "SPEC_CHIP")
@@ -333,14 +346,24 @@ def _analyse(body: DocumentText, attachments: list[DocumentText], fields: Option
             continue  # nothing that could be evidence: most notices stop here
         span = _title_span(text, title if name == "" else (d.title or None))
         # Lines are the unit of segmentation (linear time); only lines with a trigger word, and the title's, go
-        # through spaCy. Sentences never cross a line, so no evidence is lost.
-        lines = []
+        # through spaCy. Sentences cross a line only where it is soft-wrapped (structure.soft_wrap): the lines of such
+        # a sentence go through spaCy together with a trigger line, so no evidence is lost.
+        all_lines, gated = [], []
         pos = 0
         for line in text.splitlines(keepends=True):
             end = pos + len(line)
-            if line_trigger.search(key, pos, end) or (span and span[0] < end and pos < span[1]):
-                lines.append((pos, end))
+            all_lines.append((pos, end))
+            gated.append(bool(line_trigger.search(key, pos, end) or (span and span[0] < end and pos < span[1])))
             pos = end
+        wrapped = [e > s and text[e - 1] == "\n" and soft_wrap(text, e - 1) for s, e in all_lines]
+        keep = list(gated)
+        for i in range(len(all_lines) - 1):  # forwards: a trigger line's continuation
+            if keep[i] and wrapped[i]:
+                keep[i + 1] = True
+        for i in range(len(all_lines) - 2, -1, -1):  # backwards: the start of a sentence ending on a trigger line
+            if keep[i + 1] and wrapped[i]:
+                keep[i] = True
+        lines = [ln for ln, k in zip(all_lines, keep) if k]
         mentions: list[Mention] = []
         for (start, _end), doc in zip(lines, nlp.pipe(text[s:e] for s, e in lines)):
             for m in _mentions(doc, doc.text, lex):
@@ -420,9 +443,33 @@ def find_compute(body: DocumentText, attachments: list[DocumentText], fields: No
     findings.cloud_providers = sorted(p for p in providers if p in lex.providers)
     for pid in findings.cloud_providers:
         ev += [_evidence(f"cloud_providers:{pid}", s, m) for s, m in _best(providers[pid], 1)]
+    if findings.remote_compute and not findings.cloud_providers:
+        _vendor_providers(findings, body, fields, lex)
 
     _flags(findings, checked, usable, providers, chips, fields, body, lex)
     return findings
+
+
+def _vendor_providers(findings: ComputeFindings, body: DocumentText, fields: Optional[NoticeFields],
+                      lex: Lexicon) -> None:
+    """A remote-compute notice that names no provider but was won by one of a provider's own selling companies
+    (中国移动通信集团广东有限公司 for 云资源服务 → China Mobile Cloud): the winner is the source of the service.
+    Only for providers headquartered in China."""
+    text = body.text or ""
+    for vendor in (fields.vendors if fields else None) or []:
+        v = norm_key(vendor)
+        for p in lex.providers.values():
+            # US providers' Chinese operators (光环新网, 世纪互联) also sell their own IDC and cloud: not derived
+            if p.us_headquartered or not any(c and norm_key(c) in v for c in p.companies):
+                continue
+            if p.id in findings.cloud_providers:
+                continue
+            findings.cloud_providers.append(p.id)
+            i = text.find(vendor)
+            if i >= 0:
+                findings.evidence.append(Evidence(field=f"cloud_providers:{p.id}", text=vendor, start=i,
+                                                  end=i + len(vendor), document=""))
+    findings.cloud_providers.sort()
 
 
 def _flags(findings: ComputeFindings, checked, usable, providers, chips, fields, body, lex: Lexicon) -> None:

@@ -24,7 +24,7 @@ def show(notice_id, as_json, text):
         return
     line = click.echo
     click.secho(f"[{d['id']}] {d['title']}", bold=True)
-    line(f"  source:      {d['source']}  {d['url']}")
+    line(f"  source:       {d['source']}  {d['url']}")
     for label, key in (
         ("type", "notice_type"),
         ("published", "published_at"),
@@ -33,16 +33,17 @@ def show(notice_id, as_json, text):
         ("project code", "project_code"),
     ):
         if d.get(key):
-            line(f"  {label + ':':<13}{d[key]}")
+            value = d[key].removesuffix("T00:00") if key.endswith(("_at", "deadline")) else d[key]
+            line(f"  {label + ':':<14}{value}")
     for role in ("buyer", "agency"):
         if d[role]:
-            line(f"  {role + ':':<13}{d[role]['name']} (org {d[role]['id']})")
+            line(f"  {role + ':':<14}{d[role]['name']} (org {d[role]['id']})")
     for v in d["vendors"]:
-        line(f"  {'vendor:':<13}{v['name']} (org {v['id']})")
+        line(f"  {'vendor:':<14}{v['name']} (org {v['id']})")
     for a in d["amounts"]:
         value = f"{a['value_cny']:,.2f} CNY" if a["value_cny"] is not None else ""
         pct = f" {a['percent']}%" if a["percent"] is not None else ""
-        line(f"  {'amount:':<13}{a['kind']}: {value}{pct}  ({a['raw']})")
+        line(f"  {'amount:':<14}{a['kind']}: {value}{pct}  ({a['raw']})")
     line("")
     if d["remote_compute"]:
         click.secho("  CASE: remote compute sought", fg="red", bold=True)
@@ -50,11 +51,11 @@ def show(notice_id, as_json, text):
         line("  hardware purchase")
     for label, key in (("kinds", "compute_kinds"), ("providers", "cloud_providers"), ("chips", "gpu_models")):
         if d[key]:
-            line(f"  {label + ':':<13}{', '.join(d[key])}")
+            line(f"  {label + ':':<14}{', '.join(d[key])}")
     if d["flags"]:
         inherited = set(d["inherited_flags"])
         line(
-            f"  {'flags:':<13}"
+            f"  {'flags:':<14}"
             + ", ".join(f + (" (from the procurement)" if f in inherited else "") for f in d["flags"])
         )
     for e in d["evidence"]:

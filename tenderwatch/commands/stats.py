@@ -16,7 +16,10 @@ def stats(as_json):
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"notices: {data['notices']} ({data['versions']} versions)")
+    click.echo(
+        f"notices: {data['notices']} ({data['versions']} versions, "
+        f"{data['republications_linked']} republications linked)"
+    )
     _section("by source", data["notices_by_source"])
     _section("by type", data["notices_by_type"])
     click.echo(f"attachments: {data['attachments']}")

@@ -196,3 +196,13 @@ def test_account_top_up_bought_on_someones_behalf_is_an_intermediary():
 def test_private_cloud_maintenance_with_gpu_servers_is_nothing():
     f = notice("某大学校级云平台运维服务采购\n服务内容：对学校私有云平台（含GPU服务器20台）提供7×24小时运维保障，服务期1年。")
     assert not f.remote_compute and not f.hardware_purchase
+
+
+def test_cloud_resources_won_by_the_providers_own_company_name_the_provider():
+    f = notice("某研究院云资源服务采购项目中标公告\n采购需求：云资源服务1项，服务期1年。\n供应商名称：中国移动通信集团广东有限公司",
+               vendors=["中国移动通信集团广东有限公司"])
+    assert f.compute_kinds == ["cloud"] and f.cloud_providers == ["ecloud"] and "intermediary" not in f.flags
+    assert any(e.field == "cloud_providers:ecloud" for e in f.evidence)
+    # a reseller that is no provider's company names no provider
+    f = notice("某研究院云资源服务采购项目中标公告\n采购需求：云资源服务1项，服务期1年。", vendors=["某某信息技术有限公司"])
+    assert f.cloud_providers == []

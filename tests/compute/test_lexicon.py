@@ -2,6 +2,8 @@
 a provider, chip, instance type, term or billing unit added to extract/compute/data/ is tested without editing
 this file."""
 
+import re
+
 import pytest
 
 from extract.compute.lexicon import load_lexicon, norm_key
@@ -66,12 +68,20 @@ def test_instance_type_names_its_chip_and_provider(inst):
     assert {"cloud", "gpu_rental"} <= set(f.compute_kinds)
 
 
+def _machine(term):
+    """机时 needs a computing word beside it (电镜机时 is instrument time), a generic API word a model word (地图API调用
+    is no model access): say what the machine or the API is."""
+    if re.match(LEX.patterns["machine_time"], norm_key(term)):
+        return "超算中心"
+    return "大模型" if re.match(LEX.patterns["generic_api"], norm_key(term)) else ""
+
+
 SERVICE = _group("service") + _group("service_weak")
 
 
 @pytest.mark.parametrize("kinds,term", SERVICE, ids=[t for _, t in SERVICE])
 def test_service_term_beside_a_rental_word_is_remote_compute(kinds, term):
-    f = notice(f"某单位信息化服务项目\n采购需求：本项目租用{term}，服务期12个月。")
+    f = notice(f"某单位信息化服务项目\n采购需求：本项目租用{_machine(term)}{term}，服务期12个月。")
     assert f.remote_compute
     assert set(kinds) <= set(f.compute_kinds)
 
@@ -81,7 +91,7 @@ STRONG_SERVICE = _group("service")
 
 @pytest.mark.parametrize("kinds,term", STRONG_SERVICE, ids=[t for _, t in STRONG_SERVICE])
 def test_service_term_in_the_title_is_the_object(kinds, term):
-    f = notice(f"某大学{term}采购项目\n一、项目编号：XX-2025-001")
+    f = notice(f"某大学{_machine(term)}{term}采购项目\n一、项目编号：XX-2025-001")
     assert set(kinds) <= set(f.compute_kinds)
 
 

@@ -13,8 +13,33 @@ CASES = tomllib.loads((Path(__file__).parent / "data" / "redteam.toml").read_tex
 KEYS = ("remote_compute", "compute_kinds", "hardware_purchase", "cloud_providers", "gpu_models")
 
 
+def pdf_bytes(text: str, width: int = 34) -> bytes:
+    """The notice as a PDF page, each line wrapped at `width` characters as a PDF's text lines are."""
+    import io
+
+    pytest.importorskip("reportlab")
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    y = 800
+    for para in text.splitlines():
+        for i in range(0, max(len(para), 1), width):
+            c.setFont("STSong-Light", 10)
+            c.drawString(40, y, para[i:i + width])
+            y -= 16
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
 def run(case: dict):
-    doc = read_document(case["text"].encode("utf-8"), name=f"{case['id']}.{case.get('format', 'txt')}")
+    fmt = case.get("format", "txt")
+    data = pdf_bytes(case["text"]) if fmt == "pdf" else case["text"].encode("utf-8")
+    doc = read_document(data, name=f"{case['id']}.{fmt}")
     c = extract_notice(doc).compute
     return {"remote_compute": c.remote_compute, "compute_kinds": sorted(c.compute_kinds),
             "hardware_purchase": c.hardware_purchase, "cloud_providers": sorted(c.cloud_providers),

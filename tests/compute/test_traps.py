@@ -119,3 +119,57 @@ def test_racks_rented_for_the_buyers_own_gpu_servers_are_colocation_not_gpu_rent
 def test_software_as_a_service_is_not_cloud_compute():
     f = notice("某局政务短信平台服务项目\n采购需求：短信云服务及电子签章云服务，服务期1年，按条计费结算。")
     assert not f.remote_compute
+
+
+def test_instrument_machine_time_is_not_computing_time():
+    f = notice("某大学冷冻电镜测试服务项目\n采购需求：冷冻电镜测试机时120机时，单价900元/机时，服务期1年。")
+    assert not f.remote_compute
+    f = notice("某大学科学计算服务项目\n采购需求：计算集群CPU机时300万机时，服务期1年。")
+    assert f.compute_kinds == ["hpc"]
+
+
+def test_angle_steel_size_is_not_a_chip_count():
+    f = notice("某连廊钢结构材料采购\n采购清单：角钢L20×3共2吨、槽钢，交货至施工现场。")
+    assert f.gpu_models == [] and not f.hardware_purchase
+
+
+def test_cloud_company_name_is_not_a_cloud_service():
+    f = notice("某县政府协同办公软件服务成交公告\n成交供应商：阿里云计算有限公司，成交内容：协同办公软件服务，服务期1年。")
+    assert not f.remote_compute and f.cloud_providers == []
+
+
+def test_integrated_graphics_is_not_an_accelerator():
+    f = notice("某学校教室设备采购\n采购需求：智能平板20台，内置电脑（集成显卡），交货后安装调试。")
+    assert not f.hardware_purchase
+
+
+def test_english_sentence_wrapped_over_two_lines_is_one_sentence():
+    f = notice("Tender for public cloud services\nThe Department requires public cloud virtual machines and storage,\n"
+               "subscription for 36 months, pay-as-you-go.")
+    assert f.compute_kinds == ["cloud"]
+
+
+def test_a_map_api_is_not_a_model_api():
+    f = notice("某市城管局地图服务项目\n采购需求：地图开放平台API调用服务，年调用量1000万次，服务期1年。")
+    assert not f.remote_compute
+    f = notice("某中心智能问答服务项目\n采购需求：大模型API调用服务，调用额度5000万tokens，服务期1年。")
+    assert f.compute_kinds == ["model_api"]
+
+
+def test_renting_vehicles_with_onboard_compute_is_no_compute_rental():
+    f = notice("某市智能网联汽车测试服务项目\n采购需求：租用L4级自动驾驶测试车辆5台（车载算力平台254TOPS），服务期6个月。")
+    assert not f.remote_compute and f.gpu_models == []
+
+
+def test_colocation_of_the_buyers_own_gpu_servers_is_nothing():
+    f = notice("某大学GPU服务器托管服务项目\n采购需求：将学校自有GPU服务器20台托管至运营商数据中心，提供机柜及网络，服务期1年。")
+    assert not f.remote_compute and not f.hardware_purchase
+
+
+def test_english_no_negates_its_clause_but_a_number_sign_does_not():
+    f = notice("Development of a records system\nThe system runs on existing servers; no cloud services or GPU rental "
+               "are required.")
+    assert not f.remote_compute
+    f = notice("Tender No. 2025/017 GPU rental services\nRental of 64 NVIDIA H800 GPUs hosted in the supplier's data "
+               "centre, service period 6 months.")
+    assert f.compute_kinds == ["gpu_rental"]

@@ -272,15 +272,16 @@ def test_a_killed_crawl_resumes_with_nothing_missing_or_doubled(crawl_db, replic
 def test_block_page_stops_the_crawl_cleanly_and_keeps_what_was_fetched(crawl_db, replica):
     url, data_dir, db = crawl_db
     site, root = replica(block_after=30, block_prefix="/cggg/")
-    # A small delay: one request at a time, as on the real site (at --delay 0 Scrapy sends in bursts).
-    outcome = run_crawl(url, data_dir, root, "--keywords", "", "--set", "DOWNLOAD_DELAY=0.02")
+    # One request at a time with a small delay, as on the real site (at --delay 0 Scrapy sends in bursts).
+    outcome = run_crawl(url, data_dir, root, "--keywords", "", "--set", "DOWNLOAD_DELAY=0.02",
+                        "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
     assert outcome.returncode == 3  # tenderwatch crawl's exit code for "blocked"
     assert outcome.summary["status"] == "blocked"
     assert "频繁访问" in outcome.summary["reason"] and "https://www.ccgp.gov.cn/cggg/" in outcome.summary["reason"]
     run = db.run(outcome.summary["run_id"])
     assert run.status == "blocked"
     blocked_errors = [e for e in db.errors(run.id) if e.reason == "blocked"]
-    assert len(blocked_errors) == 3  # BLOCK_MAX_COUNT
+    assert len(blocked_errors) == 3, [(e.url, e.detail) for e in blocked_errors]  # BLOCK_MAX_COUNT
     # It did not hammer: after the first block page only the two backed-off retries went out, plus at most
     # the one request already on the wire when each of the first two block pages came back.
     after_block = site.requests_for("/cggg/")[30:]
