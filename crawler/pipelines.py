@@ -137,14 +137,16 @@ class StorePipeline:
         if self.store is None:
             return
         status = RUN_STATUS.get(reason, "failed")
+        if self.pool is not None:
+            # The workers commit their last batch as they exit: before the summary counts from the database.
+            pool, self.pool = self.pool, None
+            await self._on_worker(pool.shutdown, wait=True, cancel_futures=True)
         summary = await self._on_worker(self._summary, reason)
         self.crawler.stats.set_value("tenderwatch/summary", summary)
         await self._on_worker(self.store.finish_run, self.run_id, status, summary)
         await self._on_worker(self.store.close)
         self.store = None
         self.executor.shutdown(wait=True)
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _summary(self, reason: str) -> dict:
         """The run's closing summary (stored in CrawlRun.stats and printed by the CLI). Errors are counted

@@ -5,6 +5,13 @@ the crawl's interpreter). StorePipeline runs these functions in a ProcessPoolExe
 Each worker opens its own Store; SQLite (WAL, busy timeout, BEGIN IMMEDIATE) and PostgreSQL both take
 writers from several processes. A worker ignores Ctrl-C (the crawl process decides how to stop) and exits
 when the crawl process disappears (e.g. killed), so no orphan is left holding the database.
+
+Notices are committed in batches (`Store.begin_batch`): one transaction for up to BATCH_NOTICES notices or
+BATCH_SECONDS, each notice in a savepoint of its own (a notice that fails is rolled back alone). A timer
+thread commits an idle batch, the worker commits what it holds when it exits (pool shutdown) or sees the
+crawl process gone, and before reading a notice with fetched attachments (a crashing parser must not take
+committed-looking notices with it). A kill loses at most the uncommitted batch; the next crawl fetches
+those notices again (known URLs come from the database).
 """
 
 from __future__ import annotations
@@ -19,6 +26,11 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 _store = None
 _database_url: str | None = None
+BATCH_NOTICES = 20
+BATCH_SECONDS = 0.5
+_lock = threading.Lock()  # the store's batch connection: the worker thread vs the commit timer
+_batch_started = 0.0
+_batch_count = 0
 
 # Read and extracted (not stored) at worker start, so the first real notice does not pay for loading the
 # extractor's models, nor pdfminer's CMaps for the common Chinese CID fonts (a 3 KB PDF of the replica).
@@ -35,6 +47,10 @@ def init_worker(database_url: str | None, parent_pid: int) -> None:
     _database_url = database_url
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
+    threading.Thread(target=_commit_timer, daemon=True, name="batch-commit").start()
+    from multiprocessing.util import Finalize
+
+    Finalize(None, flush, exitpriority=10)  # runs when the pool shuts the worker down
     try:
         from extract.documents import read_document
         from extract.pipeline import extract_notice
@@ -46,18 +62,60 @@ def init_worker(database_url: str | None, parent_pid: int) -> None:
 
 
 def store_notice(raw, run_id: int | None):
-    """process_notice in this worker; returns its SaveResult."""
-    global _store
+    """process_notice in this worker, in the current batch; returns its SaveResult."""
+    global _store, _batch_started, _batch_count
     from storage.store import Store
     from tenderwatch.processing import process_notice
 
-    if _store is None:
-        _store = Store.open(_database_url)
-    return process_notice(_store, raw, run_id=run_id)
+    with _lock:
+        if _store is None:
+            _store = Store.open(_database_url)
+        if _store.in_batch and any(att.data is not None for att in raw.attachments):
+            _store.commit_batch()  # attachment parsers are where a worker may crash
+        if not _store.in_batch:
+            _store.begin_batch()
+            _batch_started, _batch_count = time.monotonic(), 0
+        try:
+            return process_notice(_store, raw, run_id=run_id)
+        finally:
+            _batch_count += 1
+            if _batch_count >= BATCH_NOTICES or time.monotonic() - _batch_started >= BATCH_SECONDS:
+                _commit()
+
+
+def flush() -> None:
+    """Commit the batch in progress (at worker exit)."""
+    with _lock:
+        _commit()
+
+
+def _commit() -> None:
+    if _store is None or not _store.in_batch:
+        return
+    try:
+        _store.commit_batch()
+    except Exception:
+        logger.exception("Could not commit a batch of notices")
+
+
+def _commit_timer() -> None:
+    while True:
+        time.sleep(BATCH_SECONDS / 2)
+        if _store is not None and _store.in_batch and time.monotonic() - _batch_started >= BATCH_SECONDS:
+            if _lock.acquire(timeout=BATCH_SECONDS):
+                try:
+                    if time.monotonic() - _batch_started >= BATCH_SECONDS:
+                        _commit()
+                finally:
+                    _lock.release()
 
 
 def _exit_with_parent(parent_pid: int) -> None:
     while True:
         if os.getppid() != parent_pid:
-            os._exit(1)  # an open write transaction is rolled back by the database
+            # Commit what is complete (a notice in progress holds the lock: give it a moment), then go; an
+            # open write transaction is rolled back by the database.
+            if _lock.acquire(timeout=2):
+                _commit()
+            os._exit(1)
         time.sleep(0.5)

@@ -7,6 +7,7 @@ at all, and the full-text index always matches the rows. Raw bytes go to the blo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -75,6 +76,15 @@ class Store:
         self.engine = engine
         self.blobs = blobs
         self.read_only = read_only
+        # Batch mode (begin_batch … commit_batch): one open write transaction shared by several saves, each
+        # save in a SAVEPOINT of its own, so a failing notice is rolled back alone.
+        self._batch: sa.Connection | None = None
+        self._batch_tx: sa.RootTransaction | None = None
+        self._batch_done: list = []  # cache updates to apply when the batch commits
+        self._pending: list | None = None  # cache updates of the write in progress
+        # Committed rows never change under these keys: source names, organisation ids by normalised name.
+        self._sources: set[str] = set()
+        self._org_ids: dict[str, int] = {}
 
     # ---------------------------------------------------------------- opening
 
@@ -100,6 +110,7 @@ class Store:
         return cls(engine, BlobStore(blob_dir), read_only=read_only)
 
     def close(self) -> None:
+        self.commit_batch()
         self.engine.dispose()
 
     def __enter__(self) -> "Store":
@@ -112,10 +123,82 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @contextlib.contextmanager
     def _write(self):
+        """A write transaction (committed on success, rolled back on an exception); inside a batch, a
+        savepoint of the batch's transaction. Cache updates registered meanwhile (`_after_commit`) apply
+        only once the writes are committed."""
         if self.read_only:
             raise db.DatabaseError("this store was opened read-only")
-        return db.write_transaction(self.engine)
+        outer, self._pending = self._pending, []
+        try:
+            if self._batch is not None:
+                with self._batch.begin_nested():
+                    yield self._batch
+                self._batch_done.extend(self._pending)
+            else:
+                with db.write_transaction(self.engine) as conn:
+                    yield conn
+                for fn in self._pending:
+                    fn()
+        finally:
+            self._pending = outer
+
+    def _after_commit(self, fn) -> None:
+        if self._pending is not None:
+            self._pending.append(fn)
+
+    @contextlib.contextmanager
+    def _read(self):
+        """A connection for reads on the write path: the batch's (it sees the batch's own writes) or a new one."""
+        if self._batch is not None:
+            yield self._batch
+        else:
+            with self.engine.connect() as conn:
+                yield conn
+
+    # ---------------------------------------------------------------- batches
+
+    @property
+    def in_batch(self) -> bool:
+        return self._batch is not None
+
+    def begin_batch(self) -> None:
+        """Start a batch: the writes that follow share one transaction until commit_batch (the storing
+        worker commits every few notices). A kill loses the uncommitted batch, never part of a notice."""
+        if self.read_only:
+            raise db.DatabaseError("this store was opened read-only")
+        if self._batch is not None:
+            return
+        conn = self.engine.connect().execution_options(**{db.WRITE_OPTION: True})
+        try:
+            self._batch_tx = conn.begin()
+        except BaseException:
+            conn.close()
+            raise
+        self._batch, self._batch_done = conn, []
+
+    def commit_batch(self) -> None:
+        if self._batch is None:
+            return
+        conn, tx, done = self._batch, self._batch_tx, self._batch_done
+        self._batch, self._batch_tx, self._batch_done = None, None, []
+        try:
+            tx.commit()
+        finally:
+            conn.close()
+        for fn in done:
+            fn()
+
+    def rollback_batch(self) -> None:
+        if self._batch is None:
+            return
+        conn, tx = self._batch, self._batch_tx
+        self._batch, self._batch_tx, self._batch_done = None, None, []
+        try:
+            tx.rollback()
+        finally:
+            conn.close()
 
     def _insert(self, table: sa.Table):
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
@@ -142,6 +225,7 @@ class Store:
         ]
         chash = content_hash(body.text)
         now = utcnow()
+        simhash = _Lazy(lambda: fast_simhash(body.text))  # computed at most once per save
         with self._write() as conn:
             self._ensure_source(conn, raw.source)
             row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
@@ -154,11 +238,11 @@ class Store:
                         return SaveResult(notice_id, "unchanged")
                     self._link(conn, notice_id, raw.source, raw.url, now)
                     return SaveResult(notice_id, "linked")
-                notice_id = self._insert_notice(conn, raw, body, raw_sha, chash, now)
+                notice_id = self._insert_notice(conn, raw, body, raw_sha, chash, now, simhash())
                 if notice_id is not None:
                     self._add_version(conn, notice_id, chash, raw_sha, body, extraction, raw, now)
-                    self._replace_attachments(conn, notice_id, stored_attachments, now)
-                    self._apply_extraction(conn, notice_id, raw.list_meta, body, extraction)
+                    self._merge_attachments(conn, notice_id, stored_attachments, now, new=True)
+                    self._apply_extraction(conn, notice_id, raw.list_meta, body, extraction, new=True)
                     search_index.index(conn, notice_id)
                     return SaveResult(notice_id, "new")
                 # Another writer stored this URL between our SELECT and INSERT: treat it as existing.
@@ -184,7 +268,7 @@ class Store:
                     raw_name=raw.name or "",
                     list_meta=_jsonable(raw.list_meta or {}),
                     external_id=raw.external_id,
-                    simhash=dedup.simhash(body.text),
+                    simhash=simhash(),
                     last_seen=now,
                     last_changed=now,
                 )
@@ -201,7 +285,7 @@ class Store:
         reading attachments or extracting. Otherwise None (the caller goes on to `save_notice`)."""
         chash = content_hash(body.text)
         stored: dict[str, str | None] = {}
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
             if row is not None:
                 notice_id = row.id
@@ -245,7 +329,7 @@ class Store:
             conn.execute(
                 NOTICE.update()
                 .where(NOTICE.c.id == notice_id)
-                .values(text=body.text, content_hash=chash, simhash=dedup.simhash(body.text))
+                .values(text=body.text, content_hash=chash, simhash=fast_simhash(body.text))
             )
             newest = conn.execute(
                 sa.select(sa.func.max(VERSION.c.id)).where(VERSION.c.notice_id == notice_id)
@@ -417,11 +501,14 @@ class Store:
     # ---------------------------------------------------------------- internals
 
     def _ensure_source(self, conn: sa.Connection, name: str) -> None:
+        if name in self._sources:
+            return
         conn.execute(
             self._insert(SOURCE).values(name=name, title=name).on_conflict_do_nothing(index_elements=["name"])
         )
+        self._after_commit(lambda: self._sources.add(name))
 
-    def _insert_notice(self, conn, raw, body, raw_sha, chash, now) -> int | None:
+    def _insert_notice(self, conn, raw, body, raw_sha, chash, now, simhash) -> int | None:
         stmt = (
             self._insert(NOTICE)
             .values(
@@ -438,7 +525,7 @@ class Store:
                 first_seen=now,
                 last_seen=now,
                 last_changed=now,
-                simhash=dedup.simhash(body.text),
+                simhash=simhash,
                 remote_compute=False,
                 hardware_purchase=False,
             )
@@ -464,10 +551,12 @@ class Store:
         conn.execute(ATTACHMENT.delete().where(ATTACHMENT.c.notice_id == notice_id))
         self._merge_attachments(conn, notice_id, stored, now)
 
-    def _merge_attachments(self, conn, notice_id, stored, now) -> None:
+    def _merge_attachments(self, conn, notice_id, stored, now, *, new: bool = False) -> None:
         """Insert attachments not yet stored; replace a stored one only with a successful fetch (a flaky
-        refetch never overwrites good bytes with an error)."""
-        existing = {
+        refetch never overwrites good bytes with an error). `new`: the notice has no attachment rows yet."""
+        if not stored:
+            return
+        existing = {} if new else {
             r.url: r
             for r in conn.execute(
                 sa.select(ATTACHMENT.c.id, ATTACHMENT.c.url, ATTACHMENT.c.sha256).where(
@@ -476,6 +565,7 @@ class Store:
             )
         }
         written: set[str] = set()  # a URL listed twice on a page is stored once
+        inserts = []
         for raw, doc, sha in stored:
             if raw.url in written:
                 continue
@@ -483,9 +573,11 @@ class Store:
             values = _attachment_values(raw, doc, sha, now)
             old = existing.get(raw.url)
             if old is None:
-                conn.execute(ATTACHMENT.insert().values(notice_id=notice_id, url=raw.url, **values))
+                inserts.append({"notice_id": notice_id, "url": raw.url, **values})
             elif sha is not None and old.sha256 != sha:
                 conn.execute(ATTACHMENT.update().where(ATTACHMENT.c.id == old.id).values(**values))
+        for row in inserts:  # one by one, in page order: the search index reads them back in id order
+            conn.execute(ATTACHMENT.insert(), row)
 
     def _has_new_attachments(self, conn, notice_id, stored) -> bool:
         existing = dict(
@@ -499,23 +591,34 @@ class Store:
         key = normalise_name(name)
         if not key:
             return None
+        cached = self._org_ids.get(key)  # organisations are never deleted nor renamed under their key
+        if cached is not None:
+            return cached
         conn.execute(
             self._insert(ORG)
             .values(name=name.strip(), normalised_name=key)
             .on_conflict_do_nothing(index_elements=["normalised_name"])
         )
-        return conn.execute(sa.select(ORG.c.id).where(ORG.c.normalised_name == key)).scalar_one()
+        org_id = conn.execute(sa.select(ORG.c.id).where(ORG.c.normalised_name == key)).scalar_one()
+        if len(self._org_ids) < 100_000:
+            self._after_commit(lambda: self._org_ids.__setitem__(key, org_id))
+        return org_id
 
     def _apply_extraction(
-        self, conn, notice_id: int, list_meta: dict, body: DocumentText, extraction: NoticeExtraction
+        self, conn, notice_id: int, list_meta: dict, body: DocumentText, extraction: NoticeExtraction,
+        *, new: bool = False,
     ) -> None:
+        """Derived rows and columns from an extraction. `new`: the notice was just inserted, so it has no
+        derived rows, procurement key or inherited tags to remove yet."""
         f, c = extraction.fields, extraction.compute
         meta = list_meta or {}
         buyer_id = self._organisation(conn, f.buyer or meta.get("buyer"))
         agency_id = self._organisation(conn, f.agency)
         vendor_ids = [v for v in (self._organisation(conn, name) for name in f.vendors) if v is not None]
         code = normalise_code(f.project_codes[0]) if f.project_codes else None
-        old_key = conn.execute(sa.select(NOTICE.c.procurement_key).where(NOTICE.c.id == notice_id)).scalar()
+        old_key = None if new else conn.execute(
+            sa.select(NOTICE.c.procurement_key).where(NOTICE.c.id == notice_id)
+        ).scalar()
         key = self._procurement_key(conn, notice_id, code, normalise_name(f.buyer or meta.get("buyer")))
         conn.execute(
             NOTICE.update()
@@ -535,8 +638,9 @@ class Store:
                 procurement_key=key,
             )
         )
-        for table in (PARTY, AMOUNT, TAG):
-            conn.execute(table.delete().where(table.c.notice_id == notice_id))
+        if not new:
+            for table in (PARTY, AMOUNT, TAG):
+                conn.execute(table.delete().where(table.c.notice_id == notice_id))
         parties = {(buyer_id, "buyer"), (agency_id, "agency"), *((v, "vendor") for v in vendor_ids)}
         parties.discard((None, "buyer"))
         parties.discard((None, "agency"))
@@ -564,11 +668,12 @@ class Store:
                 TAG.insert(),
                 [{"notice_id": notice_id, "facet": fc, "value": v, "inherited": False} for fc, v in sorted(tags)],
             )
-        conn.execute(
-            EXTRACTION.delete().where(
-                EXTRACTION.c.notice_id == notice_id, EXTRACTION.c.extractor_version == extraction.extractor_version
+        if not new:
+            conn.execute(
+                EXTRACTION.delete().where(
+                    EXTRACTION.c.notice_id == notice_id, EXTRACTION.c.extractor_version == extraction.extractor_version
+                )
             )
-        )
         conn.execute(
             EXTRACTION.insert().values(
                 notice_id=notice_id,
@@ -579,7 +684,7 @@ class Store:
         )
         for k in {old_key, key} - {None}:
             self._refresh_procurement_flags(conn, k)
-        if key is None:
+        if key is None and not new:
             conn.execute(TAG.delete().where(TAG.c.notice_id == notice_id, TAG.c.inherited.is_(True)))
 
     def _procurement_key(self, conn, notice_id: int, code: str | None, buyer: str) -> str | None:
@@ -630,6 +735,36 @@ class Store:
         ]
         if rows:
             conn.execute(TAG.insert(), rows)
+
+
+def fast_simhash(text: str) -> int | None:
+    """`storage.dedup.simhash`, same value (same features, hash and bits), with the per-bit weighting done
+    by numpy instead of a Python loop over 64 bits per feature (the store writes it for every new or changed
+    notice). tests/storage checks both agree."""
+    counts = dedup.features(text)
+    if sum(counts.values()) < dedup.MIN_FEATURES:
+        return None
+    import numpy as np
+
+    bits = dedup.BITS
+    hashes = np.fromiter((dedup._hash64(f) for f in counts), dtype=np.uint64, count=len(counts))
+    weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    set_bits = ((hashes[:, None] >> np.arange(bits, dtype=np.uint64)) & np.uint64(1)).astype(np.int64)
+    totals = weights @ (2 * set_bits - 1)
+    value = sum(1 << bit for bit in range(bits) if totals[bit] > 0)
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+class _Lazy:
+    """A value computed on first call and remembered."""
+
+    def __init__(self, fn):
+        self._fn, self._done, self._value = fn, False, None
+
+    def __call__(self):
+        if not self._done:
+            self._value, self._done = self._fn(), True
+        return self._value
 
 
 def _attachment_status(doc: DocumentText) -> tuple[str, str | None]:

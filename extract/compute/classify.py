@@ -173,7 +173,8 @@ def _check(sent: Sentence, key: str, lex: Lexicon, title_key: str = "") -> _Chec
         if m.label == "rental" and compiled(lex.patterns["rental_other_object"]).match(key, m.end):
             continue  # 租用…测试车辆: the thing rented is no compute
         cs, ce = clause_of(sent.text, m.start, m.end, sent.start)
-        if any(cs <= n.start and n.end <= m.start for n in negs):
+        # a negation earlier in the clause, or one holding the mention (无GPU, without GPU云服务器)
+        if any(cs <= n.start and (n.start < m.start or (n.start == m.start and m.end <= n.end)) for n in negs):
             out.negated.append(m)
             continue
         if m.label in ("PROVIDER", "PRODUCT") and any(cs <= u.start and u.end <= ce for u in unav):
@@ -204,9 +205,24 @@ def _title_object(checked: list[_Checked]) -> tuple[bool, bool]:
     titles = [c for c in checked if c.sentence.zone == "title"]
     non_compute = any(c.has("non_compute") for c in titles) and not any(
         c.has("rental", "billing", "BILLING_UNIT") for c in titles)
-    hw = any(c.has("hardware", "CHIP", "PURCHASE_OBJECT") for c in titles)
+    hw = any(c.has("hardware", "CHIP", "PURCHASE_OBJECT") for c in titles) and not any(c.has("hosting") for c in titles)
     service = any(c.has("service", "rental", "INSTANCE") for c in titles)
     return non_compute, hw and not service
+
+
+_PER_MACHINE = re.compile(r"元\s*/\s*台")
+
+
+def _billing_kind(m: Mention, c: _Checked) -> str:
+    """The kind a billing unit stands for. A price per machine (元/台/月) is a cloud server's, unless the machines are
+    accelerator hardware and no cloud word is in the sentence: then GPU servers are rented (300元/台/天, 8卡4090)."""
+    if m.kb == "cloud" and _PER_MACHINE.match(norm_key(m.text)):
+        cloud_word = any("cloud" in x.kb for x in c.of(*SERVICE)) or c.has("INSTANCE", "PROVIDER", "PRODUCT")
+        accel = c.has("CHIP", "CARDS", "CHIP_TIMES", "SPEC_CHIP") or any(
+            _ACCEL_HW.search(norm_key(x.text)) for x in c.of("accelerator", "hardware"))
+        if accel and not cloud_word:
+            return "gpu_rental"
+    return m.kb
 
 
 def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
@@ -237,7 +253,7 @@ def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
                     pts = STRONG if acq else (0.5 if m.label == "service" else 0.0)
                 kinds[k].add(pts, s, m)
         for m in c.of("BILLING_UNIT"):
-            kinds[m.kb].add(STRONG, s, m)
+            kinds[_billing_kind(m, c)].add(STRONG, s, m)
         acquire_word = c.has(*ACQUIRE_WORDS)
         for m in c.of("PRODUCT"):  # Amazon Bedrock, Azure OpenAI: the product names its kind
             k = m.kb.split(":")[1]
@@ -443,7 +459,7 @@ def find_compute(body: DocumentText, attachments: list[DocumentText], fields: No
     findings.cloud_providers = sorted(p for p in providers if p in lex.providers)
     for pid in findings.cloud_providers:
         ev += [_evidence(f"cloud_providers:{pid}", s, m) for s, m in _best(providers[pid], 1)]
-    if findings.remote_compute and not findings.cloud_providers:
+    if "cloud" in findings.compute_kinds and not findings.cloud_providers:
         _vendor_providers(findings, body, fields, lex)
 
     _flags(findings, checked, usable, providers, chips, fields, body, lex)
@@ -452,7 +468,7 @@ def find_compute(body: DocumentText, attachments: list[DocumentText], fields: No
 
 def _vendor_providers(findings: ComputeFindings, body: DocumentText, fields: Optional[NoticeFields],
                       lex: Lexicon) -> None:
-    """A remote-compute notice that names no provider but was won by one of a provider's own selling companies
+    """A cloud notice that names no provider but was won by one of a provider's own selling companies
     (中国移动通信集团广东有限公司 for 云资源服务 → China Mobile Cloud): the winner is the source of the service.
     Only for providers headquartered in China."""
     text = body.text or ""

@@ -206,6 +206,11 @@ class QuantityMatcher:
         return doc
 
 
+# a number written in Chinese right before a unit (一亿tokens, 五百万核时)
+_CN_NUMBER = re.compile(r"[一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]{2,}\s*[^一二两三四五六七八九十百千万亿]?$"
+                        r"|[二两三四五六七八九十百千万亿]\s*[^一二两三四五六七八九十百千万亿]?$")
+
+
 @Language.factory("compute_billing")
 class BillingMatcher:
     def __init__(self, nlp: Language, name: str = "compute_billing"):
@@ -219,7 +224,7 @@ class BillingMatcher:
             for m in rx.finditer(key):
                 # A unit is a billing unit when a number is next to it (4000万tokens, 0.045元/核时), not the word alone.
                 before = key[max(0, m.start() - 12):m.start()]
-                if not (re.search(r"\d", before) or "元" in m.group(0)):
+                if not (re.search(r"\d", before) or "元" in m.group(0) or _CN_NUMBER.search(before + m.group(0)[:1])):
                     continue
                 span = _span(doc, m.start(), m.end(), "BILLING_UNIT", kind, "billing")
                 if span is not None:

@@ -9,7 +9,7 @@ def db():
 
 
 @db.command()
-@click.option("--url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
+@click.option("--database-url", "--url", "url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
 def upgrade(url):
     """Bring the schema to the newest migration."""
     from storage import db as storage_db
@@ -23,7 +23,7 @@ def upgrade(url):
 
 
 @db.command()
-@click.option("--url", help="Database URL.")
+@click.option("--database-url", "--url", "url", help="Database URL.")
 def current(url):
     """Print the schema revision of the database and the one this code expects."""
     from storage import db as storage_db
@@ -33,7 +33,7 @@ def current(url):
 
 
 @db.command()
-@click.option("--url", help="Database URL.")
+@click.option("--database-url", "--url", "url", help="Database URL.")
 def reindex(url):
     """Rebuild the full-text index from the stored texts."""
     from storage.store import Store

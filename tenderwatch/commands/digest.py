@@ -54,7 +54,7 @@ def run_digest(url: str | None, week, out: Path | None, base_url: str | None) ->
 @click.option("--week", "week_text", metavar="YYYY-Www", help="ISO week (default: the last complete week, UTC).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the files (default: <data dir>/digests).")
-@click.option("--url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
+@click.option("--database-url", "--url", "url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
 @click.option("--base-url", help="Public URL the digest files are served from (adds the Atom feed's self link).")
 def digest(week_text, out, url, base_url):
     """Write the week's digest: cases first seen that week and changes to earlier cases (awarded, corrected,

@@ -34,7 +34,7 @@ def _when(ctx, param, value: str | None) -> datetime | None:
 @click.option("--cases-only", is_flag=True, help="Only notices that sought remote compute.")
 @click.option("--since", callback=_when, help="First seen on or after this day or time (UTC).")
 @click.option("--until", callback=_when, help="First seen on or before this day (UTC), or before this time.")
-@click.option("--url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
+@click.option("--database-url", "--url", "url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
 @click.option("--ocid-prefix", help="Registered OCDS prefix (default: TENDERWATCH_OCID_PREFIX or ocds-twatch, "
               "an unregistered placeholder).")
 @click.option("--package-uri", help="OCDS: the package's uri (default: the output file's file: URI).")

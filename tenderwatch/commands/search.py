@@ -28,8 +28,8 @@ def _date(ctx, param, value):
     help="Notice type: tender award correction cancellation contract intention other.",
 )
 @click.option("--region", help="Part of the region name.")
-@click.option("--provider", multiple=True, help="Cloud provider id (VOCAB), e.g. aws, azure, aliyun.")
-@click.option("--chip", multiple=True, help="Accelerator id (VOCAB), e.g. nvidia_a100.")
+@click.option("--provider", multiple=True, help="Cloud provider id (VOCAB), e.g. aws, azure, alibaba-cloud.")
+@click.option("--chip", multiple=True, help="Accelerator id (VOCAB), e.g. nvidia-a100.")
 @click.option("--kind", multiple=True, help="Compute kind: cloud gpu_rental model_api hpc.")
 @click.option("--flag", multiple=True, help="Flag: us_provider controlled_chip intermediary offshore domestic_only.")
 @click.option("--min-amount", type=float, help="Smallest budget/award amount, CNY.")

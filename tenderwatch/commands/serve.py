@@ -21,7 +21,7 @@ def _is_loopback(host: str) -> bool:
               help="Address to listen on. The default is reachable only from this machine; "
                    "use 0.0.0.0 only on a trusted network (there is no login).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--database", "database_url", metavar="URL", default=None,
+@click.option("--database-url", "--database", "database_url", metavar="URL", default=None,
               help="Database URL (default: TENDERWATCH_DATABASE_URL, else data/tenderwatch.db).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (PostgreSQL or a busy site).")

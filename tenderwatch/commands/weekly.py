@@ -98,7 +98,7 @@ def run_crawl(cfg: WeeklyConfig, source: Source, extra: tuple[str, ...], env: di
               help="Sources and digest settings (default: <data dir>/weekly.toml, else the built-in one).")
 @click.option("--week", "week_text", metavar="YYYY-Www", help="Digest week (default: the last complete week).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Digest folder (overrides the config).")
-@click.option("--url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db); "
+@click.option("--database-url", "--url", "url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db); "
               "passed on to the crawls.")
 @click.option("--crawl-option", "crawl_options", multiple=True, metavar="OPT",
               help="Extra option for every `tenderwatch crawl` (repeatable), e.g. --crawl-option=--max-pages=5.")

@@ -206,3 +206,15 @@ def test_cloud_resources_won_by_the_providers_own_company_name_the_provider():
     # a reseller that is no provider's company names no provider
     f = notice("某研究院云资源服务采购项目中标公告\n采购需求：云资源服务1项，服务期1年。", vendors=["某某信息技术有限公司"])
     assert f.cloud_providers == []
+
+
+def test_price_per_machine_of_gpu_servers_is_a_gpu_rental_and_of_cloud_servers_a_cloud():
+    f = notice("某公司渲染算力项目\n采购需求：GPU服务器（8卡RTX 4090）租赁，单价300元/台/天，共20台，租期90天。")
+    assert f.compute_kinds == ["gpu_rental"]
+    f = notice("某学院云服务器项目\n采购需求：云服务器（16核64G）20台，单价800元/台/月，服务期1年。")
+    assert f.compute_kinds == ["cloud"]
+
+
+def test_a_server_said_to_have_no_gpu_is_no_accelerator_purchase():
+    f = notice("某单位服务器采购项目\n采购需求：机架式服务器4台（2颗CPU，256G内存，无GPU），交货后安装调试。")
+    assert not f.hardware_purchase

@@ -173,3 +173,8 @@ def test_english_no_negates_its_clause_but_a_number_sign_does_not():
     f = notice("Tender No. 2025/017 GPU rental services\nRental of 64 NVIDIA H800 GPUs hosted in the supplier's data "
                "centre, service period 6 months.")
     assert f.compute_kinds == ["gpu_rental"]
+
+
+def test_servers_rented_and_hosted_abroad_are_a_rental():
+    f = notice("某研究院境外服务器托管服务项目\n采购需求：租用境外GPU服务器2台（每台8卡A100），由服务商托管运维，服务期1年。")
+    assert f.compute_kinds == ["gpu_rental"] and not f.hardware_purchase
