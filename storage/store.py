@@ -78,7 +78,8 @@ class Store:
         self.read_only = read_only
         # Batch mode (begin_batch … commit_batch): one open write transaction shared by several saves, each
         # save in a SAVEPOINT of its own, so a failing notice is rolled back alone.
-        self._batch: sa.Connection | None = None
+        self._batching = False
+        self._batch: sa.Connection | None = None  # opened by the batch's first write
         self._batch_tx: sa.RootTransaction | None = None
         self._batch_done: list = []  # cache updates to apply when the batch commits
         self._pending: list | None = None  # cache updates of the write in progress
@@ -132,7 +133,9 @@ class Store:
             raise db.DatabaseError("this store was opened read-only")
         outer, self._pending = self._pending, []
         try:
-            if self._batch is not None:
+            if self._batching:
+                if self._batch is None:
+                    self._open_batch()
                 with self._batch.begin_nested():
                     yield self._batch
                 self._batch_done.extend(self._pending)
@@ -161,15 +164,18 @@ class Store:
 
     @property
     def in_batch(self) -> bool:
-        return self._batch is not None
+        return self._batching
 
     def begin_batch(self) -> None:
         """Start a batch: the writes that follow share one transaction until commit_batch (the storing
-        worker commits every few notices). A kill loses the uncommitted batch, never part of a notice."""
+        worker commits every few notices). A kill loses the uncommitted batch, never part of a notice.
+        The transaction (on SQLite: the write lock) begins with the batch's first write, so reading and
+        extracting the first notice after a commit leaves other writers a moment to get in."""
         if self.read_only:
             raise db.DatabaseError("this store was opened read-only")
-        if self._batch is not None:
-            return
+        self._batching = True
+
+    def _open_batch(self) -> None:
         conn = self.engine.connect().execution_options(**{db.WRITE_OPTION: True})
         try:
             self._batch_tx = conn.begin()
@@ -179,6 +185,7 @@ class Store:
         self._batch, self._batch_done = conn, []
 
     def commit_batch(self) -> None:
+        self._batching = False
         if self._batch is None:
             return
         conn, tx, done = self._batch, self._batch_tx, self._batch_done
@@ -191,6 +198,7 @@ class Store:
             fn()
 
     def rollback_batch(self) -> None:
+        self._batching = False
         if self._batch is None:
             return
         conn, tx = self._batch, self._batch_tx

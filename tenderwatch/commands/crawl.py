@@ -106,8 +106,9 @@ def format_summary(summary: dict) -> str:
         f"in {summary.get('seconds', 0)} s, {summary.get('requests', 0)} requests",
         f"  pages: {pages.get('list', 0)} list, {pages.get('search', 0)} search, {pages.get('detail', 0)} detail",
         f"  notices: {notices.get('new', 0)} new, {notices.get('changed', 0)} changed, "
-        f"{notices.get('unchanged', 0)} unchanged, {notices.get('failed', 0)} failed; "
-        f"{summary.get('skipped_known', 0)} already stored, not fetched",
+        f"{notices.get('unchanged', 0)} unchanged, {notices.get('failed', 0)} failed"
+        + (f", {notices['linked']} linked to the same notice from another source" if notices.get("linked") else "")
+        + f"; {summary.get('skipped_known', 0)} already stored, not fetched",
         f"  attachments: {attachments.get('fetched', 0)} fetched, {attachments.get('failed', 0)} failed",
         "  errors: " + (", ".join(f"{reason} {count}" for reason, count in errors.items()) or "none"),
     ]

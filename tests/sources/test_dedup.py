@@ -148,3 +148,10 @@ def test_the_same_notice_crawled_from_ccgp_and_ggzy_is_stored_once_with_both_lin
     # The linked places are known: a rerun neither stores nor links anything new.
     assert rerun.summary["notices"]["new"] == 0 and not rerun.summary["notices"].get("linked")
     assert db.count("notice") == expected_total and db.count("noticelink") == 2
+
+
+def test_the_stores_fast_simhash_agrees_with_the_reference():
+    from storage.store import fast_simhash
+
+    texts = [render.detail_page(n).decode("utf-8", "replace") for n in list(CCGP.values())[:6]] + ["短", "A100 " * 40]
+    assert [fast_simhash(t) for t in texts] == [dedup.simhash(t) for t in texts]

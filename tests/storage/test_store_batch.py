@@ -1,0 +1,97 @@
+"""Store batches (several notices per transaction, as the crawler's storing worker writes them) and the
+store's own SimHash, on both databases."""
+
+import pytest
+import sqlalchemy as sa
+from storage_helpers import Spec, save
+
+from models.tables import Notice, Organisation
+from storage import dedup
+from storage.search import SearchQuery
+from storage.store import Store, fast_simhash
+
+
+@pytest.fixture
+def store(database_url, tmp_path):
+    s = Store.open(database_url, blob_dir=tmp_path / "raw")
+    yield s
+    s.rollback_batch()
+    if s.dialect == "sqlite":
+        with s.engine.connect() as c:
+            c.exec_driver_sql("INSERT INTO notice_fts(notice_fts, rank) VALUES('integrity-check', 0)")
+    s.close()
+
+
+def spec(key: str, **kw) -> Spec:
+    base = dict(
+        key=key,
+        title=f"{key} GPU云服务器租赁服务采购公告",
+        body=f"项目编号：{key.upper()}-2024\n采购人：复旦大学\n采购内容：租赁GPU云服务器（A800）20台，服务期12个月。",
+        buyer="复旦大学",
+        project_code=f"{key.upper()}-2024",
+    )
+    base.update(kw)
+    return Spec(**base)
+
+
+def committed(store, table=Notice) -> int:
+    with store.engine.connect() as c:  # another connection: sees committed rows only
+        return c.execute(sa.select(sa.func.count()).select_from(table.__table__)).scalar_one()
+
+
+def test_a_batch_is_committed_whole(store):
+    store.begin_batch()
+    results = [save(store, spec(k)) for k in ("a", "b", "c")]
+    assert [r.status for r in results] == ["new"] * 3
+    assert save(store, spec("a")).status == "unchanged"  # the batch sees its own writes
+    assert committed(store) == 0
+    store.commit_batch()
+    assert committed(store) == 3
+    assert committed(store, Organisation) == 1
+    assert store.search(SearchQuery(text="A800")).total == 3
+
+
+def test_an_uncommitted_batch_is_lost_whole_and_stored_again(store):
+    save(store, spec("a"))
+    store.begin_batch()
+    save(store, spec("b"))
+    save(store, spec("c", buyer="上海交通大学"))
+    store.rollback_batch()  # what a kill does
+    assert committed(store) == 1
+    assert committed(store, Organisation) == 1
+    store.begin_batch()
+    assert [save(store, spec(k, buyer="上海交通大学")).status for k in ("b", "c")] == ["new", "new"]
+    store.commit_batch()
+    assert committed(store) == 3
+    assert committed(store, Organisation) == 2  # the organisation cache did not keep a rolled-back id
+    assert store.search(SearchQuery(text="A800")).total == 3
+
+
+def test_a_failing_notice_in_a_batch_is_rolled_back_alone(store, monkeypatch):
+    from storage.search import index as search_index
+
+    store.begin_batch()
+    save(store, spec("a"))
+    real = search_index.index
+
+    def die(conn, notice_id):
+        raise RuntimeError("bad notice")
+
+    monkeypatch.setattr(search_index, "index", die)
+    with pytest.raises(RuntimeError):
+        save(store, spec("b"))
+    monkeypatch.setattr(search_index, "index", real)
+    save(store, spec("c"))
+    store.commit_batch()
+    with store.engine.connect() as c:
+        titles = sorted(c.execute(sa.select(Notice.title)).scalars())
+    assert [t.split()[0] for t in titles] == ["a", "c"]
+    assert store.search(SearchQuery(text="A800")).total == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "短文本", "A100 " * 30, "项目编号：FD-2024-056\n采购人：复旦大学\n租赁GPU云服务器（A800）20台" * 20, "云" * 300],
+)
+def test_fast_simhash_equals_dedup_simhash(text):
+    assert fast_simhash(text) == dedup.simhash(text)
