@@ -164,6 +164,9 @@ def _check(sent: Sentence, key: str, lex: Lexicon, title_key: str = "") -> _Chec
             continue
         if any(t.start < m.end and m.start < t.end for t in traps):
             continue  # 政采云(服务热线) / 云南 / 腾讯会议 …: the mention overlaps a look-alike word
+        if m.label in SERVICE and any(h.label == "hardware" and h.start < m.end and m.start < h.end and h.end > m.end
+                                      for h in ms):
+            continue  # 高性能计算服务(器), 计算服务(器): the service word is the start of a machine's name
         if m.label == "CHIP" and not _chip_is_real(m, sent, key, lex, ms):
             continue
         if m.label == "CHIP_TIMES" and any(t.start < m.end and m.start < t.end for t in trapped):

@@ -178,3 +178,10 @@ def test_english_no_negates_its_clause_but_a_number_sign_does_not():
 def test_servers_rented_and_hosted_abroad_are_a_rental():
     f = notice("某研究院境外服务器托管服务项目\n采购需求：租用境外GPU服务器2台（每台8卡A100），由服务商托管运维，服务期1年。")
     assert f.compute_kinds == ["gpu_rental"] and not f.hardware_purchase
+
+
+def test_high_performance_computing_servers_bought_to_own_are_not_hpc_time():
+    # 高性能计算服务 is a service; 高性能计算服务器 is a machine: the longer word decides.
+    f = notice("某勘探公司地震资料处理中心高性能计算服务器采购招标公告\n"
+               "采购内容：高性能计算服务器40台（每台2颗64核CPU、1TB内存），交付至招标人机房并完成安装调试，设备所有权归招标人。")
+    assert not f.remote_compute and f.compute_kinds == []
