@@ -11,7 +11,7 @@ import time
 
 from scrapy.downloadermiddlewares import cookies as cookies_middleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import TextResponse
+from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from tldextract import TLDExtract
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
@@ -124,7 +124,9 @@ class BlockDetectionMiddleware:
         markers = getattr(spider, "block_markers", ())
         if not markers:
             return None
-        title = " ".join(response.xpath("//title//text()").getall())
+        # JSON answers (API endpoints) have no <title>; a block page served to an API call is HTML and is read here.
+        is_markup = isinstance(response, (HtmlResponse, XmlResponse))
+        title = " ".join(response.xpath("//title//text()").getall()) if is_markup else ""
         short_page = len(response.body) <= getattr(spider, "block_short_page_bytes", 3000)
         text = response.text if short_page else title
         return next((m for m in markers if m in text), None)

@@ -222,3 +222,19 @@ def test_http_errors_and_already_recorded_skips():
     response = page("http://x/a.pdf", b"missing").replace(status=404)
     assert failure_reason(Failure(HttpError(response, "Ignoring non-200 response")))[:1] == ("http_404",)
     assert failure_reason(Failure(SkippedResponse("empty_body", "twice")))[::2] == ("empty_body", True)
+
+
+def test_block_detection_reads_json_answers_without_failing():
+    from types import SimpleNamespace
+
+    from scrapy.http import JsonResponse
+
+    from crawler.middlewares import BlockDetectionMiddleware
+
+    spider = SimpleNamespace(block_markers=["频繁访问"], block_short_page_bytes=3000)
+    middleware = BlockDetectionMiddleware.__new__(BlockDetectionMiddleware)
+    middleware.crawler = SimpleNamespace(spider=spider)
+    ok = JsonResponse("https://www.ggzy.gov.cn/api", body='{"code": 200, "data": []}'.encode(), encoding="utf-8")
+    blocked = JsonResponse("https://www.ggzy.gov.cn/api", body='{"msg": "频繁访问"}'.encode(), encoding="utf-8")
+    assert middleware.block_marker(ok) is None
+    assert middleware.block_marker(blocked) == "频繁访问"
