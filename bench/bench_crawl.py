@@ -12,6 +12,16 @@ with the same spider and arguments, each crawl in its own process:
 
 Prints notices per second for both and their ratio (the target is ≥ 0.5: storing keeps at least half the
 download rate).
+
+What the window covers: Scrapy's `elapsed_time_seconds` (CoreStats, spider_opened to spider_closed) in
+each crawl's process. Python start-up and Scrapy's imports before the spider opens are outside it, for
+both crawls alike. For the full pipeline it includes opening the database, starting the storing worker
+(spawned when the first notice request is scheduled), the worker's whole warm-up (its imports, jieba's
+dictionary, the spaCy pipeline, one warm-up page and PDF extracted) and reading, extracting and writing
+every notice: the spider closes only after the pipeline's close_spider has waited for every notice's
+save. The last batch's commit and the worker's exit at pool shutdown (on spider_closed) may end after it.
+jieba's dictionary is read from a pickle cache in the temp directory (extract/jieba_dict.py) that the
+first run on a machine writes, as jieba's own cache there is.
 """
 
 from __future__ import annotations

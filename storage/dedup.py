@@ -17,11 +17,12 @@ numbers and items) land far apart. The value is stored in `Notice.simhash` as a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import sqlalchemy as sa
 
@@ -57,6 +58,7 @@ def features(text: str) -> Counter:
     return Counter(norm[i:i + 2] for i in range(len(norm) - 1))
 
 
+@functools.lru_cache(maxsize=1 << 17)  # bigrams repeat across notices; a pure function of the feature
 def _hash64(feature: str) -> int:
     return int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big")
 
@@ -86,18 +88,20 @@ def notice_title(raw: "RawNotice", body: "DocumentText", extraction: "NoticeExtr
 
 
 def find_duplicate(conn: sa.Connection, raw: "RawNotice", body: "DocumentText", extraction: "NoticeExtraction",
-                   *, max_distance: int = MAX_DISTANCE) -> tuple[int, bool] | None:
+                   *, max_distance: int = MAX_DISTANCE,
+                   own_simhash: "int | None | Callable[[], int | None]" = None) -> tuple[int, bool] | None:
     """The stored notice `raw` duplicates, as (notice id, already linked), or None.
 
     "Already linked" means `raw.url` is a known NoticeLink (a re-crawl of the second place). Otherwise the
     nearest stored notice of another source that agrees on project code (or title) and is within
-    `max_distance` bits."""
+    `max_distance` bits.
+
+    `own_simhash`: the SimHash of `body.text` if the caller has it (the store computes it with
+    `fast_simhash` for the row anyway), or a callable returning it; by default `simhash(body.text)`. It is
+    only computed when there are candidates to compare with (most new notices have none)."""
     linked = conn.execute(sa.select(LINK.c.notice_id).where(LINK.c.url == raw.url)).scalar()
     if linked is not None:
         return linked, True
-    own = simhash(body.text)
-    if own is None:
-        return None
     code = normalise_code(extraction.fields.project_codes[0]) if extraction.fields.project_codes else ""
     title = normalise_name(notice_title(raw, body, extraction))
     kind = extraction.fields.notice_type or (raw.list_meta or {}).get("notice_type")
@@ -110,6 +114,16 @@ def find_duplicate(conn: sa.Connection, raw: "RawNotice", body: "DocumentText", 
     elif title:
         rows = conn.execute(base.where(NOTICE.c.title == notice_title(raw, body, extraction))).all()
     else:
+        return None
+    if not rows:
+        return None
+    if own_simhash is None:
+        own = simhash(body.text)
+    elif callable(own_simhash):
+        own = own_simhash()
+    else:
+        own = own_simhash
+    if own is None:
         return None
     best: tuple[int, int] | None = None
     for row in rows:

@@ -238,7 +238,7 @@ class Store:
             self._ensure_source(conn, raw.source)
             row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
             if row is None:
-                duplicate = dedup.find_duplicate(conn, raw, body, extraction)
+                duplicate = dedup.find_duplicate(conn, raw, body, extraction, own_simhash=simhash)
                 if duplicate is not None:  # the same notice published at another source (storage/dedup.py)
                     notice_id, already_linked = duplicate
                     if already_linked:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -26,10 +25,16 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from extract.compute.lexicon import fold, norm_key
+from extract.jieba_dict import main_dictionary
 
 jieba.setLogLevel(logging.WARNING)
 
-_MAIN_DICT_LOCK = threading.Lock()
+
+def _main_dictionary() -> tuple[dict, int]:
+    """jieba's main dictionary (prefix frequencies, total), loaded once per process (extract/jieba_dict.py).
+    Private tokenizers take a copy: their user words must not reach `jieba.dt`."""
+    dt = main_dictionary()
+    return dt.FREQ, dt.total
 
 
 class JiebaTokenizer:
@@ -47,8 +52,9 @@ class JiebaTokenizer:
         """Built on first use (loading jieba's main dictionary takes ~0.6 s)."""
         if self._jieba is None:
             tk = jieba.Tokenizer()
-            with _MAIN_DICT_LOCK:
-                tk.initialize()
+            freq, total = _main_dictionary()
+            tk.FREQ, tk.total = dict(freq), total
+            tk.initialized = True
             for word in self.user_words:
                 # The suggested frequency is the least that keeps the word whole when it stands alone; more
                 # would let a lexicon word break ordinary words around it (机时 inside 计算机时代).

@@ -35,12 +35,11 @@ _JUNK_TITLE_RE = re.compile(r"^(untitled|无标题|文档\d*|document\d*|microso
 
 @functools.lru_cache(maxsize=1)
 def _jieba():
-    import logging
-
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()  # loads the dictionary once per process (~1 s)
+    from extract.jieba_dict import main_dictionary
+
+    main_dictionary()  # loads the dictionary once per process (~0.4 s)
     return jieba
 
 
