@@ -32,27 +32,7 @@ if str(ROOT) not in sys.path:
 
 from extract.types import Amount, ComputeFindings, DocumentText, Evidence, NoticeExtraction, NoticeFields  # noqa: E402
 
-try:
-    from tenderwatch.processing import RawAttachment, RawNotice
-except ImportError:  # processing imports the NLP pipeline; Store only needs these shapes
-    @dataclass
-    class RawAttachment:  # type: ignore[no-redef]
-        url: str
-        name: str
-        data: bytes | None
-        content_type: str | None = None
-        error: str | None = None
-
-    @dataclass
-    class RawNotice:  # type: ignore[no-redef]
-        source: str
-        url: str
-        data: bytes
-        content_type: str | None = None
-        name: str = ""
-        external_id: str | None = None
-        list_meta: dict = field(default_factory=dict)
-        attachments: list = field(default_factory=list)
+from tenderwatch.processing import RawAttachment, RawNotice  # noqa: E402
 
 
 EXTRACTOR_VERSION = "bench-corpus-1"

@@ -12,10 +12,7 @@ from datetime import date
 from typing import Iterable
 from urllib.parse import urlencode
 
-try:  # one limit for the whole project: the storage parser's (a phrase must fit inside one index part)
-    from storage.search.query import MAX_QUERY_CHARS
-except ImportError:  # pragma: no cover - storage not importable
-    MAX_QUERY_CHARS = 200
+from storage.search.query import MAX_QUERY_CHARS  # one limit for the whole project: the storage parser's
 MAX_FILTER_CHARS = 200
 MAX_FILTER_VALUES = 20
 PAGE_SIZE = 20

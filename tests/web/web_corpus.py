@@ -13,29 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from extract.types import Amount, ComputeFindings, DocumentText, Evidence, NoticeExtraction, NoticeFields
-try:
-    from tenderwatch.processing import RawAttachment, RawNotice
-except ImportError:  # the extraction pipeline behind processing is not importable: same shapes, for Store
-    from dataclasses import dataclass as _dc
-
-    @_dc
-    class RawAttachment:  # type: ignore[no-redef]
-        url: str
-        name: str
-        data: bytes | None
-        content_type: str | None = None
-        error: str | None = None
-
-    @_dc
-    class RawNotice:  # type: ignore[no-redef]
-        source: str
-        url: str
-        data: bytes
-        content_type: str | None = None
-        name: str = ""
-        external_id: str | None = None
-        list_meta: dict = field(default_factory=dict)
-        attachments: list = field(default_factory=list)
+from tenderwatch.processing import RawAttachment, RawNotice  # noqa: E402
 
 XSS_TITLE = '<script>alert("t")</script>云服务器租用<img src=x onerror=alert(1)>'
 XSS_TEXT = (
