@@ -123,7 +123,7 @@ class Server:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        self.cmd = [sys.executable, "-m", "tenderwatch.cli", "serve", "--port", str(self.port), "--database", url,
+        self.cmd = [sys.executable, "-m", "tenderwatch.cli", "serve", "--port", str(self.port), "--database-url", url,
                     "--log-level", "warning"]
 
     def __enter__(self) -> str:

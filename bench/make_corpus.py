@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 from extract.types import Amount, ComputeFindings, DocumentText, Evidence, NoticeExtraction, NoticeFields  # noqa: E402
 
-from tenderwatch.processing import RawAttachment, RawNotice  # noqa: E402
+from storage.processing import RawAttachment, RawNotice  # noqa: E402
 
 
 EXTRACTOR_VERSION = "bench-corpus-1"

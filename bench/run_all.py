@@ -11,6 +11,14 @@ BENCHMARKS = [
     ("fields: extraction from text vs. jieba alone, 598 real notices", "bench_extract.py"),
     ("pipeline: fields + compute NLP vs. jieba alone, 598 real notices", "bench_pipeline.py"),
     ("search: API latency on 100,000 generated notices vs. LIKE scan", "bench_search.py"),
+    ("attachments: .doc/.wps/7z/RAR/GBK-zip renditions of 40 real notices, answers vs. the source text",
+     "bench_renditions.py"),
+    ("attachments: .doc readers (LibreOffice, antiword, catdoc, wvText, pure Python) and archive readers",
+     "bench_doc_readers.py"),
+    ("OCR: RapidOCR vs. tesseract on rendered scans, scanned-PDF/JPG renditions, crawl with scanned attachments",
+     "bench_ocr.py"),
+    ("search: one 5,000,000-character notice among the hits vs. an unrelated query", "bench_huge_notice.py"),
+    ("review: case list and review queue with a decision on every case vs. none, 20,000 notices", "bench_review.py"),
 ]
 
 

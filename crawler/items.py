@@ -1,6 +1,6 @@
 """What spiders yield and what they pass between requests.
 
-The item is `tenderwatch.processing.RawNotice` itself (a dataclass, which Scrapy accepts as an item): one
+The item is `models.raw.RawNotice` itself (a dataclass, which Scrapy accepts as an item): one
 notice page with all its attachments, fetched or failed, so the pipeline stores a notice in one piece.
 `AttachmentLink` is what a detail page said about an attachment before it is fetched.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenderwatch.processing import RawAttachment, RawNotice
+from models.raw import RawAttachment, RawNotice
 
 __all__ = ["AttachmentLink", "RawAttachment", "RawNotice"]
 

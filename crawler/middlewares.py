@@ -135,7 +135,7 @@ class BlockDetectionMiddleware:
         stats = self.crawler.stats
         if request.meta.get("empty_body_retried"):
             stats.inc_value("tenderwatch/empty_body_failed")
-            self._record(request.url, "empty_body", "HTTP 200 with an empty body, also on the retry")
+            self._record(request, "empty_body", "HTTP 200 with an empty body, also on the retry")
             raise SkippedResponse("empty_body", f"empty body twice: {request.url}")
         stats.inc_value("tenderwatch/empty_body_retried")
         logger.info("Empty body from %(url)s; retrying once in %(delay).1fs", {"url": request.url, "delay": self.empty_retry_delay})
@@ -154,7 +154,7 @@ class BlockDetectionMiddleware:
             return retry
         self.blocks_in_row += 1
         detail = f"block page ({marker!r}, HTTP {response.status}), {self.blocks_in_row} in a row"
-        self._record(request.url, "blocked", detail)
+        self._record(request, "blocked", detail)
         if self.blocks_in_row >= self.max_blocks:
             self.stopping = True
             spider = self.crawler.spider
@@ -198,8 +198,9 @@ class BlockDetectionMiddleware:
                 request, deferred = slot.queue.popleft()
                 deferred.errback(Failure(SkippedResponse("blocked", f"not sent, crawl stopping: {request.url}")))
 
-    def _record(self, url: str, reason: str, detail: str):
-        self.crawler.signals.send_catch_log(crawl_error, url=url, reason=reason, detail=detail)
+    def _record(self, request, reason: str, detail: str):
+        self.crawler.signals.send_catch_log(crawl_error, url=request.url, reason=reason, detail=detail,
+                                            retry_meta=request.meta.get("list_meta"))
 
 
 # Download failures -> CrawlError / RawAttachment.error reasons (Scrapy ≥ 2.19 names, then Twisted's).
@@ -221,6 +222,11 @@ _EXCEPTION_REASONS = {
     "PotentialDataLoss": "data_loss",
     "DownloadCancelledError": "download_cancelled",
 }
+
+
+def is_robots_request(request) -> bool:
+    """The robots.txt request Scrapy's RobotsTxtMiddleware makes for a host."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")
 
 
 def failure_reason(failure) -> tuple[str, str, bool]:

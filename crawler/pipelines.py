@@ -1,4 +1,4 @@
-"""Item pipeline: store each notice (with its attachments) through tenderwatch.processing, and keep the
+"""Item pipeline: store each notice (with its attachments) through storage.processing, and keep the
 crawl run's record — start, errors, closing summary — in the database, which is the truth for resuming."""
 
 from __future__ import annotations
@@ -11,16 +11,23 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import date
 
 from scrapy import signals
+from twisted.internet import task
 
 from crawler.signals import crawl_error
 from crawler.storing import init_worker, store_notice
 
 logger = logging.getLogger(__name__)
 
-# Scrapy close reasons -> CrawlRun.status
-RUN_STATUS = {"finished": "finished", "blocked": "blocked", "shutdown": "interrupted", "cancelled": "interrupted"}
+# Scrapy close reasons -> CrawlRun.status ("stopped": a --max-notices/--max-minutes limit; resumable)
+RUN_STATUS = {"finished": "finished", "blocked": "blocked", "shutdown": "interrupted", "cancelled": "interrupted",
+              "max_notices": "stopped", "max_minutes": "stopped"}
+# Failed pages that are the site refusing the crawler (a run failing with mostly these ends `blocked`).
+REFUSALS = {"http_403", "http_429", "blocked", "empty_body"}
+# Failures that are no page lost: robots.txt said no.
+NOT_PAGE_FAILURES = {"robots_disallowed", "ignored"}
 
 
 class StorePipeline:
@@ -41,6 +48,13 @@ class StorePipeline:
         self.run_id: int | None = None
         self.started = time.monotonic()
         self.pending: set[asyncio.Future] = set()
+        settings = crawler.settings
+        self.max_notices = settings.getint("TENDERWATCH_MAX_NOTICES", 0)
+        self.max_minutes = settings.getfloat("TENDERWATCH_MAX_MINUTES", 0)
+        self.accepted = 0  # notices handed to the store in this run (--max-notices counts these)
+        self.heartbeat: task.LoopingCall | None = None
+        self.log_handler: logging.Handler | None = None
+        self.log_path = None
         crawler.signals.connect(self.on_crawl_error, signal=crawl_error)
         crawler.signals.connect(self.on_spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.on_request_scheduled, signal=signals.request_scheduled)
@@ -74,7 +88,7 @@ class StorePipeline:
         if self.pool is None and self.workers > 0:
             self._start_pool()
         if self.pool is None:
-            from tenderwatch.processing import process_notice
+            from storage.processing import process_notice
 
             return await self._on_worker(process_notice, self.store, item, run_id=self.run_id)
         pool = self.pool
@@ -90,21 +104,98 @@ class StorePipeline:
             self.pending.discard(future)
 
     async def open_spider(self):
+        from storage.runs import close_lost_runs
         from storage.store import Store
 
         spider = self.crawler.spider
+        settings = self.crawler.settings
         self.store = await self._on_worker(Store.open, self.database_url)  # migrates before the workers open it
-        self.run_id = await self._on_worker(self.store.start_run, spider.name, spider.run_arguments())
+        for run_id, name, why in await self._on_worker(close_lost_runs, self.store,
+                                                       stale_seconds=settings.getfloat("STALE_RUN_SECONDS")):
+            logger.warning("Crawl run %(run)d (%(name)s) was left running: %(why)s; now marked interrupted",
+                           {"run": run_id, "name": name, "why": why})
         source = getattr(spider, "source", spider.name)
         if getattr(spider, "refresh", False):
             spider.known_urls = set()
         else:
             spider.known_urls = await self._on_worker(self.store.known_urls, source)
-        logger.info("Crawl run %(run)d; %(known)d %(source)s notices already stored",
-                    {"run": self.run_id, "known": len(spider.known_urls), "source": source})
+        if hasattr(spider, "continue_window"):
+            await self._on_worker(self._plan_window, spider)
+        self.run_id = await self._on_worker(self.store.start_run, spider.name, spider.run_arguments())
+        self.crawler.stats.set_value("tenderwatch/run_id", self.run_id)  # the CLI names the run even if it dies
+        self._open_log(spider.name)
+        logger.info("Crawl run %(run)d; %(known)d %(source)s notices already stored; window from %(since)s (%(why)s); "
+                    "%(retry)d notice pages of earlier runs to try again",
+                    {"run": self.run_id, "known": len(spider.known_urls), "source": source,
+                     "since": getattr(spider, "since", None), "why": getattr(spider, "window_from", ""),
+                     "retry": len(getattr(spider, "failed_pages", []))})
+        self.heartbeat = task.LoopingCall(self._beat)
+        self.heartbeat.start(settings.getfloat("HEARTBEAT_SECONDS"), now=False)
+        if self.max_minutes:
+            from twisted.internet import reactor
+
+            reactor.callLater(self.max_minutes * 60, self._stop_at_limit, "max_minutes",
+                              f"--max-minutes {self.max_minutes:g} reached")
+
+    def _plan_window(self, spider) -> None:
+        """Without --since, continue from the last finished run; and take up the notice pages earlier runs
+        failed on (and did not store since), unless they failed in RETRY_FAILED_RUNS runs already."""
+        # (--refresh looks back over the default window: re-fetching is about what is stored, not what is new)
+        continues = spider.since is None and not getattr(spider, "refresh", False)
+        last = self.store.last_finished_run(spider.name) if continues else None
+        if last is not None:
+            window = (last.stats or {}).get("window") or {}
+            # (rows from before `window.end` existed: the run's own arguments, else the day it finished)
+            end = window["end"] if "end" in window else (
+                (last.args or {}).get("window_end") or (last.finished_at and last.finished_at.date().isoformat()))
+            if end:
+                spider.continue_window(date.fromisoformat(end), last.id,
+                                       self.crawler.settings.getint("CONTINUE_OVERLAP_DAYS"))
+        limit = self.crawler.settings.getint("RETRY_FAILED_RUNS")
+        spider.failed_pages = [(url, meta) for url, meta, runs in self.store.failed_notice_pages(spider.name)
+                               if url not in spider.known_urls and runs < limit]
+
+    def _open_log(self, name: str) -> None:
+        """A log file per run under the data folder (INFO and up, whatever the console shows)."""
+        from storage.config import data_dir
+
+        folder = data_dir() / "logs"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.log_path = folder / f"crawl-{name}-{self.run_id}.log"
+            handler = logging.FileHandler(self.log_path, encoding="utf-8")
+        except OSError as exc:
+            logger.warning("No run log: %s", exc)
+            self.log_path = None
+            return
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
+        self.log_handler = handler
+
+    def _beat(self):
+        if self.store is None or self.run_id is None:
+            return
+        from crawler.progress import snapshot
+
+        future = self.executor.submit(self.store.heartbeat, self.run_id, snapshot(self.crawler, self.started))
+        future.add_done_callback(_log_failure)
+
+    def _stop_at_limit(self, reason: str, detail: str) -> None:
+        spider = self.crawler.spider
+        engine = self.crawler.engine
+        if engine is None or self.store is None or getattr(spider, "close_detail", None):
+            return
+        spider.close_detail = detail
+        logger.info("%s; stopping (rerun the same command to continue)", detail)
+        asyncio.ensure_future(engine.close_spider_async(reason=reason))
 
     async def process_item(self, item):
         stats = self.crawler.stats
+        if self.max_notices and self.accepted >= self.max_notices:
+            stats.inc_value("tenderwatch/notices_beyond_limit")  # not stored: the next run fetches it
+            return item
+        self.accepted += 1
         try:
             result = await self._store_notice(item)
         except Exception as exc:  # a bug or bad data in one notice must not stop the crawl
@@ -117,15 +208,22 @@ class StorePipeline:
         fetched = sum(1 for a in item.attachments if a.data is not None)
         stats.inc_value("tenderwatch/attachments_fetched", fetched)
         stats.inc_value("tenderwatch/attachments_failed", len(item.attachments) - fetched)
+        if self.max_notices and self.accepted >= self.max_notices:
+            self._stop_at_limit("max_notices", f"--max-notices {self.max_notices} reached")
         return item
 
-    def on_crawl_error(self, url: str, reason: str, detail: str = ""):
-        self.crawler.stats.inc_value(f"tenderwatch/errors/{reason}")
+    def on_crawl_error(self, url: str, reason: str, detail: str = "", retry_meta: dict | None = None):
+        stats = self.crawler.stats
+        stats.inc_value(f"tenderwatch/errors/{reason}")
+        if reason not in NOT_PAGE_FAILURES:
+            stats.inc_value("tenderwatch/pages_failed")
+            if retry_meta is None:  # a list, search or homepage: the window must be read again
+                stats.inc_value("tenderwatch/list_pages_failed")
         canonical = getattr(self.crawler.spider, "canonical_url", None)
         if canonical is not None:  # recorded under the site's own URL, like the notices, not the mirror's
             url = canonical(url)
         if self.store is not None:
-            future = self.executor.submit(self.store.record_error, self.run_id, url, reason, detail)
+            future = self.executor.submit(self.store.record_error, self.run_id, url, reason, detail, retry_meta)
             future.add_done_callback(_log_failure)
 
     async def close_spider(self):
@@ -134,19 +232,27 @@ class StorePipeline:
 
     async def on_spider_closed(self, spider, reason):
         # The close reason is only known here (after the pipelines' close_spider).
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
         if self.store is None:
             return
-        status = RUN_STATUS.get(reason, "failed")
         if self.pool is not None:
             # The workers commit their last batch as they exit: before the summary counts from the database.
             pool, self.pool = self.pool, None
             await self._on_worker(pool.shutdown, wait=True, cancel_futures=True)
-        summary = await self._on_worker(self._summary, reason)
+        try:
+            summary = await self._on_worker(self._summary, reason)
+        except Exception as exc:  # the run must still end with a status, never stay `running`
+            logger.error("Could not count the run's summary: %r", exc)
+            summary = {"run_id": self.run_id, "status": RUN_STATUS.get(reason, "failed"), "reason": reason}
         self.crawler.stats.set_value("tenderwatch/summary", summary)
-        await self._on_worker(self.store.finish_run, self.run_id, status, summary)
+        await self._on_worker(self.store.finish_run, self.run_id, summary["status"], summary)
         await self._on_worker(self.store.close)
         self.store = None
         self.executor.shutdown(wait=True)
+        if self.log_handler is not None:
+            logging.getLogger().removeHandler(self.log_handler)
+            self.log_handler.close()
 
     def _summary(self, reason: str) -> dict:
         """The run's closing summary (stored in CrawlRun.stats and printed by the CLI). Errors are counted
@@ -163,12 +269,23 @@ class StorePipeline:
                 sa.select(table.c.reason, sa.func.count()).where(table.c.run_id == self.run_id).group_by(table.c.reason)
             ).all()
         errors = dict(sorted(rows))
+        pages = {kind: stats.get_value(f"tenderwatch/pages/{kind}", 0) for kind in ("list", "search", "detail")}
+        failed = stats.get_value("tenderwatch/pages_failed", 0)
         status = RUN_STATUS.get(reason, "failed")
+        why = getattr(spider, "close_detail", None) or reason
+        if status == "finished":
+            status, why = self._verdict(sum(pages.values()), failed, errors) or (status, why)
         return {
             "run_id": self.run_id,
             "status": status,
-            "reason": getattr(spider, "close_detail", None) or reason,
-            "pages": {kind: stats.get_value(f"tenderwatch/pages/{kind}", 0) for kind in ("list", "search", "detail")},
+            "reason": why,
+            "window": self._window(spider),
+            "pages": pages,
+            "pages_failed": failed,
+            "retried_from_earlier_runs": stats.get_value("tenderwatch/retried_from_earlier_runs", 0),
+            "waf": {k: stats.get_value(f"tenderwatch/waf/{k}", 0) for k in ("renewed_by_page", "homepage_renewals",
+                                                                           "refused", "retried")},
+            "log": str(self.log_path) if self.log_path else None,
             "notices": _notice_counts(stats),
             "skipped_known": stats.get_value("tenderwatch/skipped_known", 0),
             "attachments": {
@@ -179,6 +296,36 @@ class StorePipeline:
             "requests": stats.get_value("downloader/request_count", 0),
             "seconds": round(time.monotonic() - self.started, 1),
         }
+
+
+    def _window(self, spider) -> dict:
+        """The date window crawled, and `end`: where the next run without --since continues. A run whose list
+        or search pages failed ends where it began, so the next one reads that window again."""
+        since, until = getattr(spider, "since", None), getattr(spider, "until", None)
+        complete = not self.crawler.stats.get_value("tenderwatch/list_pages_failed", 0)
+        args = spider.run_arguments() if hasattr(spider, "run_arguments") else {}
+        return {"since": _iso(since), "until": _iso(until), "from": getattr(spider, "window_from", None),
+                "end": args.get("window_end") if complete else _iso(since)}
+
+    def _verdict(self, pages_ok: int, failed: int, errors: dict[str, int]) -> tuple[str, str] | None:
+        """A crawl that ran to its end but whose pages mostly failed did not finish: (status, reason), or None.
+        The line: more than FAILED_PAGES_SHARE of the pages it tried (and at least FAILED_PAGES_MIN), or every
+        page it tried. `blocked` when most failures were the site refusing, else `failed`."""
+        settings = self.crawler.settings
+        tried = pages_ok + failed
+        share = settings.getfloat("FAILED_PAGES_SHARE")
+        if not failed or (pages_ok and (failed < settings.getint("FAILED_PAGES_MIN") or failed <= share * tried)):
+            return None
+        page_errors = {r: n for r, n in errors.items() if r not in NOT_PAGE_FAILURES and not r.startswith("attachment_")}
+        refused = sum(n for r, n in page_errors.items() if r in REFUSALS)
+        top = ", ".join(f"{r} {n}" for r, n in sorted(page_errors.items(), key=lambda x: -x[1])[:3])
+        status = "blocked" if refused * 2 >= sum(page_errors.values()) else "failed"
+        return status, (f"{failed} of {tried} pages failed ({top}); a crawl with more than {share:.0%} of its pages "
+                        "failed is not finished")
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _notice_counts(stats) -> dict[str, int]:

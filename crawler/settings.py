@@ -40,10 +40,16 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # 403/429 are block sign
 
 # process_response runs from high to low numbers: charset and block detection see the decompressed body
 # (HttpCompression 590) before Retry (550) and the spider.
+# WAF cookies (582) read decoded pages and see a 403 before block detection counts it; host failures (560)
+# see every failed attempt before Retry (550) retries it.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CharsetMiddleware": 585,
+    "crawler.waf.WafCookieMiddleware": 582,
     "crawler.middlewares.BlockDetectionMiddleware": 580,
+    "crawler.reachability.HostFailureMiddleware": 560,
 }
+# Scrapy's HTTP handler, setting a site's WAF cookies as each request goes on the wire (crawler/waf.py).
+DOWNLOAD_HANDLERS = {"http": "crawler.waf.WafCookieDownloadHandler", "https": "crawler.waf.WafCookieDownloadHandler"}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 EXTENSIONS = {"crawler.progress.ProgressLine": 500}
 
@@ -57,4 +63,16 @@ EMPTY_BODY_RETRY_DELAY = 1.0  # the CDN's 200-with-0-bytes answers clear after a
 BLOCK_BACKOFF_SECONDS = 60.0  # first pause after a block page; doubled on each further one
 BLOCK_MAX_COUNT = 3  # block pages in a row before the crawl stops (status "blocked"); never solve captchas
 STORE_WORKERS = 1  # processes that extract and store notices beside the crawl (0 = a thread in the crawl)
-TENDERWATCH_PROGRESS = False  # the CLI turns the one-line progress display on
+TENDERWATCH_PROGRESS = False  # the CLI turns the progress display on
+TENDERWATCH_PROGRESS_INTERVAL = 30.0  # seconds between progress lines (stderr and the run log)
+HEARTBEAT_SECONDS = 10.0  # the run row's heartbeat and progress, for `tenderwatch stats` in another terminal
+STALE_RUN_SECONDS = 300.0  # a `running` row of another host silent this long is `interrupted` (same host: pid check)
+HOST_FAILURES_MAX = 4  # connection failures in a row (retries included) before a host is given up
+# A crawl that ran to its end is `finished` only if at most this share of the pages it tried failed (or fewer
+# than FAILED_PAGES_MIN did); otherwise `blocked` (mostly refusals) or `failed`, with a non-zero exit.
+FAILED_PAGES_SHARE = 0.2
+FAILED_PAGES_MIN = 5
+CONTINUE_OVERLAP_DAYS = 3  # without --since: the last finished run's window end, less this, for late notices
+RETRY_FAILED_RUNS = 3  # a notice page that failed in this many runs is not tried again by later runs
+TENDERWATCH_MAX_NOTICES = 0  # stop (resumably) after storing this many notices; 0 = no limit
+TENDERWATCH_MAX_MINUTES = 0  # stop (resumably) after this many minutes; 0 = no limit

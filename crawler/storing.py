@@ -65,7 +65,7 @@ def store_notice(raw, run_id: int | None):
     """process_notice in this worker, in the current batch; returns its SaveResult."""
     global _store, _batch_started, _batch_count
     from storage.store import Store
-    from tenderwatch.processing import process_notice
+    from storage.processing import process_notice
 
     with _lock:
         if _store is None:

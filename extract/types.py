@@ -17,9 +17,19 @@ class Evidence:
     start: int
     end: int
     document: str = ""  # "" = notice body; otherwise the attachment's name
+    # Where the text came from: "" = the document's own text; "ocr" = read from a scan or photo by OCR
+    # (then `page` is the 1-based page and `confidence` the engine's mean confidence for that line, 0–1).
+    source: str = ""
+    page: Optional[int] = None
+    confidence: Optional[float] = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        # Text-layer evidence keeps its short, stable form; OCR evidence says so.
+        for key in ("source", "page", "confidence"):
+            if not out[key] and out[key] != 0:
+                out.pop(key)
+        return out
 
 
 @dataclass
@@ -37,17 +47,23 @@ class DocumentText:
     needs_ocr: bool = False  # no usable text layer
     errors: list[str] = field(default_factory=list)  # "reason: detail", reason first (corrupt, encrypted …)
     parts: list["DocumentText"] = field(default_factory=list)  # members of a ZIP
+    # Set when some or all of the text was read by OCR: {"engine", "pages" (1-based page numbers read),
+    # "confidence" (mean, 0–1), "capped" (page cap or time budget hit), "seconds"}.
+    ocr: Optional[dict[str, Any]] = None
 
 
 @dataclass
 class Amount:
     kind: str  # budget award max_price unit_price rate
-    value_cny: Optional[float]
+    value_cny: Optional[float]  # in yuan; None for money in another currency (no exchange rate is assumed)
     raw: str
     percent: Optional[float] = None
+    currency: Optional[str] = None  # ISO 4217 of the money as stated (CNY, HKD, MOP, TWD, USD …); None for a rate
+    value: Optional[float] = None  # the amount in `currency`
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "value_cny": self.value_cny, "percent": self.percent, "raw": self.raw}
+        return {"kind": self.kind, "value_cny": self.value_cny, "percent": self.percent, "raw": self.raw,
+                "currency": self.currency, "value": self.value}
 
 
 @dataclass
@@ -74,6 +90,11 @@ class ComputeFindings:
     gpu_models: list[str] = field(default_factory=list)  # VOCAB ids, sorted
     flags: list[str] = field(default_factory=list)  # us_provider controlled_chip intermediary offshore domestic_only
     evidence: list[Evidence] = field(default_factory=list)
+    # A possible case: compute evidence that falls short of a case. Never set together with
+    # remote_compute or hardware_purchase; `candidate_reasons` say why it fell short.
+    compute_candidate: bool = False
+    candidate_score: float = 0.0
+    candidate_reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +116,8 @@ class NoticeExtraction:
             published_at=f.published_at, bid_deadline=f.bid_deadline, region=f.region,
             remote_compute=c.remote_compute, compute_kinds=c.compute_kinds, hardware_purchase=c.hardware_purchase,
             cloud_providers=c.cloud_providers, gpu_models=c.gpu_models, flags=c.flags,
+            compute_candidate=c.compute_candidate, candidate_score=c.candidate_score,
+            candidate_reasons=c.candidate_reasons,
             evidence=[e.to_json() for e in f.evidence + c.evidence],
             extractor_version=self.extractor_version, errors=self.errors,
         )

@@ -1,1 +1,1 @@
-EXTRACTOR_VERSION = "0.2.0"  # bump when extraction output changes; reextract compares it
+EXTRACTOR_VERSION = "0.3.0"  # bump when extraction output changes; reextract compares it

@@ -49,6 +49,10 @@ class Notice(SQLModel, table=True):
             "ix_notice_cases_published", "published_at",
             sqlite_where=text("remote_compute = 1"), postgresql_where=text("remote_compute"),
         ),
+        Index(
+            "ix_notice_candidates_published", "published_at",
+            sqlite_where=text("compute_candidate = 1"), postgresql_where=text("compute_candidate"),
+        ),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -76,6 +80,10 @@ class Notice(SQLModel, table=True):
     extractor_version: Optional[str] = None
     remote_compute: bool = Field(default=False, index=True)
     hardware_purchase: bool = False
+    # A possible case (issue 12): compute evidence short of a case; never set together with remote_compute.
+    compute_candidate: bool = Field(default=False)
+    candidate_score: Optional[float] = None
+    candidate_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # why it fell short
     procurement_key: Optional[str] = Field(default=None, index=True)  # links tender → correction → award …
     # near-duplicate detection across sources; 64-bit, so BIGINT on PostgreSQL
     simhash: Optional[int] = Field(default=None, sa_column=Column(BigInteger, index=True))
@@ -116,9 +124,16 @@ class Attachment(SQLModel, table=True):
     size: Optional[int] = None
     content_type: Optional[str] = None
     text: str = ""
-    status: str = "ok"  # ok, needs_ocr, encrypted, corrupt, too_large, unsupported, fetch_error
+    status: str = "ok"  # ok, needs_ocr, encrypted, corrupt, too_large, unsupported, fetch_error, converter_*
     error: Optional[str] = None
     fetched_at: NaiveDatetime = Field(default_factory=utcnow)
+    # What the bytes are (DocumentText.kind: doc, wps, docx, pdf, rar, 7z, zip, jpg …), not the file name's word.
+    format: Optional[str] = None
+    pages: Optional[int] = None
+    ocr: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))  # DocumentText.ocr, when OCR read it
+    # Archives: one entry per member read, {name, format, pages, status, error, ocr}, nested members flattened
+    # with "outer.zip/inner.docx" names.
+    members: Optional[list[dict[str, Any]]] = Field(default=None, sa_column=Column(JSON))
 
 
 class NoticeParty(SQLModel, table=True):
@@ -136,6 +151,9 @@ class NoticeAmount(SQLModel, table=True):
     value_cny: Optional[float] = Field(default=None, index=True)
     percent: Optional[float] = None
     raw: str = ""
+    # the amount as stated and its ISO 4217 currency (HKD, MOP, TWD …); value_cny is empty for a foreign one
+    currency: Optional[str] = None
+    value: Optional[float] = None
 
 
 class NoticeTag(SQLModel, table=True):
@@ -169,8 +187,12 @@ class CrawlRun(SQLModel, table=True):
     args: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     started_at: NaiveDatetime = Field(default_factory=utcnow)
     finished_at: Optional[NaiveDatetime] = None
-    status: str = "running"  # running finished blocked interrupted failed
-    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = "running"  # running finished stopped (a --max-* limit) blocked interrupted failed
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # progress while running, then the summary
+    # Who runs it and when it last said so: a `running` row whose process is gone becomes `interrupted`.
+    host: Optional[str] = None
+    pid: Optional[int] = None
+    heartbeat_at: Optional[NaiveDatetime] = None
 
 
 class CrawlError(SQLModel, table=True):
@@ -180,3 +202,38 @@ class CrawlError(SQLModel, table=True):
     reason: str = Field(index=True)  # blocked empty_body timeout http_<code> parse_error encoding attachment_<status> …
     detail: str = ""
     at: NaiveDatetime = Field(default_factory=utcnow)
+    # A notice page that failed: what its list said, so the next crawl fetches it again (None: not a notice page).
+    retry_meta: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
+
+
+class AppUser(SQLModel, table=True):
+    """A person who may record review decisions on the site (`tenderwatch user add`); `user` is reserved in
+    PostgreSQL, hence the table name."""
+
+    __tablename__ = "app_user"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    password_hash: str  # argon2id (argon2-cffi); never the password
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    """One review decision on a notice; the newest per notice is its review state. Not derived from the raw
+    bytes, so `reextract` leaves it alone; `seen` and `extractor_version` record what the reviewer was shown."""
+
+    __table_args__ = (Index("ix_review_notice_id", "notice_id", "id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id")
+    decision: str  # confirmed | rejected
+    reviewer: str  # a site user's name, or --by on the command line
+    decided_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    # A confirmation's corrections (VOCAB ids); None = the findings seen were right.
+    kinds: Optional[list[str]] = Field(default=None, sa_column=Column(JSON))
+    providers: Optional[list[str]] = Field(default=None, sa_column=Column(JSON))
+    chips: Optional[list[str]] = Field(default=None, sa_column=Column(JSON))
+    note: str = ""
+    extractor_version: Optional[str] = None
+    seen: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))  # the compute findings shown
+    via: str = "cli"  # cli | web

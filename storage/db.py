@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -27,16 +28,40 @@ _PG_MIGRATION_LOCK = 0x74656E64  # arbitrary constant: "tend"
 WRITE_OPTION = "tenderwatch_write"
 
 
+# The largest row id each backend's id columns hold (SQLite rowids are 64-bit, PostgreSQL's serial ids are
+# INTEGER). A larger or non-positive id names no row; binding it would raise OverflowError (SQLite) or
+# NumericValueOutOfRange (PostgreSQL) instead of finding nothing.
+MAX_ROW_ID = {"sqlite": 2**63 - 1, "postgresql": 2**31 - 1}
+
+
+def is_row_id(dialect: str, value: int) -> bool:
+    """Whether `value` can be a row id on this backend (else: no such row, without asking the database)."""
+    return 0 < value <= MAX_ROW_ID.get(dialect, 2**31 - 1)
+
+
 class DatabaseError(RuntimeError):
     """The database cannot be used as asked (wrong schema revision, unreachable, read-only misuse)."""
 
 
-def make_engine(url: str | None = None, *, read_only: bool = False) -> sa.Engine:
+def make_engine(url: str | None = None, *, read_only: bool = False, create: bool = True) -> sa.Engine:
+    """An engine on `url` (default: storage.config). `create=False` (implied by `read_only`) refuses a SQLite
+    file that does not exist instead of creating it. Failing to connect raises DatabaseError naming the
+    database and the reason (`cannot connect to postgresql+psycopg://u@h:5999/db: connection refused`)."""
     url = url or config.database_url()
-    parsed = sa.engine.make_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(f"not a database URL: {url!r} (e.g. sqlite:///data/tenderwatch.db, "
+                            "postgresql+psycopg://user@host/db)") from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, read_only=read_only)
-    engine = sa.create_engine(parsed, pool_pre_ping=True, future=True)
+        engine = _sqlite_engine(parsed, read_only=read_only, create=create)
+        _explain_connect_errors(engine, parsed)
+        return engine
+    try:
+        engine = sa.create_engine(parsed, pool_pre_ping=True, future=True)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(f"cannot use {_shown(parsed)}: {exc}") from None
+    _explain_connect_errors(engine, parsed)
     if read_only:
 
         @sa.event.listens_for(engine, "connect")
@@ -48,15 +73,37 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> sa.Engine
     return engine
 
 
-def _sqlite_engine(parsed: sa.URL, *, read_only: bool) -> sa.Engine:
+def _shown(url: sa.URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _explain_connect_errors(engine: sa.Engine, url: sa.URL) -> None:
+    """A failed connection becomes one DatabaseError line: the database (password hidden) and the driver's
+    reason, without its hints and tracebacks."""
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _connect_failed(context):
+        if context.connection is not None or context.is_pre_ping or not isinstance(context.original_exception,
+                                                                                   Exception):
+            return None  # an error of a statement, or a stale pooled connection the pool replaces
+        first = str(context.original_exception).strip().splitlines()[0] if str(context.original_exception) else ""
+        reason = first.rsplit(" failed: ", 1)[-1].removeprefix("connection failed: ")
+        reason = re.sub(r"^(FATAL|ERROR):\s*", "", reason).strip() or type(context.original_exception).__name__
+        return DatabaseError(f"cannot connect to {_shown(url)}: {reason[:1].lower() + reason[1:]}")
+
+
+def _sqlite_engine(parsed: sa.URL, *, read_only: bool, create: bool = True) -> sa.Engine:
     path = parsed.database
     if path and path != ":memory:":
+        if (read_only or not create) and not Path(path).exists():
+            raise DatabaseError(f"no database at {path}")
         if read_only:
-            if not Path(path).exists():
-                raise DatabaseError(f"no database at {path}")
             parsed = sa.engine.make_url(f"sqlite:///file:{Path(path).resolve()}?mode=ro&uri=true")
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create a database at {path}: {exc.strerror or exc}") from None
     engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, future=True)
 
     @sa.event.listens_for(engine, "connect")

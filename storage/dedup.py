@@ -31,7 +31,7 @@ from storage.normalise import normalise_code, normalise_name
 
 if TYPE_CHECKING:
     from extract.types import DocumentText, NoticeExtraction
-    from tenderwatch.processing import RawNotice
+    from models.raw import RawNotice
 
 NOTICE = Notice.__table__
 LINK = NoticeLink.__table__

@@ -100,9 +100,13 @@ def notice_detail(conn: sa.Connection, notice_id: int) -> dict[str, Any] | None:
         "buyer": (by_role.get("buyer") or [None])[0],
         "agency": (by_role.get("agency") or [None])[0],
         "vendors": by_role.get("vendor", []),
-        "amounts": [{"kind": a.kind, "value_cny": a.value_cny, "percent": a.percent, "raw": a.raw} for a in amounts],
+        "amounts": [{"kind": a.kind, "value_cny": a.value_cny, "percent": a.percent, "raw": a.raw,
+                     "currency": a.currency, "value": a.value} for a in amounts],
         "remote_compute": n.remote_compute,
         "hardware_purchase": n.hardware_purchase,
+        "compute_candidate": bool(n.compute_candidate),  # a possible case, with its score and reasons
+        "candidate_score": n.candidate_score,
+        "candidate_reasons": list(n.candidate_reasons or []),
         "compute_kinds": facets["kind"],
         "cloud_providers": facets["provider"],
         "gpu_models": facets["chip"],
@@ -131,6 +135,10 @@ def notice_detail(conn: sa.Connection, notice_id: int) -> dict[str, Any] | None:
                 "content_type": a.content_type,
                 "sha256": a.sha256,
                 "text": a.text,
+                "format": a.format,
+                "pages": a.pages,
+                "ocr": a.ocr or None,  # DocumentText.ocr when OCR read (part of) it
+                "members": a.members or [],  # archives: what was inside, each with format, status, reason
             }
             for a in attachments
         ],
@@ -217,9 +225,12 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
         "republications_linked": count(NoticeLink.__table__),
         "attachments": count(Attachment.__table__),
         "attachments_by_status": grouped(Attachment.__table__.c.status),
+        "attachments_by_format": grouped(Attachment.__table__.c.format, Attachment.__table__.c.sha256.is_not(None)),
         "organisations": count(ORG),
         "organisation_roles": roles,
         "cases": count(NOTICE, NOTICE.c.remote_compute.is_(True)),
+        # Possible cases (compute evidence short of a case), never counted among the cases.
+        "possible_cases": count(NOTICE, NOTICE.c.compute_candidate.is_(True)),
         "hardware_purchases": count(NOTICE, NOTICE.c.hardware_purchase.is_(True)),
         "procurements_linked": conn.execute(
             sa.select(sa.func.count(sa.distinct(NOTICE.c.procurement_key))).where(
@@ -230,5 +241,25 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
         "crawl_runs_by_status": grouped(CrawlRun.__table__.c.status),
         "crawl_errors": count(CrawlError.__table__),
         "crawl_errors_by_reason": grouped(CrawlError.__table__.c.reason),
+        # Runs in progress, with their heartbeat's age and progress, so another terminal can watch a crawl.
+        "crawl_runs_running": [_running(r) for r in running_runs(conn)],
         "extractor_versions": grouped(NOTICE.c.extractor_version),
     }
+
+
+def running_runs(conn: sa.Connection) -> list[sa.Row]:
+    """Runs still `running`: id, spider, host, pid, started_at, heartbeat_at, stats (the progress so far)."""
+    run = CrawlRun.__table__
+    return list(conn.execute(
+        sa.select(run.c.id, run.c.spider, run.c.host, run.c.pid, run.c.started_at, run.c.heartbeat_at, run.c.stats)
+        .where(run.c.status == "running").order_by(run.c.id)
+    ))
+
+
+def _running(row: sa.Row) -> dict[str, Any]:
+    from models.tables import utcnow
+
+    last = row.heartbeat_at or row.started_at
+    return {"id": row.id, "spider": row.spider, "host": row.host, "pid": row.pid,
+            "started_at": row.started_at.isoformat(timespec="seconds"),
+            "heartbeat_age_seconds": round((utcnow() - last).total_seconds()), "progress": row.stats or {}}

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from extract.types import DocumentText, NoticeExtraction
+from extract.documents import format_of
+from extract.types import ComputeFindings, DocumentText, NoticeExtraction
+from models.raw import RawAttachment, RawNotice
 from models.tables import (
     Attachment,
     CrawlError,
@@ -40,7 +42,6 @@ from storage.search import index as search_index
 
 if TYPE_CHECKING:
     from storage.search.model import SearchQuery, SearchResult
-    from tenderwatch.processing import RawAttachment, RawNotice
 
 NOTICE = Notice.__table__
 VERSION = NoticeVersion.__table__
@@ -58,7 +59,8 @@ LINK = NoticeLink.__table__
 # NoticeTag facets and the ComputeFindings list each comes from.
 TAG_FACETS = {"provider": "cloud_providers", "chip": "gpu_models", "kind": "compute_kinds", "flag": "flags"}
 # DocumentText error reasons that are an attachment status of their own.
-ATTACHMENT_STATUSES = ("encrypted", "corrupt", "too_large", "unsupported", "needs_ocr")
+ATTACHMENT_STATUSES = ("encrypted", "corrupt", "too_large", "unsupported", "converter_timeout", "converter_failed",
+                       "ocr_timeout", "needs_ocr")
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,12 @@ class Store:
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, url: str | None = None, *, read_only: bool = False, blob_dir=None) -> "Store":
+    def open(cls, url: str | None = None, *, read_only: bool = False, blob_dir=None, create: bool = True) -> "Store":
         """Open the database (default: storage.config.database_url()). A writable store brings the schema
         to the newest migration and the search index to the current tokenizer; a read-only one (the web
-        site) only checks that the schema is current."""
-        engine = db.make_engine(url, read_only=read_only)
+        site) only checks that the schema is current. `create=False`: a missing SQLite file is an error
+        (DatabaseError "no database at …"), not a new empty database."""
+        engine = db.make_engine(url, read_only=read_only, create=create)
         if read_only:
             db.check_schema(engine)
             with engine.connect() as conn:
@@ -215,7 +218,7 @@ class Store:
 
     def save_notice(
         self,
-        raw: "RawNotice",
+        raw: RawNotice,
         body: DocumentText,
         attachments: Sequence[tuple["RawAttachment", DocumentText]],
         extraction: NoticeExtraction,
@@ -287,7 +290,7 @@ class Store:
             search_index.index(conn, notice_id)
             return SaveResult(notice_id, "changed")
 
-    def touch_if_unchanged(self, raw: "RawNotice", body: DocumentText) -> SaveResult | None:
+    def touch_if_unchanged(self, raw: RawNotice, body: DocumentText) -> SaveResult | None:
         """The cheap path for re-crawls: if the URL is stored with the same body text and every fetched
         attachment is already stored with the same bytes, move last_seen and return "unchanged" — without
         reading attachments or extracting. Otherwise None (the caller goes on to `save_notice`)."""
@@ -349,7 +352,7 @@ class Store:
                 conn.execute(
                     ATTACHMENT.update()
                     .where(ATTACHMENT.c.id == attachment_id, ATTACHMENT.c.notice_id == notice_id)
-                    .values(text=doc.text, status=status, error=error)
+                    .values(text=doc.text, status=status, error=error, **_attachment_details(doc))
                 )
             self._apply_extraction(conn, notice_id, row.list_meta or {}, body, extraction)
             search_index.index(conn, notice_id)
@@ -374,18 +377,39 @@ class Store:
 
     # ---------------------------------------------------------------- crawl runs
 
-    def start_run(self, spider: str, args: dict | None = None) -> int:
+    def start_run(self, spider: str, args: dict | None = None, *, host: str | None = None,
+                  pid: int | None = None) -> int:
+        """A new `running` row; `host` and `pid` (default: this process) name the process, so a later start can
+        tell when it is gone (storage/runs.py)."""
+        if host is None:
+            from storage.runs import this_process
+
+            host, pid = this_process()
+        now = utcnow()
         with self._write() as conn:
             return conn.execute(
                 RUN.insert()
-                .values(spider=spider, args=_jsonable(args or {}), started_at=utcnow(), status="running", stats={})
+                .values(spider=spider, args=_jsonable(args or {}), started_at=now, status="running", stats={},
+                        host=host, pid=pid, heartbeat_at=now)
                 .returning(RUN.c.id)
             ).scalar_one()
 
-    def record_error(self, run_id: int | None, url: str, reason: str, detail: str = "") -> None:
+    def record_error(self, run_id: int | None, url: str, reason: str, detail: str = "",
+                     retry_meta: dict | None = None) -> None:
+        """`retry_meta`: the URL is a notice page (with what its list said) that the next crawl fetches again."""
+        with self._write() as conn:
+            values = {"run_id": run_id, "url": url or "", "reason": reason, "detail": detail or "", "at": utcnow()}
+            if retry_meta is not None:  # left out, not None: a JSON column would store None as JSON 'null'
+                values["retry_meta"] = _jsonable(retry_meta)
+            conn.execute(ERROR.insert().values(**values))
+
+    def heartbeat(self, run_id: int, progress: dict) -> None:
+        """A running crawl's sign of life, with its progress so far (kept in `stats` until finish_run)."""
         with self._write() as conn:
             conn.execute(
-                ERROR.insert().values(run_id=run_id, url=url or "", reason=reason, detail=detail or "", at=utcnow())
+                RUN.update()
+                .where(RUN.c.id == run_id, RUN.c.status == "running")
+                .values(heartbeat_at=utcnow(), stats=_jsonable(progress))
             )
 
     def finish_run(self, run_id: int, status: str, stats: dict | None = None) -> None:
@@ -395,6 +419,50 @@ class Store:
                 .where(RUN.c.id == run_id)
                 .values(status=status, stats=_jsonable(stats or {}), finished_at=utcnow())
             )
+
+    def running_runs(self) -> list[sa.Row]:
+        """Rows still `running`: id, spider, host, pid, started_at, heartbeat_at, stats."""
+        from storage.reading import running_runs
+
+        with self.engine.connect() as conn:
+            return running_runs(conn)
+
+    def interrupt_run(self, run_id: int, reason: str) -> bool:
+        """Mark a `running` row whose process is gone `interrupted` (ended at its last heartbeat); False if it
+        was no longer running."""
+        with self._write() as conn:
+            row = conn.execute(sa.select(RUN.c.stats, RUN.c.heartbeat_at, RUN.c.started_at)
+                               .where(RUN.c.id == run_id, RUN.c.status == "running")).first()
+            if row is None:
+                return False
+            stats = {**(row.stats or {}), "status": "interrupted", "reason": reason}
+            conn.execute(RUN.update().where(RUN.c.id == run_id, RUN.c.status == "running").values(
+                status="interrupted", stats=_jsonable(stats), finished_at=row.heartbeat_at or row.started_at))
+            return True
+
+    def last_finished_run(self, spider: str) -> sa.Row | None:
+        """The newest run of `spider` that finished (id, args, stats, started_at, finished_at), or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(RUN.c.id, RUN.c.args, RUN.c.stats, RUN.c.started_at, RUN.c.finished_at)
+                .where(RUN.c.spider == spider, RUN.c.status == "finished")
+                .order_by(RUN.c.finished_at.desc(), RUN.c.id.desc()).limit(1)
+            ).first()
+
+    def failed_notice_pages(self, spider: str) -> list[tuple[str, dict, int]]:
+        """Notice pages that failed in runs of `spider`: (url, what the list said, runs it failed in), oldest
+        first. Whether they are stored by now is the caller's check (its known URLs)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(ERROR.c.url, ERROR.c.retry_meta, ERROR.c.run_id)
+                .join(RUN, RUN.c.id == ERROR.c.run_id)
+                .where(RUN.c.spider == spider, ERROR.c.retry_meta.is_not(None))
+                .order_by(ERROR.c.id)
+            ).all()
+        found: dict[str, tuple[dict, set]] = {}
+        for url, meta, run in rows:
+            found[url] = (meta or {}, found.get(url, ({}, set()))[1] | {run})
+        return [(url, meta, len(runs)) for url, (meta, runs) in found.items()]
 
     # ---------------------------------------------------------------- reading
 
@@ -414,10 +482,8 @@ class Store:
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
-    def raw_notice(self, notice_id: int) -> "RawNotice":
+    def raw_notice(self, notice_id: int) -> RawNotice:
         """The notice as it was fetched, rebuilt from the blob store (no network)."""
-        from tenderwatch.processing import RawAttachment, RawNotice
-
         with self.engine.connect() as conn:
             n = conn.execute(sa.select(NOTICE).where(NOTICE.c.id == notice_id)).first()
             if n is None:
@@ -480,8 +546,16 @@ class Store:
         """Everything known about one notice, JSON-ready (for `tenderwatch show` and the web site)."""
         from storage.reading import notice_detail
 
+        from storage.review import history
+
+        if not db.is_row_id(self.dialect, notice_id):  # no such row, and too large to bind
+            raise NoticeNotFound(notice_id)
         with self.engine.connect() as conn:
             detail = notice_detail(conn, notice_id)
+            if detail is not None:  # review decisions, newest first (storage/review.py)
+                detail["reviews"] = [
+                    {**r, "decided_at": r["decided_at"].isoformat(timespec="seconds")} for r in history(conn, notice_id)
+                ]
         if detail is None:
             raise NoticeNotFound(notice_id)
         detail["procurement"] = self.procurement(notice_id)
@@ -643,6 +717,7 @@ class Store:
                 extractor_version=extraction.extractor_version,
                 remote_compute=bool(c.remote_compute),
                 hardware_purchase=bool(c.hardware_purchase),
+                **candidate_values(c),
                 procurement_key=key,
             )
         )
@@ -666,6 +741,8 @@ class Store:
                         "value_cny": a.value_cny,
                         "percent": a.percent,
                         "raw": a.raw or "",
+                        "currency": a.currency,
+                        "value": a.value,
                     }
                     for a in f.amounts
                 ],
@@ -745,6 +822,17 @@ class Store:
             conn.execute(TAG.insert(), rows)
 
 
+def candidate_values(c: ComputeFindings) -> dict[str, Any]:
+    """The notice columns of a possible case. A case is never also a candidate (shown apart, never mixed),
+    whatever the extractor says; reasons and score are kept only for candidates."""
+    candidate = bool(c.compute_candidate) and not c.remote_compute and not c.hardware_purchase
+    return dict(
+        compute_candidate=candidate,
+        candidate_score=float(c.candidate_score or 0.0) if candidate else None,
+        candidate_reasons=[str(r) for r in c.candidate_reasons or ()] if candidate else [],
+    )
+
+
 def fast_simhash(text: str) -> int | None:
     """`storage.dedup.simhash`, same value (same features, hash and bits), with the per-bit weighting done
     by numpy instead of a Python loop over 64 bits per feature (the store writes it for every new or changed
@@ -810,7 +898,26 @@ def _attachment_values(raw: "RawAttachment", doc: DocumentText, sha: str | None,
         status=status,
         error=error,
         fetched_at=now,
+        **_attachment_details(doc),
     )
+
+
+def _attachment_details(doc: DocumentText) -> dict[str, Any]:
+    """format, pages, OCR summary and (archives) members of a read attachment: what `show`, the notice page
+    and `stats` list. Members of nested archives are flattened under "outer/inner" names."""
+
+    def members(d: DocumentText, prefix: str) -> list[dict[str, Any]]:
+        out = []
+        for part in d.parts:
+            name = f"{prefix}{part.name}"
+            status, error = _attachment_status(part)
+            out.append({"name": name, "format": format_of(part), "pages": part.pages, "status": status,
+                        "error": error, "ocr": _jsonable(part.ocr) if part.ocr else None})
+            out.extend(members(part, name + "/"))
+        return out
+
+    return dict(format=format_of(doc), pages=doc.pages, ocr=_jsonable(doc.ocr) if doc.ocr else None,
+                members=members(doc, "") or None)
 
 
 def _list_title(meta: dict | None, body: DocumentText) -> str:

@@ -22,10 +22,29 @@ COMMANDS = {
     "digest": "tenderwatch.commands.digest:digest",
     "export": "tenderwatch.commands.export:export",
     "weekly": "tenderwatch.commands.weekly:weekly",
+    "review": "tenderwatch.commands.review:review",
+    "user": "tenderwatch.commands.user:user",
+    "eval": "tenderwatch.commands.eval:eval_",
 }
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx):
+        # The one place where expected failures (an unreachable or missing database, a full disk, a closed
+        # pipe) become one line and exit status 1 instead of a traceback. Bugs still show their traceback.
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:  # `tenderwatch search … | head`: the reader has gone, stop quietly
+            _silence_stdout()
+            ctx.exit(141)
+        except Exception as exc:
+            message = expected_failure(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
     def list_commands(self, ctx):
         return sorted(name for name, target in COMMANDS.items() if _module_exists(target))
 
@@ -35,6 +54,32 @@ class LazyGroup(click.Group):
             return None
         module, attr = target.split(":")
         return getattr(importlib.import_module(module), attr)
+
+
+def expected_failure(exc: BaseException) -> str | None:
+    """The one-line message for a failure the user can fix, or None for a bug."""
+    from storage.db import DatabaseError
+
+    if isinstance(exc, DatabaseError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    import sqlalchemy.exc
+
+    if isinstance(exc, sqlalchemy.exc.OperationalError):  # locked beyond the busy timeout, disk full, server gone
+        first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        return f"database error: {first}"
+    return None
+
+
+def _silence_stdout() -> None:
+    import os
+    import sys
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+    except (OSError, ValueError):
+        pass
 
 
 def _module_exists(target: str) -> bool:

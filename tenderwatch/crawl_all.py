@@ -24,7 +24,7 @@ COUNTED = ("new", "changed", "unchanged", "failed", "linked")
 
 def crawl_all(*, since=None, until=None, keywords=None, channels=None, max_pages=None, delay=None, site_root=None,
               refresh=False, no_robots=False, jobdir=None, database_url=None, log_level="WARNING", as_json=False,
-              overrides=(), spiders=SPIDERS) -> int:
+              overrides=(), spiders=SPIDERS, max_notices=None, max_minutes=None) -> int:
     """Run the spiders one after the other, print one summary; returns the exit code."""
     if channels:
         raise click.UsageError("--channels names one site's channels; it cannot be used with `crawl all`")
@@ -33,7 +33,8 @@ def crawl_all(*, since=None, until=None, keywords=None, channels=None, max_pages
     for name in spiders:
         args = [sys.executable, "-m", "tenderwatch.cli", "crawl", name, "--json", "--log-level", log_level]
         for option, value in (("--since", since), ("--until", until), ("--keywords", keywords),
-                              ("--max-pages", max_pages), ("--delay", delay), ("--database-url", database_url)):
+                              ("--max-pages", max_pages), ("--delay", delay), ("--database-url", database_url),
+                              ("--max-notices", max_notices), ("--max-minutes", max_minutes)):  # each per site
             if value is not None:
                 args += [option, str(value)]
         if name in roots:
@@ -62,7 +63,7 @@ def crawl_all(*, since=None, until=None, keywords=None, channels=None, max_pages
     else:
         click.echo(format_all(summary))
     statuses = {s.get("status") for s in results.values()}
-    if statuses - {"finished", "interrupted", "blocked"}:
+    if statuses - {"finished", "stopped", "interrupted", "blocked"}:
         return EXIT_FAILED
     return EXIT_BLOCKED if "blocked" in statuses else 0
 
@@ -96,7 +97,7 @@ def combine(results: dict[str, dict]) -> dict:
             errors[reason] = errors.get(reason, 0) + count
     statuses = [s.get("status") for s in results.values()]
     status = "finished" if all(st == "finished" for st in statuses) else next(
-        (st for st in ("failed", "blocked", "interrupted") if st in statuses), "failed")
+        (st for st in ("failed", "blocked", "interrupted", "stopped") if st in statuses), "failed")
     return {
         "status": status,
         "spiders": results,
@@ -110,7 +111,7 @@ def combine(results: dict[str, dict]) -> dict:
 
 
 def format_all(summary: dict) -> str:
-    from tenderwatch.commands.crawl import format_summary
+    from tenderwatch.crawl_summary import format_summary
 
     lines = []
     for name, s in summary["spiders"].items():

@@ -12,6 +12,17 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="session")
+def chromium_executable() -> Path:
+    """Debian's Chromium for the browser tests: skipped without it on a user's machine, required under CI."""
+    path = Path("/usr/bin/chromium")
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"CI=true but {path} is missing (apt-get install chromium)")
+        pytest.skip(f"{path} is not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared (benchmarks, real samples). Skipped on a user's fresh clone; required under CI."""
     if not SHARED.is_dir():

@@ -1,8 +1,8 @@
 """Screenshot of the HTML weekly digest in headless Chromium (what `make screenshots` calls).
 
-    .venv/bin/python tools/digest_screenshot.py --out screenshots [--database URL] [--week 2026-W47]
+    .venv/bin/python tools/digest_screenshot.py --out screenshots [--database-url URL] [--week 2026-W47]
 
-Without --database it renders the fixed sample database (storage/digest/sample.py) in a temporary folder,
+Without --database-url it renders the fixed sample database (storage/digest/sample.py) in a temporary folder,
 so the picture is the same on every machine. Uses Debian's /usr/bin/chromium through Playwright's Python
 API (never `playwright install`): apt-get install -y chromium fonts-wqy-microhei.
 """
@@ -43,7 +43,7 @@ def screenshot(html_path: Path, png_path: Path, *, width: int = WIDTH) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("screenshots"), help="folder for digest.png")
-    parser.add_argument("--database", help="database URL (default: the built-in sample database)")
+    parser.add_argument("--database-url", help="database URL (default: the built-in sample database)")
     parser.add_argument("--week", default=None, help="ISO week, e.g. 2026-W47 (default: the sample's week)")
     args = parser.parse_args(argv)
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tw-digest-shot-") as tmp:
-        url = args.database
+        url = args.database_url
         if url is None:
             url = f"sqlite:///{Path(tmp) / 'sample.db'}"
             build_sample_database(url, Path(tmp) / "raw")

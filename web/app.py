@@ -27,6 +27,7 @@ from web import exports, feeds, labels
 from web.db import ReadDB, readonly_engine
 from web.highlight import context, query_hits, render, resolve
 from web.params import EXPORT_FORMATS, MAX_QUERY_CHARS, MULTI, ParamError, SearchParams, parse_params
+from storage.search.vocab import candidate_reason_text
 from web.search import QueryError, Searcher
 
 HERE = Path(__file__).resolve().parent
@@ -43,7 +44,10 @@ matches either, `-term` excludes. Terms are ANDed.
 buyer/vendor/type; region and year take one value; buyer and vendor take an organisation id or part of
 a name): `provider`, `chip`, `kind`, `flag`, `buyer`,
 `vendor`, `type`, `region`, `year`, `since`, `until` (YYYY-MM-DD), `amount_min`, `amount_max` (yuan; 50万
-and 1.2亿 accepted), `cases` (1 = compute cases only, the default; 0 = every notice), `sort`
+and 1.2亿 accepted), `cases` (1 = compute cases only, the default; 0 = every notice), `candidates` (1 =
+possible cases only: compute evidence short of a case, with the reasons; never mixed into cases), `review`
+(confirmed, rejected, reviewed, pending: the review state; the case list follows reviewers' newest
+decisions — rejected cases leave it, confirmed notices join it), `sort`
 (`relevance` or `date`), `page`, `size`.
 
 **Exports**: `format=csv` (UTF-8 with BOM, opens in Excel), `format=json` or `format=jsonl` return the
@@ -79,7 +83,9 @@ def _page_window(page: int, last: int) -> list[int | None]:
     return out
 
 
-def create_app(database_url: str | None = None, *, blob_root: str | Path | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, *, blob_root: str | Path | None = None, review: bool = False) -> FastAPI:
+    """`review`: also mount sign-in, the review queue and the review form (web/review.py); without it the
+    site has no write path at all."""
     from storage import config
     from storage.blobs import BlobStore
 
@@ -104,16 +110,24 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
             {"name": "organisations", "description": "Buyers, agencies and vendors"},
         ],
         redoc_url=None,
-        docs_url=None,  # served below from local Swagger UI assets: no CDN, no network at run time
+        docs_url=None,  # web/docs.py serves it from vendored Swagger UI 5: no CDN, no network at run time
     )
     app.state.engine = engine
     app.state.db = db
     app.state.searcher = searcher
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    _mount_api_docs(app)
+    from web.docs import mount_api_docs
 
+    mount_api_docs(app, f"/static/api-docs.js?v={static_version}")
+
+    from web.http import HeadAndOptions, ServerErrors
     from web.security import SecurityHeaders
 
+    # The last added is the outermost: security headers on everything (the 500 page and OPTIONS too), and a
+    # HEAD answer without a body even when it is the 500 page.
+    app.add_middleware(ServerErrors, on_error=lambda request: error_response(
+        request, 500, "The server failed on this request; the error is in its log."))
+    app.add_middleware(HeadAndOptions, routes=lambda: app.routes)
     app.add_middleware(SecurityHeaders)
 
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -128,14 +142,18 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
         amount_kind=lambda k: labels.AMOUNT_KINDS.get(k, k),
         us_providers=labels.US_PROVIDERS,
         flag_help=labels.FLAG_HELP,
+        reason_text=candidate_reason_text,
         fmt_num=_fmt_num,
         max_query=MAX_QUERY_CHARS,
         multi=MULTI,
         db_label=_db_label(url),
     )
     env.filters["urlencode"] = lambda s: quote(str(s), safe="")
+    env.globals.update(review_mode=review, review_states=labels.REVIEW_STATES)
 
     def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+        if review:  # who is signed in and the session's CSRF token, for the header and the forms
+            ctx = {**app.state.review_context(request), **ctx}
         return templates.TemplateResponse(request, name, ctx, status_code=status)
 
     def wants_json(request: Request) -> bool:
@@ -171,13 +189,6 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
             message = "There is nothing at this address."
         return error_response(request, exc.status_code, message)
 
-    @app.exception_handler(Exception)
-    async def _server_error(request: Request, exc: Exception):  # pragma: no cover - last resort
-        import logging
-
-        logging.getLogger("tenderwatch.web").exception("error serving %s", request.url.path)
-        return error_response(request, 500, "The server failed on this request; the error is in its log.")
-
     # ------------------------------------------------------------------ search
     def params_of(request: Request) -> SearchParams:
         items = [(k, v) for k, v in request.query_params.multi_items() if k not in ("format", "facets")]
@@ -188,7 +199,8 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
             "permalink_qs": urlencode(p.query_items()),
             "export_qs": urlencode(p.query_items(page=False)),
             "feed_qs": urlencode(p.query_items(page=False, sort=False)),
-            "clear_qs": urlencode([("q", p.q)] if p.q else []) + ("" if p.cases_only else ("&" if p.q else "") + "cases=0"),
+            "clear_qs": urlencode([("q", p.q)] if p.q else [])
+            + ("" if p.cases_only else ("&" if p.q else "") + ("candidates=1" if p.candidates_only else "cases=0")),
         }
 
     @app.get("/", include_in_schema=False)
@@ -256,7 +268,11 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
         until: str = Query("", description="Published on or before (YYYY-MM-DD)"),
         amount_min: str = Query("", description="Smallest amount in yuan (50万 accepted)"),
         amount_max: str = Query("", description="Largest amount in yuan"),
-        cases: str = Query("1", description="1: compute cases only (default); 0: all notices"),
+        cases: str = Query("1", description="1: compute cases only (default; cases a reviewer rejected are left "
+                                             "out); 0: all notices"),
+        review: list[str] = Query([], description="Review state: confirmed, rejected, reviewed, pending (any of them)"),
+        candidates: str = Query("", description="1: possible cases only — compute evidence that fell short of a"
+                                " case, with the reasons (shown apart from cases; overrides `cases`)"),
         sort: str = Query("", description="relevance (default with a query) or date"),
         page: int = Query(1, ge=1, le=500),
         size: int = Query(20, ge=1, le=100),
@@ -279,13 +295,16 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
             "size": p.size,
             "sort": result.sort,  # may be "date" although relevance was asked: too many matches to rank
             "facets_complete": result.facets_complete,  # False: too many matches to count facets
+            # Possible cases matching the text and filters, whatever `cases` says (candidates=1 lists them).
+            "candidates": result.candidates,
             "query": p.q,
             "results": [h.to_json(base) for h in result.hits],
             "facets": {
                 name: [{"value": v, "label": result.facet_labels.get(name, {}).get(v) if name in ("buyer", "vendor")
                         else labels.value_label(name, v), "count": n} for v, n in values]
                 for name, values in result.facets.items()
-            },
+            } | ({"candidate": [{"value": "1", "label": "Possible cases", "count": result.candidates}]}
+                 if result.candidates is not None else {}),
             "links": {
                 "self": f"{base}/api/search?{urlencode(p.query_items())}",
                 "html": f"{base}/search?{urlencode(p.query_items())}",
@@ -380,6 +399,11 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
     def favicon():
         return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml",
                         headers={"Cache-Control": "public, max-age=86400"})
+
+    if review:
+        from web import review as review_site
+
+        review_site.install(app, url, page=page, engine=engine)
 
     @app.get("/robots.txt", include_in_schema=False)
     def robots():
@@ -521,10 +545,12 @@ def _notice_view(data: dict, q: str = "") -> dict:
     compute = {
         "remote_compute": bool(n["remote_compute"]),
         "hardware_purchase": bool(n["hardware_purchase"]),
+        **_candidate(n),
         "compute_kinds": data["tags"].get("kind", []),
         "cloud_providers": data["tags"].get("provider", []),
         "gpu_models": data["tags"].get("chip", []),
         "flags": data["tags"].get("flag", []),
+        "review": data["reviews"][0]["decision"] if data.get("reviews") else None,
     }
     fields = extraction.get("fields") if isinstance(extraction.get("fields"), dict) else extraction
     project_codes = (fields or {}).get("project_codes") or ([n["project_code"]] if n["project_code"] else [])
@@ -535,6 +561,18 @@ def _notice_view(data: dict, q: str = "") -> dict:
         "inherited_flags": set(data.get("inherited_flags") or []),
         "shown_fields": SHOWN_FIELDS,
         "extraction_errors": extraction.get("errors") or [],
+    }
+
+
+def _candidate(n: dict) -> dict:
+    """A notice row's possible-case columns (storage.store.candidate_values wrote them): reason codes, and
+    what each means for a reader."""
+    reasons = list(n.get("candidate_reasons") or [])
+    return {
+        "compute_candidate": bool(n.get("compute_candidate")),
+        "candidate_score": n.get("candidate_score"),
+        "candidate_reasons": reasons,
+        "candidate_reason_texts": [candidate_reason_text(r) for r in reasons],
     }
 
 
@@ -567,6 +605,7 @@ def _notice_json(data: dict, base: str, *, with_text: bool) -> dict:
         "amounts": data["amounts"],
         "remote_compute": bool(n["remote_compute"]),
         "hardware_purchase": bool(n["hardware_purchase"]),
+        **_candidate(n),
         "compute_kinds": data["tags"].get("kind", []),
         "cloud_providers": data["tags"].get("provider", []),
         "gpu_models": data["tags"].get("chip", []),
@@ -581,7 +620,8 @@ def _notice_json(data: dict, base: str, *, with_text: bool) -> dict:
         "attachments": [
             {"id": a["id"], "name": a["name"], "url": a["url"], "status": a["status"], "size": a["size"],
              "content_type": a["content_type"], "raw": f"{base}/attachments/{a['id']}/raw" if a["sha256"] else None,
-             **({"text": a["text"]} if with_text else {})}
+             "format": a["format"], "pages": a["pages"], "ocr": a["ocr"], "members": a["members"],
+             "reason": a["error"] if a["status"] != "ok" else None, **({"text": a["text"]} if with_text else {})}
             for a in data["attachments"]
         ],
         "timeline": [
@@ -591,6 +631,13 @@ def _notice_json(data: dict, base: str, *, with_text: bool) -> dict:
         ],
         "versions": [{"content_hash": v["content_hash"], "fetched_at": iso(v["fetched_at"])} for v in data["versions"]],
         "links": [{"source": lk["source"], "url": lk["url"]} for lk in data["links"]],
+        "review": data["reviews"][0]["decision"] if data.get("reviews") else None,
+        "reviews": [
+            {"decision": r["decision"], "reviewer": r["reviewer"], "decided_at": iso(r["decided_at"]), "note": r["note"],
+             "compute_kinds": r["kinds"], "cloud_providers": r["providers"], "gpu_models": r["chips"],
+             "extractor_version": r["extractor_version"], "seen": r["seen"]}
+            for r in data.get("reviews") or []
+        ],
     }
 
 
@@ -605,21 +652,3 @@ def _org_view(data: dict) -> dict:
         "agencies": [c for c in counter if c["role"] == "agency"],
         "header_q": "",
     }
-
-
-def _mount_api_docs(app: FastAPI) -> None:
-    """OpenAPI docs at /docs with Swagger UI's files from the swagger-ui-bundle package, not a CDN."""
-    from fastapi.openapi.docs import get_swagger_ui_html
-    from swagger_ui_bundle import swagger_ui_path
-
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
-
-    @app.get("/docs", include_in_schema=False)
-    def api_docs():
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
-            title="tenderwatch API",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
-        )

@@ -56,8 +56,16 @@ class ReadDB:
     def __init__(self, engine: Engine):
         self.engine = engine
 
+    def _is_id(self, value: int) -> bool:
+        """An id beyond the backend's range (or ≤ 0) names nothing: a 404, never an overflow in the driver."""
+        from storage.db import is_row_id
+
+        return is_row_id(self.engine.dialect.name, value)
+
     # ---------------------------------------------------------------- notices
     def notice(self, notice_id: int) -> dict[str, Any] | None:
+        if not self._is_id(notice_id):
+            return None
         n = Notice.__table__
         with self.engine.connect() as c:
             row = c.execute(sa.select(n).where(n.c.id == notice_id)).mappings().first()
@@ -90,7 +98,7 @@ class ReadDB:
                 dict(r)
                 for r in c.execute(
                     sa.select(at.c.id, at.c.url, at.c.name, at.c.sha256, at.c.size, at.c.content_type, at.c.text,
-                              at.c.status, at.c.error)
+                              at.c.status, at.c.error, at.c.format, at.c.pages, at.c.ocr, at.c.members)
                     .where(at.c.notice_id == notice_id)
                     .order_by(at.c.id)
                 ).mappings()
@@ -113,6 +121,9 @@ class ReadDB:
                 ).mappings()
             ]
             timeline = self._timeline(c, notice)
+            from storage.review import history
+
+            reviews = history(c, notice_id)  # every decision, newest first
         return {
             "notice": notice,
             "buyer": buyer,
@@ -126,6 +137,7 @@ class ReadDB:
             "versions": versions,
             "links": links,
             "timeline": timeline,
+            "reviews": reviews,
         }
 
     def _extraction(self, c, notice_id: int, version: str | None) -> dict[str, Any]:
@@ -152,6 +164,8 @@ class ReadDB:
         return [dict(r, current=(r["id"] == notice["id"])) for r in rows]
 
     def raw_ref(self, notice_id: int) -> dict[str, Any] | None:
+        if not self._is_id(notice_id):
+            return None
         n = Notice.__table__
         with self.engine.connect() as c:
             row = c.execute(
@@ -160,6 +174,8 @@ class ReadDB:
         return dict(row) if row else None
 
     def attachment_ref(self, attachment_id: int) -> dict[str, Any] | None:
+        if not self._is_id(attachment_id):
+            return None
         at = Attachment.__table__
         with self.engine.connect() as c:
             row = c.execute(
@@ -170,6 +186,8 @@ class ReadDB:
 
     # ---------------------------------------------------------------- organisations
     def org(self, org_id: int) -> dict[str, Any] | None:
+        if not self._is_id(org_id):
+            return None
         o = Organisation.__table__
         n = Notice.__table__
         p = NoticeParty.__table__
@@ -277,7 +295,7 @@ class ReadDB:
 
     # ---------------------------------------------------------------- helpers
     def _org_names(self, c, ids) -> dict[int, OrgRef]:
-        ids = [i for i in {*ids} if i is not None]
+        ids = [i for i in {*ids} if i is not None and self._is_id(i)]
         if not ids:
             return {}
         o = Organisation.__table__

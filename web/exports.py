@@ -22,7 +22,7 @@ from web.params import SearchParams
 COLUMNS = [
     "id", "permalink", "title", "published_at", "notice_type", "buyer", "vendors", "region", "amount_cny",
     "remote_compute", "hardware_purchase", "compute_kinds", "cloud_providers", "gpu_models", "flags",
-    "evidence", "snippet", "source", "url", "first_seen",
+    "possible_case", "candidate_reasons", "evidence", "snippet", "source", "url", "first_seen",
 ]
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -32,7 +32,8 @@ MEDIA = {
 
 
 def _filename(p: SearchParams, fmt: str) -> str:
-    slug = re.sub(r"[^\w]+", "-", p.q, flags=re.UNICODE).strip("-")[:40] or ("cases" if p.cases_only else "notices")
+    slug = re.sub(r"[^\w]+", "-", p.q, flags=re.UNICODE).strip("-")[:40] or (
+        "cases" if p.cases_only else "possible-cases" if p.candidates_only else "notices")
     return f"tenderwatch-{slug}-{datetime.now(timezone.utc):%Y%m%d}.{fmt}"
 
 
@@ -54,6 +55,8 @@ def row(hit, base: str) -> dict:
         "cloud_providers": "; ".join(d["cloud_providers"]),
         "gpu_models": "; ".join(d["gpu_models"]),
         "flags": "; ".join(d["flags"]),
+        "possible_case": "yes" if d["compute_candidate"] else "no",
+        "candidate_reasons": "; ".join(d["candidate_reason_texts"]),
         "evidence": d["evidence"] or "",
         "snippet": d["snippet"] or "",
         "source": d["source"] or "",

@@ -6,6 +6,8 @@ prettified rather than hidden, so a new chip or provider added to the lexicon ap
 
 from __future__ import annotations
 
+from storage.search import vocab
+
 PROVIDERS = {
     "aws": "AWS 亚马逊云科技",
     "azure": "Microsoft Azure 微软云",
@@ -29,32 +31,22 @@ PROVIDERS = {
     "paratera": "并行科技 Paratera",
     "autodl": "AutoDL",
 }
-US_PROVIDERS = {"aws", "azure", "google-cloud", "oracle-cloud", "ibm-cloud", "coreweave", "lambda"}
 
-FLAGS = {
-    "us_provider": "US provider",
-    "controlled_chip": "Export-controlled chip",
-    "intermediary": "Via intermediary",
-    "offshore": "Offshore / overseas account",
-    "domestic_only": "Domestic only",
-}
-FLAG_HELP = {
-    "us_provider": "A US-headquartered cloud provider is named as the source of the service.",
-    "controlled_chip": "An accelerator under US export controls at the notice's date is named.",
-    "intermediary": "A vendor resells a provider's service.",
-    "offshore": "Overseas accounts, regions or nodes (境外, 海外账号, 香港节点 …).",
-    "domestic_only": "The notice requires domestic products (国产化, 拒绝进口).",
-}
-KINDS = {"cloud": "Cloud", "gpu_rental": "GPU rental", "model_api": "Model API", "hpc": "HPC time"}
-NOTICE_TYPES = {
-    "tender": "Tender 招标",
-    "award": "Award 中标/成交",
-    "correction": "Correction 更正",
-    "cancellation": "Cancellation 废标/终止",
-    "contract": "Contract 合同",
-    "intention": "Intention 意向",
-    "other": "Other 其他",
-}
+
+def _us_providers() -> frozenset[str]:
+    """The lexicon's US-headquartered providers (extract/compute/data/providers.toml decides it)."""
+    from extract.compute.lexicon import load_lexicon
+
+    return frozenset(p.id for p in load_lexicon().providers.values() if p.us_headquartered)
+
+
+US_PROVIDERS = _us_providers()
+
+# Kinds, flags and notice types with their labels are the search vocabulary's (storage/search/vocab.toml).
+FLAGS = vocab.labels("flag")
+FLAG_HELP = vocab.labels("flag_help")
+KINDS = vocab.labels("kind")
+NOTICE_TYPES = vocab.labels("notice_type")
 FACETS = {
     "provider": "Cloud provider",
     "chip": "Chip",
@@ -65,7 +57,9 @@ FACETS = {
     "region": "Region",
     "type": "Notice type",
     "year": "Year",
+    "review": "Review",
 }
+REVIEW_STATES = {"confirmed": "Confirmed ✓", "rejected": "Rejected", "reviewed": "Reviewed", "pending": "Not reviewed"}
 FIELDS = {
     "title": "Title",
     "notice_type": "Notice type",
@@ -86,6 +80,7 @@ FIELDS = {
     "cloud_providers": "Cloud provider",
     "gpu_models": "Chip",
     "flags": "Flags",
+    "candidate": "Possible case",  # evidence "candidate:<reason code>"
 }
 AMOUNT_KINDS = {"budget": "Budget", "award": "Award", "max_price": "Ceiling price", "unit_price": "Unit price", "rate": "Rate"}
 
@@ -115,6 +110,8 @@ def value_label(facet: str, value: str) -> str:
         return KINDS.get(value, _pretty(value))
     if facet == "type":
         return NOTICE_TYPES.get(value, value)
+    if facet == "review":
+        return REVIEW_STATES.get(value, value)
     return value
 
 

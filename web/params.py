@@ -19,10 +19,13 @@ PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 500  # deep offset paging is useless to a reader and costly; exports give the whole set
 
-MULTI = ("provider", "chip", "kind", "flag", "buyer", "vendor", "type", "region", "year")
+MULTI = ("provider", "chip", "kind", "flag", "buyer", "vendor", "type", "region", "year", "review")
 SINGLE = ("region", "year")  # one value at a time: a facet click replaces it rather than adding
 SORTS = ("relevance", "date")
 EXPORT_FORMATS = ("csv", "json", "jsonl")
+
+
+ON = ("1", "on", "true", "yes")  # what a checkbox or a hand-typed URL sends for "yes"
 
 
 class ParamError(ValueError):
@@ -41,11 +44,14 @@ class SearchParams:
     type: tuple[str, ...] = ()
     region: tuple[str, ...] = ()
     year: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()  # review states (storage.review.STATES); any of them
     since: date | None = None
     until: date | None = None
     amount_min: float | None = None
     amount_max: float | None = None
     cases_only: bool = True
+    # Possible cases only (compute evidence short of a case): shown apart from cases, so it turns cases_only off.
+    candidates_only: bool = False
     sort: str = ""  # "" = relevance with a query, date without
     page: int = 1
     size: int = PAGE_SIZE
@@ -76,7 +82,9 @@ class SearchParams:
         if self.q:
             items.append(("q", self.q))
         items.extend(self.filters())
-        if not self.cases_only:
+        if self.candidates_only:
+            items.append(("candidates", "1"))
+        elif not self.cases_only:
             items.append(("cases", "0"))
         if sort and self.sort:
             items.append(("sort", self.sort))
@@ -127,18 +135,17 @@ def _clean(value: str, name: str, limit: int = MAX_FILTER_CHARS) -> str:
 
 
 def _date(value: str, name: str) -> date | None:
+    from storage.search.dates import period
+
     value = value.strip()
     if not value:
         return None
-    # Accept a bare year or year-month as the start of that period, which is how people type dates.
+    # A year or a month, as people type dates: `since` from its first day, `until` to its last (as the CLI).
     try:
-        if len(value) == 4 and value.isdigit():
-            return date(int(value), 1, 1)
-        if len(value) == 7 and value[4] == "-":
-            return date(int(value[:4]), int(value[5:]), 1)
-        return date.fromisoformat(value)
+        first, last = period(value)
     except ValueError:
         raise ParamError(f"{name}={value!r} is not a date; use YYYY-MM-DD (or YYYY-MM, YYYY).") from None
+    return last if name == "until" else first
 
 
 def _amount(value: str, name: str) -> float | None:
@@ -222,7 +229,11 @@ def parse_params(multi: Iterable[tuple[str, str]]) -> SearchParams:
     # The form sends a hidden cases=0 followed by the checkbox's cases=1 when ticked, so any "on" value wins;
     # with no parameter at all the switch is on (cases only), as the issue asks.
     cases = [v.strip().lower() for v in got.get("cases", [])]
-    kwargs["cases_only"] = True if not cases else any(v in ("1", "on", "true", "yes") for v in cases)
+    kwargs["cases_only"] = True if not cases else any(v in ON for v in cases)
+    # The "possible cases" switch works the same way; on, it shows possible cases instead of cases.
+    kwargs["candidates_only"] = any(v.strip().lower() in ON for v in got.get("candidates", []))
+    if kwargs["candidates_only"]:
+        kwargs["cases_only"] = False
 
     sort = _last(got.get("sort", [])).strip()
     if sort and sort not in SORTS:

@@ -1,8 +1,8 @@
 """PNG screenshots of the search site, for reviewing its design: `make screenshots`.
 
-    python -m web.screenshots --out screenshots [--database URL]
+    python -m web.screenshots --out screenshots [--database-url URL]
 
-Without --database it builds a small sample database (bench/make_corpus.py through the real Store, with more
+Without --database-url it builds a small sample database (bench/make_corpus.py through the real Store, with more
 cases than real life so the pages have something to show) in a temporary folder. The site is served by
 uvicorn on 127.0.0.1 and photographed by Debian's Chromium (/usr/bin/chromium) through Playwright.
 Writes search.png, case.png, case-full.png, org.png and search-narrow.png.
@@ -56,7 +56,7 @@ def pick(url: str) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("screenshots"))
-    ap.add_argument("--database", help="database URL (default: a generated sample)")
+    ap.add_argument("--database-url", help="database URL (default: a generated sample)")
     ap.add_argument("--query", default="云", help="the search shown on search.png")
     args = ap.parse_args(argv)
 
@@ -70,8 +70,8 @@ def main(argv=None) -> int:
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        if args.database:
-            url, blobs = args.database, None
+        if args.database_url:
+            url, blobs = args.database_url, None
         else:
             print("building a sample database …", file=sys.stderr)
             url, blobs = sample_database(Path(tmp))

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from models.tables import Notice, NoticeAmount
 from storage.search.model import QuerySyntaxError, SearchQuery
+from storage.search.vocab import candidate_reason_text
 from web.db import OrgRef, ReadDB
 from web.params import SearchParams
 
@@ -51,7 +52,11 @@ class Hit:
     amount: Optional[float] = None
     first_seen: Optional[datetime] = None
     last_changed: Optional[datetime] = None
-    evidence: str = ""  # the sentence that makes it a case
+    evidence: str = ""  # the sentence that makes it a case (or a possible case)
+    compute_candidate: bool = False  # a possible case: compute evidence short of a case
+    candidate_score: Optional[float] = None
+    candidate_reasons: list[str] = field(default_factory=list)  # why it fell short of a case
+    review: Optional[str] = None  # newest review decision: confirmed, rejected, or None (not reviewed)
 
     @property
     def updated(self) -> datetime | None:
@@ -82,6 +87,11 @@ class Hit:
             "gpu_models": self.gpu_models,
             "flags": self.flags,
             "evidence": self.evidence or None,
+            "compute_candidate": self.compute_candidate,
+            "candidate_score": self.candidate_score,
+            "candidate_reasons": self.candidate_reasons,  # codes (extract/compute/data/candidates.toml)
+            "candidate_reason_texts": [candidate_reason_text(r) for r in self.candidate_reasons],
+            "review": self.review,
             "snippet": self.snippet_text,
             "snippet_html": str(self.snippet_html),
             "score": self.score,
@@ -97,6 +107,7 @@ class ResultView:
     facet_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     sort: str = "relevance"  # the order the storage layer used (very broad searches fall back to date)
     facets_complete: bool = True  # False when too many notices matched to count facets
+    candidates: Optional[int] = None  # possible cases matching the search, whatever the cases switch
 
 
 def to_query(p: SearchParams, *, facets: bool, page: int | None = None, per_page: int | None = None,
@@ -125,6 +136,8 @@ def to_query(p: SearchParams, *, facets: bool, page: int | None = None, per_page
         amount_min=p.amount_min,
         amount_max=p.amount_max,
         cases_only=p.cases_only,
+        candidates_only=p.candidates_only,
+        review=p.review or None,
         sort=p.effective_sort,
         page=page or p.page,
         per_page=per_page or p.size,
@@ -165,7 +178,7 @@ class Searcher:
             labels[ours] = {c.value: c.label for c in counts}
         return ResultView(total=result.total, hits=hits, facets=fac, facet_labels=labels,
                           sort=getattr(result, "sort", p.effective_sort),
-                          facets_complete=getattr(result, "facets_complete", True))
+                          facets_complete=getattr(result, "facets_complete", True), candidates=result.candidates)
 
     def check(self, p: SearchParams) -> None:
         """Raise QuerySyntaxError now for a search that cannot run (before a download starts streaming)."""
@@ -193,7 +206,7 @@ class Searcher:
         ids = [h.id for h in raw_hits]
         extra = self._extras(ids)
         vendor_ids = self.db.org_ids_by_name([v for h in raw_hits for v in (h.vendors or [])])
-        sentences = self._evidence([h.id for h in raw_hits if h.remote_compute]) if evidence else {}
+        sentences = self._evidence([h.id for h in raw_hits if h.remote_compute or h.compute_candidate]) if evidence else {}
         out = []
         for h in raw_hits:
             e = extra.get(h.id, {})
@@ -211,6 +224,9 @@ class Searcher:
                 snippet_text=snip.text if snip else "",
                 score=h.score, amount=e.get("amount"), first_seen=e.get("first_seen"),
                 last_changed=e.get("last_changed"), evidence=sentences.get(h.id, ""),
+                compute_candidate=bool(h.compute_candidate), candidate_score=h.candidate_score,
+                candidate_reasons=list(h.candidate_reasons or []),
+                review=h.review,
             ))
         return out
 
@@ -239,41 +255,14 @@ class Searcher:
         return out
 
     def _evidence(self, ids: list[int]) -> dict[int, str]:
-        """For each case, the sentence around its best compute evidence — chosen and cut exactly as the
-        storage exports do (storage.exports.records), read in two plain queries instead of the ORM."""
+        """For each case, its evidence sentence: the records the exports and the digest read, and the one
+        choice of sentence they all make (storage.evidence.case_sentence)."""
         if not ids:
             return {}
-        import json
+        from sqlmodel import Session
 
-        from storage.exports.records import COMPUTE_EVIDENCE_FIELDS, FIELD_EVIDENCE_FIELDS, sentence_around
+        from storage.exports.records import load_records
 
-        id_list = ", ".join(str(int(i)) for i in ids)
-        rank = {name: i for i, name in enumerate(COMPUTE_EVIDENCE_FIELDS)}
-        best: dict[int, dict] = {}
-        with self.engine.connect() as c:
-            rows = c.execute(sa.text(
-                "SELECT e.notice_id, e.result, e.extractor_version = n.extractor_version AS current, e.id"
-                f" FROM extraction e JOIN notice n ON n.id = e.notice_id WHERE e.notice_id IN ({id_list})"
-                " ORDER BY e.notice_id, current, e.id"  # the last row per notice wins: current version, newest
-            )).all()
-            chosen: dict[int, Any] = {}
-            for nid, result, _current, _id in rows:
-                chosen[nid] = result
-            for nid, result in chosen.items():
-                if isinstance(result, str):
-                    result = json.loads(result)
-                evidence = [e for e in (result or {}).get("evidence") or [] if isinstance(e, dict)]
-                candidates = [e for e in evidence if e.get("field") not in FIELD_EVIDENCE_FIELDS]
-                if candidates:
-                    best[nid] = min(candidates, key=lambda e: (rank.get(e.get("field"), len(rank)), e.get("start") or 0))
-            if not best:
-                return {}
-            texts = dict(c.execute(sa.text(
-                f"SELECT id, text FROM notice WHERE id IN ({', '.join(str(i) for i in best)})")).all())
-            docs = {(nid, name): text for nid, name, text in c.execute(sa.text(
-                f"SELECT notice_id, name, text FROM attachment WHERE notice_id IN ({', '.join(str(i) for i in best)})"))}
-        out = {}
-        for nid, ev in best.items():
-            text = texts.get(nid, "") if not ev.get("document") else docs.get((nid, ev["document"]), "")
-            out[nid] = sentence_around(text, ev.get("start"), ev.get("end"), ev.get("text") or "")
-        return out
+        with Session(self.engine) as session:
+            records = load_records(session, ids, with_text=True)
+        return {r.id: sentence for r in records if (sentence := r.evidence_sentence())}

@@ -2,7 +2,7 @@
 
 The pages use no inline script or style, so the Content-Security-Policy can forbid both: even if escaping
 failed somewhere, an injected <script> or onerror= would not run. Only /docs (Swagger UI, served from local
-assets, boots with an inline script) gets a looser policy.
+assets, sets inline styles) gets a looser style policy; its scripts are files too.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ CSP = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline'; "
+    "default-src 'none'; script-src 'self'; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 )

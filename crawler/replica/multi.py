@@ -16,6 +16,14 @@ from typing import Any, Iterator
 from crawler.replica.site import LoggedRequest
 
 MAX_POST_BYTES = 1 << 20  # the real APIs take small forms; anything bigger is a client bug
+# Every bundled replica, by spider name (what all_sites() builds), with what it reproduces.
+REPLICAS = {
+    "ccgp": "www.ccgp.gov.cn with search.ccgp.gov.cn and download.ccgp.gov.cn: WAF cookies (a WAF mode with a "
+            "short lifetime), robots.txt, empty CDN answers, 频繁访问 block pages",
+    "ggzy": "www.ggzy.gov.cn: the JSON list API (capped totals, business codes) and content pages",
+    "zcy": "政采云 portals of Zhejiang and Shanghai: the JSON category/detail APIs, Aliyun WAF challenge",
+    "cebpub": "bulletin.cebpubservice.com: bulletin lists, PDF full texts, the slider captcha",
+}
 
 
 def call_site(site: Any, target: str, headers: dict[str, str], method: str, body: bytes):

@@ -3,6 +3,10 @@ under one root: routing, and the real site's manners — WAF cookies from the ho
 CDN that sometimes answers 200 with an empty body, a "频繁访问" block page — with every request logged so
 tests can see what the crawler fetched.
 
+WAF mode (`waf_lifetime`): as on the real site, every page's script sets a fresh HBB_HC that lives
+`waf_lifetime` seconds (the real 600 s, compressed), and every request but the homepage and robots.txt
+needs a live one, or gets 403. `refuse_all` answers 403 to everything.
+
 `ReplicaSite.handle()` is plain Python (path + headers in, status + headers + body out); server.py puts it
 behind a threaded HTTP server.
 """
@@ -27,8 +31,13 @@ CONTENT_TYPES = {
     ".xls": "application/vnd.ms-excel",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".zip": "application/zip",
+    ".rar": "application/vnd.rar",
+    ".7z": "application/x-7z-compressed",
+    ".wps": "application/kswps",
 }
 DEFAULT_ROBOTS = ["/_bot_sbu/", "/_ws_sbu/", "/zxly/"]
+FORBIDDEN = (b"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center>"
+             b"<hr><center>openresty</center></body></html>")
 
 
 @dataclass
@@ -42,6 +51,10 @@ class ReplicaOptions:
     generated: int = 0  # extra generated notices (large replica for benchmarks)
     changed: bool = False  # serve the [notice.changed] variants
     slow_paths: dict[str, float] = field(default_factory=dict)  # path -> seconds to wait before answering
+    waf_lifetime: int | None = None  # WAF mode: HBB_HC lives this many seconds, renewed by every page
+    waf_declared: int | None = None  # the max-age the script states, if not the true lifetime (a WAF that ends
+    # sessions early: only a refusal tells the crawler)
+    refuse_all: bool = False  # 403 to every request
 
 
 @dataclass
@@ -63,6 +76,7 @@ class ReplicaSite:
         self._lock = threading.Lock()
         self._empty_served: set[str] = set()
         self._content_requests = 0
+        self._waf_tokens: dict[str, float] = {}  # HBB_HC value -> time.monotonic() when it lapses
 
     # -- what the replica serves (tests compare the crawl with these) --------------------------------------
 
@@ -79,10 +93,12 @@ class ReplicaSite:
     # -- HTTP ----------------------------------------------------------------------------------------------
 
     def handle(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        status, out_headers, body, note = self._route(target, headers)  # the WAF looks at the request on arrival
+        if self.options.waf_lifetime and status == 200 and out_headers.get("Content-Type", "").startswith("text/html"):
+            body = self._renew_waf_cookie(body)
         delay = self.options.slow_paths.get(target)
         if delay:
             time.sleep(delay)  # a slow server (each connection has its own thread)
-        status, out_headers, body, note = self._route(target, headers)
         with self._lock:
             self.log.append(LoggedRequest(target, status, len(body), note))
         out_headers.setdefault("Content-Length", str(len(body)))
@@ -91,10 +107,14 @@ class ReplicaSite:
     def _route(self, target: str, headers: dict[str, str]):
         parts = urlsplit(target)
         path, query = parts.path, parse_qs(parts.query)
+        if self.options.refuse_all:  # the CDN's bare 403: no block-page words for the crawler to recognise
+            return 403, {"Content-Type": "text/html; charset=utf-8"}, FORBIDDEN, "refused"
         if path == "/robots.txt":
             return self._text("User-agent: *\n" + "".join(f"Disallow: {p}\n" for p in self.options.robots_disallow))
         if path in ("/", "/index.htm", "/index.shtml"):
             return self._home()
+        if self.options.waf_lifetime and not self._live_waf_cookie(headers):
+            return 403, {"Content-Type": "text/html; charset=utf-8"}, render.waf_denied_page(), "waf"
         if self._blocked(path):
             return 200, {"Content-Type": "text/html; charset=utf-8"}, render.block_page(), "blocked"
         if path.startswith("/cggg/") or path == "/bxsearch":
@@ -121,6 +141,24 @@ class ReplicaSite:
         cookie = SimpleCookie()
         cookie.load(headers.get("Cookie", ""))
         return "HOY_TR" in cookie and cookie["HOY_TR"].value == render.WAF_COOKIES["hoy_tr"]
+
+    def _live_waf_cookie(self, headers: dict[str, str]) -> bool:
+        cookie = SimpleCookie()
+        cookie.load(headers.get("Cookie", ""))
+        if "HBB_HC" not in cookie:
+            return False
+        with self._lock:
+            lapses = self._waf_tokens.get(cookie["HBB_HC"].value)
+        return lapses is not None and time.monotonic() < lapses
+
+    def _renew_waf_cookie(self, body: bytes) -> bytes:
+        """The page's script sets a new HBB_HC with the replica's lifetime (the template's is the real one)."""
+        lifetime = self.options.waf_lifetime
+        with self._lock:
+            token = f"{render.WAF_COOKIES['hbb_hc'][:64]}{len(self._waf_tokens):08d}"
+            self._waf_tokens[token] = time.monotonic() + lifetime
+        old = f"HBB_HC={render.WAF_COOKIES['hbb_hc']}; max-age=600".encode()
+        return body.replace(old, f"HBB_HC={token}; max-age={self.options.waf_declared or lifetime}".encode())
 
     def _home(self):
         headers = {"Content-Type": "text/html; charset=utf-8",

@@ -102,7 +102,9 @@ class ProcurementSpider(scrapy.Spider):
 
     Spider arguments (``-a name=value``; the same names as ``tenderwatch crawl`` options)
       since, until
-        Only notices published in this window (YYYY-MM-DD, both inclusive).
+        Only notices published in this window (YYYY-MM-DD, both inclusive). Without since, the crawl
+        continues where the last finished one left off, less CONTINUE_OVERLAP_DAYS (the pipeline calls
+        ``continue_window``); the site's default when none has finished.
       keywords
         Comma-separated search terms (default: the site's compute terms); empty = no keyword search.
       channels
@@ -148,7 +150,8 @@ class ProcurementSpider(scrapy.Spider):
         self.obey_robots = parse_bool("obey_robots", obey_robots, True)
         self.known_urls: set[str] = set()
         self.scheduled: set[str] = set()
-        self.cookies: dict[str, str] = {}
+        self.failed_pages: list[tuple[str, dict]] = []  # notice pages earlier runs failed on (set by the pipeline)
+        self.window_from = "--since" if self.since else "the site's default"  # where `since` came from
         self.close_detail: str | None = None  # why the crawl stopped early (set by BlockDetectionMiddleware)
         hosts = self.site["site"]["hosts"]
         self.host_prefixes = sorted(((p, h) for h, ps in hosts.items() for p in ps), key=lambda x: -len(x[0]))
@@ -171,10 +174,20 @@ class ProcurementSpider(scrapy.Spider):
             settings.set("ROBOTSTXT_OBEY", False, priority="spider")
         return spider
 
+    def continue_window(self, window_end: date, run_id: int, overlap_days: int) -> None:
+        """Without --since: start where the last finished crawl's window ended (Kingfisher's from_date), less
+        `overlap_days` for late publications and corrections."""
+        since = window_end - timedelta(days=overlap_days)
+        if self.until and since > self.until:
+            return
+        self.since = since
+        self.window_from = f"run {run_id}, whose window ended {window_end.isoformat()}, less {overlap_days} days"
+
     def run_arguments(self) -> dict[str, Any]:
-        """The arguments as parsed, for the CrawlRun row."""
+        """The arguments as parsed, for the CrawlRun row; `window_end` is where the next run continues from."""
         return {
             "since": self.since and self.since.isoformat(), "until": self.until and self.until.isoformat(),
+            "window_end": (self.until or date.today()).isoformat(), "window_from": self.window_from,
             "keywords": self.keywords, "channels": [self.channel_name(c) for c in self.channels],
             "max_pages": self.max_pages, "delay": self.delay, "site_root": self.site_root,
             "refresh": self.refresh, "obey_robots": self.obey_robots,
@@ -256,26 +269,36 @@ class ProcurementSpider(scrapy.Spider):
             yield scrapy.Request(self.fetch_url(self.site["site"]["homepage"]), callback=self.homepage_loaded,
                                  errback=self.homepage_failed, dont_filter=True, priority=100)
         else:
-            for request in self.start_lists():
+            for request in self.first_requests():
                 yield request
 
     def homepage_loaded(self, response):
-        """Read the cookies the homepage sets from JavaScript (the WAF's), so every later request has them."""
-        pattern = self.site.get("waf", {}).get("cookie_script")
-        if pattern:
-            self.cookies = dict(re.findall(pattern, response.text))
-        yield from self.start_lists()
+        """The homepage is fetched first for the session and WAF cookies (crawler/waf.py reads the WAF's
+        from every page's script and keeps them alive)."""
+        yield from self.first_requests()
 
     def homepage_failed(self, failure):
         self._record_failure(failure)
-        yield from self.start_lists()  # without the cookies; the site may refuse, which is then recorded
+        yield from self.first_requests()  # without the cookies; the site may refuse, which is then recorded
+
+    def first_requests(self) -> Iterable[scrapy.Request]:
+        """The notice pages earlier runs failed on (so they are not lost when the window moves on), then the lists."""
+        yield from self.retry_requests()
+        yield from self.start_lists()
+
+    def retry_requests(self) -> Iterable[scrapy.Request]:
+        for url, meta in self.failed_pages:
+            request = self.notice_request(ListEntry(self.fetch_url(url), None, dict(meta)))
+            if request is not None:
+                self.crawler.stats.inc_value("tenderwatch/retried_from_earlier_runs")
+                yield request
 
     def page_request(self, url: str, callback, **kwargs) -> scrapy.Request:
         """A list, search or detail page request: fetched from --site-root if set, failures recorded. List
         and search pages should pass dont_filter=True: they change, and every crawl must read them again
         (also when a JOBDIR's dupefilter remembers them from an earlier run)."""
         kwargs.setdefault("errback", self.page_failed)
-        return scrapy.Request(self.fetch_url(url), callback=callback, cookies=dict(self.cookies), **kwargs)
+        return scrapy.Request(self.fetch_url(url), callback=callback, **kwargs)
 
     def notice_request(self, entry: ListEntry) -> scrapy.Request | None:
         """The detail-page request for a listed notice, or None when it is stored already (and no --refresh)
@@ -304,7 +327,7 @@ class ProcurementSpider(scrapy.Spider):
         problem = self.check_notice_page(response)
         if problem:
             # Not stored: the URL stays unknown, so the next crawl tries it again.
-            self.record_error(response.url, "parse_error", problem)
+            self.record_error(response.url, "parse_error", problem, retry_meta=response.meta.get("list_meta"))
             return
         try:
             links = list(dict.fromkeys(self.attachment_links(response)))
@@ -330,7 +353,7 @@ class ProcurementSpider(scrapy.Spider):
         link, rest = pending[0], pending[1:]
         yield scrapy.Request(
             self.fetch_url(link.url), callback=self.attachment_fetched, errback=self.attachment_failed,
-            cookies=dict(self.cookies), priority=self.attachment_priority, dont_filter=True,
+            priority=self.attachment_priority, dont_filter=True,
             meta={"notice": notice, "link": link, "rest": rest, "binary": True,
                   "download_maxsize": self.site.get("attachments", {}).get("max_bytes", 0)},
         )
@@ -359,11 +382,12 @@ class ProcurementSpider(scrapy.Spider):
     def _record_failure(self, failure):
         reason, detail, recorded = failure_reason(failure)
         if not recorded:
-            self.record_error(failure.request.url, reason, detail)
+            self.record_error(failure.request.url, reason, detail, retry_meta=failure.request.meta.get("list_meta"))
 
-    def record_error(self, url: str, reason: str, detail: str = ""):
+    def record_error(self, url: str, reason: str, detail: str = "", retry_meta: dict | None = None):
+        """Record a failed page. `retry_meta` (what the list said) marks a notice page the next run fetches again."""
         self.logger.warning("%(reason)s: %(url)s %(detail)s", {"reason": reason, "url": url, "detail": detail})
-        self.crawler.signals.send_catch_log(crawl_error, url=url, reason=reason, detail=detail)
+        self.crawler.signals.send_catch_log(crawl_error, url=url, reason=reason, detail=detail, retry_meta=retry_meta)
 
     def stop_blocked(self, url: str, detail: str):
         """Stop the crawl now with status "blocked" (a captcha or JS challenge: never solved, and waiting

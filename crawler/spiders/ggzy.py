@@ -73,7 +73,7 @@ class GgzySpider(ProcurementSpider):
                 "DEAL_PROVINCE": province, "FINDTXT": keyword, "PAGENUMBER": str(page)}
         return scrapy.FormRequest(
             self.fetch_url(api["url"]), formdata=form, headers=api["headers"], callback=self.parse_api,
-            errback=self.api_failed, cookies=dict(self.cookies), dont_filter=True,
+            errback=self.api_failed, dont_filter=True,
             # binary: BlockDetectionMiddleware reads HTML titles; the API's refusals are business codes, read here.
             meta={"list_key": key, "page": page, "binary": True},
         )

@@ -91,7 +91,7 @@ class ZcySpider(ProcurementSpider):
         if keyword:
             body["keyword"] = keyword
         return JsonRequest(self.fetch_url(f"https://{conf['host']}{api['category']}"), data=body, callback=self.parse_category,
-                           errback=self.page_failed, cookies=dict(self.cookies), dont_filter=True,
+                           errback=self.page_failed, dont_filter=True,
                            meta={"portal": portal, "list_key": key, "page": page})
 
     def parse_category(self, response):

@@ -20,6 +20,13 @@ Rules, each a small function below, each decision with the sentences behind it:
 * **flags** — us_provider (facts), controlled_chip (export status at the notice's date), intermediary (a reseller
   word, or a winning vendor that is not the provider), offshore, domestic_only.
 
+* **possible cases** — a notice that is neither a case nor a purchase but has compute evidence that fell short
+  (partial points of a kind, accelerator hardware not bought, a chip named, a quantity of compute, compute only in
+  administrative sections, specifications fitting several chips, a service *about* compute) gets `compute_candidate`,
+  a score and reason codes (data/candidates.toml), each with a `candidate:<code>` sentence.
+
+Inline pinyin (顯(xiǎn)卡) is removed before all of this (pinyin.py); evidence offsets are mapped back.
+
 Cancellations and corrections go through the same rules: their text restates what the procurement was (原采购内容,
 更正内容), so they keep its flags. Only lines holding a trigger word (`nlp.gate`) are run through spaCy.
 """
@@ -27,12 +34,13 @@ Cancellations and corrections go through the same rules: their text restates wha
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterable, Optional
 
 from extract.compute.lexicon import Lexicon, compiled, load_lexicon, norm_key, trie_regex
-from extract.compute.nlp import decode_figures, gate, get_nlp, infer_spec_chip, line_gate
+from extract.compute.nlp import decode_figures, gate, get_nlp, infer_spec_chip, line_gate, spec_matches
+from extract.compute.pinyin import OffsetMap, strip_pinyin
 from extract.compute.structure import (
     Mention, Sentence, attach_mentions, category_spans, clause_of, has_goods_marker, is_goods_category,
     soft_wrap, split_sentences,
@@ -51,6 +59,8 @@ _BRAND = re.compile(r"nvidia|英伟达|英偉達|辉达|輝達|tesla|geforce|rtx
                     r"|昆仑芯|昆侖芯|摩尔线程|摩爾線程|mtt|曦云|曦雲|沐曦|instinct|amd|grace")
 # hardware words that are accelerator hardware by themselves (服务器 alone is not)
 _ACCEL_HW = re.compile(r"gpu|算力|训练|推理|训推|大模型|deepseek|ai|智算|加速|显卡|顯卡|计算卡|人工智能|深度学习|accelerat")
+# a GPU itself (not 算力 / 训练 / AI): beside a cloud service it makes the instances GPU instances
+_GPU_WORD = re.compile(r"gpu|显卡|顯卡|加速卡|nvidia|英伟达")
 _DATE = re.compile(r"(20\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
 EVIDENCE_MAX = 240  # characters of a sentence quoted as evidence
 
@@ -151,6 +161,28 @@ def _api_without_model(m: Mention, sent: Sentence, key: str, title_key: str, lex
     return not (ctx.search(key, sent.start, sent.end) or ctx.search(title_key))
 
 
+# labels that say a thing is rented or bought in its sentence
+_ACQUIRED = {"rental", "purchase", "PURCHASE_OBJECT", "BUYER_OWNED", "SUPPLIER_OWNED", "BILLING_UNIT", "CARDS",
+             "SERVERS", "INSTANCE"}
+
+
+@lru_cache(maxsize=1)
+def _topic_words() -> re.Pattern:
+    lex = load_lexicon()
+    return re.compile(trie_regex(norm_key(t) for g in lex.groups if g.name == "topic" for t in g.terms))
+
+
+def _saas_notice(checked: list[_Checked], lex: Lexicon) -> None:
+    """A notice that says it subscribes an application (SaaS, 在线学习平台) anywhere: its cloud topic words (云服务, 云端)
+    describe how the application is delivered. Sentences naming a service layer (IaaS / PaaS) keep them."""
+    if not any(m.label == "saas" for c in checked if c.sentence.weight > 0 for m in c.sentence.mentions):
+        return
+    layer = compiled(lex.patterns["iaas_layer"])
+    for c in checked:
+        if not layer.search(norm_key(c.sentence.text)):
+            c.valid = [m for m in c.valid if not (m.label == "service_weak" and "cloud" in m.kb)]
+
+
 def _check(sent: Sentence, key: str, lex: Lexicon, title_key: str = "") -> _Checked:
     ms = sent.mentions
     traps = [m for m in ms if m.label == "trap"]
@@ -159,16 +191,30 @@ def _check(sent: Sentence, key: str, lex: Lexicon, title_key: str = "") -> _Chec
     out = _Checked(sent)
     # chip names next to a look-alike word (L20 in 角钢L20×3): their quantity (L20×3) is no chip count either
     trapped = [m for m in ms if m.label == "CHIP" and _chip_trapped(m, key, lex)]
+    labels = {m.label for m in ms}
+    saas = "saas" in labels
+    # a course or study about chips (in the sentence, or the whole notice by its title) names them as subjects, unless
+    # the same sentence rents or buys them
+    topic = ("topic" in labels or _topic_words().search(title_key) is not None) and not labels & _ACQUIRED
     for m in ms:
         if m.label in ("trap", "negation", "unavailable"):
             continue
         if any(t.start < m.end and m.start < t.end for t in traps):
             continue  # 政采云(服务热线) / 云南 / 腾讯会议 …: the mention overlaps a look-alike word
-        if m.label in SERVICE and any(h.label == "hardware" and h.start < m.end and m.start < h.end and h.end > m.end
-                                      for h in ms):
-            continue  # 高性能计算服务(器), 计算服务(器): the service word is the start of a machine's name
+        machine = next((h for h in ms if h.label == "hardware" and h.start < m.end and m.start < h.end
+                        and h.end > m.end), None) if m.label in SERVICE else None
+        if machine is not None:
+            # 高性能计算服务(器), GPU运算(节点): the service word is the start of a machine's name, which it widens
+            if m.start < machine.start:
+                machine.start = m.start
+                machine.text = sent.text[m.start - sent.start:machine.end - sent.start]
+            continue
         if m.label == "CHIP" and not _chip_is_real(m, sent, key, lex, ms):
             continue
+        if topic and m.label in ("CHIP", "CHIP_TIMES", "SPEC"):
+            continue
+        if saas and m.label == "service_weak" and "cloud" in m.kb:
+            continue  # 在线学习平台云服务订阅: the application is delivered from a cloud, no compute is bought
         if m.label == "CHIP_TIMES" and any(t.start < m.end and m.start < t.end for t in trapped):
             continue
         if _machine_time_without_computing(m, sent, key, title_key, lex) or _api_without_model(m, sent, key, title_key, lex):
@@ -202,15 +248,21 @@ class _Decision:
         return self.points >= STRONG
 
 
-def _title_object(checked: list[_Checked]) -> tuple[bool, bool]:
-    """(non_compute, purchase) of the title: does it buy a service about compute (测评, 运维 …) with no rental word,
-    or hardware with no service word?"""
+def _title_object(checked: list[_Checked], title_key: str = "") -> tuple[bool, bool, bool, bool]:
+    """(non_compute, purchase, rental, buys_hardware) of the title: does it buy a service about compute (测评, 运维 …)
+    with no rental word, hardware with no service word, rent compute (租用, 算力租赁, GPU云服务器) with no purchase of
+    hardware, or buy hardware beside whatever else (GPU算力租用及服务器采购)?"""
     titles = [c for c in checked if c.sentence.zone == "title"]
     non_compute = any(c.has("non_compute") for c in titles) and not any(
         c.has("rental", "billing", "BILLING_UNIT") for c in titles)
     hw = any(c.has("hardware", "CHIP", "PURCHASE_OBJECT") for c in titles) and not any(c.has("hosting") for c in titles)
     service = any(c.has("service", "rental", "INSTANCE") for c in titles)
-    return non_compute, hw and not service
+    buys_hw = any(c.has("PURCHASE_OBJECT", "purchase") for c in titles) or bool(
+        compiled(load_lexicon().patterns["hardware_then_purchase"]).search(title_key))
+    rents = [c.has("rental", "INSTANCE") or any(k in m.kb for m in c.of("service") for k in ("gpu_rental", "cloud"))
+             for c in titles]
+    rental = any(rents) and not buys_hw
+    return non_compute, hw and not service, rental, buys_hw
 
 
 _PER_MACHINE = re.compile(r"元\s*/\s*台")
@@ -228,8 +280,28 @@ def _billing_kind(m: Mention, c: _Checked) -> str:
     return m.kb
 
 
-def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
+def _model_in(c: _Checked) -> bool:
+    return c.has("model_service") or any("model_api" in m.kb for m in c.of(*SERVICE))
+
+
+def _local(c: _Checked, lex: Lexicon) -> bool:
+    """A model on the buyer's machines (本地部署, a licence, an appliance, a server bought, 部署DeepSeek): its call counts
+    and concurrency size a deployment, not a hosted service."""
+    return c.has("local_deploy", "hardware", "PURCHASE_OBJECT") or bool(
+        compiled(lex.patterns["local_model"]).search(norm_key(c.sentence.text)))
+
+
+def _title_local(titles: list[_Checked], title_key: str, lex: Lexicon) -> bool:
+    return any(_local(c, lex) for c in titles) or bool(compiled(lex.patterns["local_model"]).search(title_key))
+
+
+def _remote(checked: list[_Checked], title_key: str = "") -> dict[str, _Decision]:
     kinds = {k: _Decision() for k in KINDS}
+    lex = load_lexicon()
+    titles = [c for c in checked if c.sentence.zone == "title"]
+    title_model = any(_model_in(c) for c in titles)
+    title_local = _title_local(titles, title_key, lex)
+    model_ctx = compiled(lex.patterns["model_context"])
     for c in checked:
         s = c.sentence
         if s.weight < 1.0:
@@ -243,10 +315,22 @@ def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
         # kind beside them is the channel, not a second thing bought (境外云平台 … Claude API → model_api only)
         outright = {k for m in c.of("service") for k in m.kb.split(",")} | {m.kb for m in c.of("BILLING_UNIT")} | {
             m.kb.split(":")[1] for m in c.of("PRODUCT")}
+        # a hosted model sized by calls, rate limits, concurrency or transcription hours (not by the token), beside a
+        # model word and not run on the buyer's own machines
+        api_usage = c.of("api_usage")
+        if c.has("rental", "service_period", "billing", "BILLING_UNIT"):
+            api_usage += c.of("concurrency")
+        local = title_local or _local(c, lex)
+        api_acq = bool(api_usage) and not local and (
+            _model_in(c) or title_model) and bool(model_ctx.search(norm_key(s.text)) or model_ctx.search(title_key))
+        if api_acq:
+            outright.add("model_api")  # 以云端接口方式提供…大模型服务: the cloud is the channel
         for m in c.of(*SERVICE):
             if m.label == "service_weak" and outright and not set(m.kb.split(",")) & outright:
                 continue
             acq = acquire if m.label == "service" else acquire_strong
+            if "model_api" in m.kb and api_acq:
+                acq = True
             for k in m.kb.split(","):
                 if s.zone == "title":
                     pts = STRONG if (m.label == "service" or acq) else 0.5
@@ -257,6 +341,10 @@ def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
                 kinds[k].add(pts, s, m)
         for m in c.of("BILLING_UNIT"):
             kinds[_billing_kind(m, c)].add(STRONG, s, m)
+        if api_acq:
+            kinds["model_api"].add(STRONG, s, (c.of("model_service") or api_usage)[0])
+        elif s.zone == "title" and c.has("model_service") and not title_local:
+            kinds["model_api"].add(0.5, s, c.of("model_service")[0])  # a topic, as 云计算 in a title
         acquire_word = c.has(*ACQUIRE_WORDS)
         for m in c.of("PRODUCT"):  # Amazon Bedrock, Azure OpenAI: the product names its kind
             k = m.kb.split(":")[1]
@@ -264,8 +352,8 @@ def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
         for m in c.of("INSTANCE"):
             kinds["cloud"].add(STRONG, s, m)
             kinds["gpu_rental"].add(STRONG, s, m)
-        for m in c.of("PROVIDER"):  # a provider being paid for is cloud, but never enough alone
-            if acquire_word:
+        for m in c.of("PROVIDER"):  # a provider paid (or called by the call) is cloud, but never enough alone
+            if acquire_word or api_usage:
                 kinds["cloud"].add(1.0, s, m)
         # renting accelerators: a GPU / chip / card count beside a strong rental word, not in a purchase sentence
         # and not about the buyer's own machines (racks rented to host 自有GPU服务器 are colocation)
@@ -274,17 +362,21 @@ def _remote(checked: list[_Checked]) -> dict[str, _Decision]:
                      or (m.label in ("accelerator", "hardware") and _ACCEL_HW.search(norm_key(m.text)))]
             if accel:
                 kinds["gpu_rental"].add(STRONG, s, accel[0])
-    # GPU cloud instances are cloud and gpu_rental: a chip named in a sentence that establishes cloud
+    # GPU cloud instances are cloud and gpu_rental: a chip or a GPU named in a sentence that establishes cloud
     if kinds["cloud"].established and not kinds["gpu_rental"].established:
         for pts, s, _m in list(kinds["cloud"].evidence):
             c = next(x for x in checked if x.sentence is s)
-            chips = c.of("CHIP", "SPEC_CHIP", "INSTANCE")
+            chips = c.of("CHIP", "SPEC_CHIP", "INSTANCE") + [
+                m for m in c.of("accelerator", "hardware") if _GPU_WORD.search(norm_key(m.text))]
             if pts >= STRONG and chips:
                 kinds["gpu_rental"].add(STRONG, s, chips[0])
     return kinds
 
 
-def _hardware(checked: list[_Checked], title_purchase: bool, goods: bool) -> _Decision:
+def _hardware(checked: list[_Checked], title_purchase: bool, goods: bool, title_rental: bool = False) -> _Decision:
+    """`title_rental`: the title rents compute, or the notice rents accelerators; then servers set up, installed or
+    delivered in the body are the provider's, and only an explicit purchase of hardware (采购…服务器) or the buyer's
+    ownership makes a purchase."""
     d = _Decision()
     for c in checked:
         s = c.sentence
@@ -294,12 +386,15 @@ def _hardware(checked: list[_Checked], title_purchase: bool, goods: bool) -> _De
             continue  # the buyer's own machines, hosted or maintained (自有GPU服务器托管), are not bought here
         if any("cloud" in m.kb or "gpu_rental" in m.kb for m in c.of("service")):
             continue  # GPU云服务器 is a service, not a server bought
-        hw = c.of("hardware", "CHIP", "CARDS", "CHIP_TIMES", "PURCHASE_OBJECT", "SPEC_CHIP")
-        accel = [m for m in c.valid if m.label in ("CHIP", "SPEC_CHIP", "CHIP_TIMES")
+        hw = c.of("hardware", "CHIP", "CARDS", "CHIP_TIMES", "PURCHASE_OBJECT", "SPEC_CHIP", "SPEC")
+        accel = [m for m in c.valid if m.label in ("CHIP", "SPEC_CHIP", "CHIP_TIMES", "SPEC")
                  or (m.label in ("accelerator", "hardware", "PURCHASE_OBJECT") and _ACCEL_HW.search(norm_key(m.text)))]
         if not hw or not accel:
             continue
-        buying = c.has("purchase", "BUYER_OWNED", "PURCHASE_OBJECT") or title_purchase or goods
+        if title_rental:
+            buying = c.has("BUYER_OWNED", "PURCHASE_OBJECT")
+        else:
+            buying = c.has("purchase", "BUYER_OWNED", "PURCHASE_OBJECT") or title_purchase or goods
         d.add(STRONG if buying else 0.5, s, accel[0])
     return d
 
@@ -395,6 +490,7 @@ def _analyse(body: DocumentText, attachments: list[DocumentText], fields: Option
         title_key = key[span[0]:span[1]] if span else norm_key(title or "")
         checked += [_check(s, key, lex, title_key) for s in sentences if s.mentions]
     _spec_chip(checked, lex)
+    _saas_notice(checked, lex)
     return checked
 
 
@@ -410,21 +506,66 @@ def _spec_chip(checked: list[_Checked], lex: Lexicon) -> None:
             c.valid.append(Mention("SPEC_CHIP", chip, m.start, m.end, m.text))
 
 
+def _without_pinyin(doc: DocumentText) -> tuple[DocumentText, dict[str, tuple[str, OffsetMap]]]:
+    """The document (and its ZIP members) with inline pinyin removed; maps keyed by the part's path below `doc`."""
+    text, omap = strip_pinyin(doc.text or "")
+    maps = {"": (doc.text, omap)} if omap else {}
+    parts = []
+    for j, p in enumerate(doc.parts):
+        clean, sub = _without_pinyin(p)
+        parts.append(clean)
+        maps.update({f"{p.name or j + 1}" + (f"/{k}" if k else ""): v for k, v in sub.items()})
+    if not maps:
+        return doc, {}
+    title = strip_pinyin(doc.title)[0] if doc.title else doc.title
+    return replace(doc, text=text, title=title, parts=parts), maps
+
+
+def _restore_offsets(ev: list[Evidence], maps: dict[str, tuple[str, OffsetMap]]) -> None:
+    """Evidence found in the text without pinyin, pointed back at the original text (readings included)."""
+    for e in ev:
+        if e.document in maps:
+            orig, omap = maps[e.document]
+            e.start, e.end = omap(e.start), omap(e.end, end=True)
+            e.text = orig[e.start:e.end]
+
+
 def find_compute(body: DocumentText, attachments: list[DocumentText], fields: NoticeFields) -> ComputeFindings:
     """Did the notice seek remote compute, buy accelerators, or neither — with providers, chips, flags, evidence."""
+    maps: dict[str, tuple[str, OffsetMap]] = {}
+    body, sub = _without_pinyin(body)
+    maps.update(sub)
+    cleaned = []
+    for i, att in enumerate(attachments or []):
+        att2, sub = _without_pinyin(att)
+        name = att.name or f"attachment-{i + 1}"
+        maps.update({name + (f"/{k}" if k else ""): v for k, v in sub.items()})
+        cleaned.append(att2)
+    if maps and fields is not None:  # the fields were read from the annotated text too
+        fields = replace(fields, title=strip_pinyin(fields.title)[0] if fields.title else fields.title,
+                         vendors=[strip_pinyin(v)[0] for v in fields.vendors])
+    findings = _find(body, cleaned, fields)
+    if maps:
+        _restore_offsets(findings.evidence, maps)
+    return findings
+
+
+def _find(body: DocumentText, attachments: list[DocumentText], fields: NoticeFields) -> ComputeFindings:
     lex = load_lexicon()
-    attachments = list(attachments or [])
     checked = _analyse(body, attachments, fields)
     findings = ComputeFindings()
     ev = findings.evidence
 
-    non_compute, title_purchase = _title_object(checked)
+    title_key = norm_key(_title(body, fields) or "")
+    non_compute, title_purchase, title_rental, title_buys_hw = _title_object(checked, title_key)
     docs = _documents(body, attachments)
     goods = (any(is_goods_category(p) for _, d in docs for _, _, p in category_spans(d.text or ""))
              or any(has_goods_marker(d.text or "") for _, d in docs)
              or any(_goods_words().search(norm_key(d.text or "")) for _, d in docs))
-    kinds = {k: _Decision() for k in KINDS} if non_compute else _remote(checked)
-    hw = _Decision() if non_compute else _hardware(checked, title_purchase, goods)
+    kinds = {k: _Decision() for k in KINDS} if non_compute else _remote(checked, title_key)
+    # a notice that rents accelerators: servers installed or delivered in its body are the provider's, unless bought
+    rented = title_rental or (kinds["gpu_rental"].established and not title_buys_hw)
+    hw = _Decision() if non_compute else _hardware(checked, title_purchase, goods, rented)
 
     findings.compute_kinds = [k for k in KINDS if kinds[k].established]
     findings.remote_compute = bool(findings.compute_kinds)
@@ -462,17 +603,100 @@ def find_compute(body: DocumentText, attachments: list[DocumentText], fields: No
     findings.cloud_providers = sorted(p for p in providers if p in lex.providers)
     for pid in findings.cloud_providers:
         ev += [_evidence(f"cloud_providers:{pid}", s, m) for s, m in _best(providers[pid], 1)]
-    if "cloud" in findings.compute_kinds and not findings.cloud_providers:
+    if findings.remote_compute and not findings.cloud_providers:
         _vendor_providers(findings, body, fields, lex)
 
-    _flags(findings, checked, usable, providers, chips, fields, body, lex)
+    _flags(findings, checked, usable, providers, chips, fields, body, lex, docs)
+    if not findings.remote_compute and not findings.hardware_purchase:
+        if non_compute:  # what the notice would be without the title's "about compute" object
+            kinds = _remote(checked, title_key)
+            hw = _hardware(checked, title_purchase, goods, rented)
+        _candidate(findings, kinds, hw, checked, chips, non_compute, lex, title_key)
     return findings
+
+
+# --------------------------------------------------------------------------- possible cases
+def _candidate(findings: ComputeFindings, kinds: dict[str, _Decision], hw: _Decision, checked: list[_Checked],
+               chips: dict[str, list], non_compute: bool, lex: Lexicon, title_key: str = "") -> None:
+    """A possible case: compute evidence that fell short of a case, with the reasons (data/candidates.toml) and the
+    sentence behind each. Called only when the notice is neither a case nor a purchase."""
+    found: dict[str, list[tuple[float, Sentence, Mention]]] = {}
+    title_local = _title_local([c for c in checked if c.sentence.zone == "title"], title_key, lex)
+
+    def add(code: str, pts: float, s: Sentence, m: Mention) -> None:
+        found.setdefault(code, []).append((pts, s, m))
+
+    if non_compute:
+        for d in [*kinds.values(), hw]:
+            for pts, s, m in d.evidence:
+                if pts >= STRONG:
+                    add("about_compute", pts, s, m)
+    else:
+        for k in KINDS:
+            for pts, s, m in kinds[k].evidence:
+                if not 0 < pts < STRONG:
+                    continue
+                if s.zone == "category":
+                    add("compute_category", pts, s, m)
+                elif m.label == "PROVIDER":
+                    add("provider_paid", pts, s, m)
+                elif m.label == "PRODUCT":
+                    add("product_named", pts, s, m)
+                elif s.zone == "title":
+                    add("title_topic", pts, s, m)
+                else:
+                    add("service_not_acquired", pts, s, m)
+        for pts, s, m in hw.evidence:
+            if 0 < pts < STRONG:
+                add("accelerator_not_bought", pts, s, m)
+        for cid in findings.gpu_models:
+            found.setdefault("chip_named", []).extend(chips[cid])
+        qty = compiled(lex.patterns["compute_quantity"])
+        for c in checked:
+            s = c.sentence
+            if s.weight < 1.0 or s.zone == "title":
+                continue
+            # a model deployed locally is no possible hosted service
+            local = title_local or _local(c, lex)
+            # sized compute: a service word (not a cloud topic word: 4个专业…在云端运行) or an accelerator word
+            words = [m for m in c.valid if (m.label in ("service", "model_service")
+                     or (m.label == "service_weak" and m.kb != "cloud")
+                     or (m.label == "accelerator" and _ACCEL_HW.search(norm_key(m.text))))
+                     and not (local and "model_api" in m.kb)]
+            if words and qty.search(norm_key(s.text)):
+                add("compute_quantity", 1.0, s, words[0])
+            # a service word of GPU, model or HPC compute in the body (cloud topic words are everywhere: 部署于云端)
+            for m in c.valid:
+                if m.label in ("service_weak", "model_service") and set(m.kb.split(",")) & {"gpu_rental", "model_api",
+                                                                                          "hpc"} \
+                        and not (local and "model_api" in m.kb):
+                    add("service_not_acquired", 0.5, s, m)
+                    break
+        for c in checked:  # compute named only where bidders and procedure are described (资格要求 …)
+            if c.sentence.zone == "admin":
+                for m in c.of("service", "model_service", "INSTANCE", "BILLING_UNIT", "PRODUCT"):
+                    add("admin_section_only", 0.5, c.sentence, m)
+        specs = [(c, m) for c in checked if c.sentence.weight > 0 for m in c.of("SPEC")]
+        if specs and not findings.gpu_models and len(spec_matches([decode_figures(m.kb) for _, m in specs], lex)) > 1:
+            for c, m in specs:
+                add("spec_several_chips", 1.0, c.sentence, m)
+    if not found:
+        return
+    reasons = [code for code in lex.candidate_reasons if code in found]  # in the data file's order
+    scoring = lex.candidate_scoring
+    score = max(lex.candidate_reasons[r]["score"] for r in reasons) + scoring["extra"] * (len(reasons) - 1)
+    findings.compute_candidate = True
+    findings.candidate_score = round(min(score, scoring["max_score"]), 2)
+    findings.candidate_reasons = reasons
+    for code in reasons:
+        findings.evidence += [_evidence(f"candidate:{code}", s, m) for s, m in _best(found[code], 1)]
 
 
 def _vendor_providers(findings: ComputeFindings, body: DocumentText, fields: Optional[NoticeFields],
                       lex: Lexicon) -> None:
-    """A cloud notice that names no provider but was won by one of a provider's own selling companies
-    (中国移动通信集团广东有限公司 for 云资源服务 → China Mobile Cloud): the winner is the source of the service.
+    """A remote-compute notice that names no provider but was won by one of a provider's own selling companies
+    (中国移动通信集团广东有限公司 for 云资源服务 → China Mobile Cloud; 北京火山引擎科技有限公司 for a model service →
+    Volcano Engine): the winner is the source of the service.
     Only for providers headquartered in China."""
     text = body.text or ""
     for vendor in (fields.vendors if fields else None) or []:
@@ -491,7 +715,27 @@ def _vendor_providers(findings: ComputeFindings, body: DocumentText, fields: Opt
     findings.cloud_providers.sort()
 
 
-def _flags(findings: ComputeFindings, checked, usable, providers, chips, fields, body, lex: Lexicon) -> None:
+def _vendor_line(field_name: str, vendors: list[str], docs: list[tuple[str, DocumentText]]) -> Optional[Evidence]:
+    """The line that names one of `vendors` (成交供应商：…), in the first document that has it."""
+    for name, d in docs:
+        text = d.text or ""
+        for v in vendors:
+            i = text.find(v) if v else -1
+            if i < 0:
+                continue
+            start = text.rfind("\n", 0, i) + 1
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            start, end = max(start, i - EVIDENCE_MAX // 2), min(end, max(i + len(v), start + EVIDENCE_MAX))
+            while start < i and text[start].isspace():
+                start += 1
+            return Evidence(field=field_name, text=text[start:end].rstrip(), start=start,
+                            end=start + len(text[start:end].rstrip()), document=name)
+    return None
+
+
+def _flags(findings: ComputeFindings, checked, usable, providers, chips, fields, body, lex: Lexicon,
+           docs: list[tuple[str, DocumentText]] = ()) -> None:
     flags, ev = [], findings.evidence
     us = [p for p in findings.cloud_providers if lex.providers[p].us_headquartered]
     if us:
@@ -518,6 +762,9 @@ def _flags(findings: ComputeFindings, checked, usable, providers, chips, fields,
             if words:
                 s, m = _best(words, 1)[0]
                 ev.append(_evidence("flags:intermediary", s, m))
+            else:  # the flag rests on who won: quote the line naming the winning vendor
+                ev.append(_vendor_line("flags:intermediary", fields.vendors, docs)
+                          or _evidence("flags:intermediary", *_best(providers[findings.cloud_providers[0]], 1)[0]))
 
     if findings.remote_compute:
         off = [(c.sentence.weight, c.sentence, m) for c in usable for m in c.of("offshore")

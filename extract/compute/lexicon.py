@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
-from hanziconv.charmap import simplified_charmap, traditional_charmap
+from extract.chinese import t2s_table
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -21,9 +21,9 @@ _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FOLD[0x3000] = 0x20
 _FOLD[0x00A0] = 0x20
 _FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u00a0]")
-# Traditional → Simplified, character by character (hanziconv's table: 2,700 one-to-one pairs). Matching happens on
+# Traditional → Simplified, character by character (OpenCC's table, shared with extract.fields). Matching happens on
 # Simplified text, so every term, regex and heading written in Simplified also finds 雲端服務, 亞馬遜, 算力租賃.
-_T2S = {t: s for t, s in zip(traditional_charmap, simplified_charmap) if t != s and len(t) == len(s) == 1}
+_T2S = {chr(t): chr(s) for t, s in t2s_table().items()}
 _TRADITIONAL = re.compile("[" + "".join(re.escape(c) for c in sorted(_T2S)) + "]")
 
 
@@ -123,6 +123,9 @@ class Lexicon:
     groups: list[TermGroup]
     patterns: dict = field(default_factory=dict)
     patterns_structure: dict = field(default_factory=dict)
+    # possible cases (data/candidates.toml): reason code → {score, text}; "extra" and "max_score" for combining them
+    candidate_reasons: dict[str, dict] = field(default_factory=dict)
+    candidate_scoring: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------------ derived views
     def phrase_entries(self) -> list[tuple[str, str, str]]:
@@ -190,13 +193,23 @@ def load_lexicon() -> Lexicon:
             export_control=tuple(rows),
         )
 
+    cand = _load("candidates.toml")
     terms = _load("terms.toml")
     groups = [TermGroup(g["name"], tuple(g.get("kinds", [])), tuple(g["terms"])) for g in terms["group"]]
     return Lexicon(
         providers=providers, instances=instances, chips=chips, rules=rules,
         status_controlled=dict(rules_data["status"]), groups=groups, patterns=terms.get("patterns", {}),
         patterns_structure=terms.get("structure", {}),
+        candidate_reasons={r["code"]: {"score": float(r["score"]), "text": r["text"]} for r in cand["reason"]},
+        candidate_scoring={"extra": float(cand["extra"]), "max_score": float(cand["max_score"])},
     )
+
+
+def candidate_reason_text(code: str) -> str:
+    """What a journalist reads for a possible case's reason code (data/candidates.toml); the code itself if unknown
+    (a reason stored by an older extractor version)."""
+    reason = load_lexicon().candidate_reasons.get(code)
+    return reason["text"] if reason else code
 
 
 def trie_regex(words: Iterable[str]) -> str:

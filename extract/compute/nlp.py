@@ -26,6 +26,7 @@ also kept in ``doc.user_data["hits"]``, since a span widened to token boundaries
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 from typing import Optional
@@ -146,12 +147,17 @@ class LexiconMatcher:
 
     def _resolve(self, hits):
         hits = sorted(set(hits), key=lambda h: (h[0], -(h[1] - h[0])))
+        # Only a hit starting within the longest hit's length before h can contain h: looking at just
+        # those keeps a long notice linear (comparing every pair took minutes on a 400,000-character text).
+        starts = [o[0] for o in hits]
+        longest = max((o[1] - o[0] for o in hits), default=0)
         out = []
         for h in hits:
+            near = hits[bisect.bisect_left(starts, h[1] - longest):bisect.bisect_right(starts, h[0])]
             inside = any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0])
                          and ((o[2] != h[2] and not (h[2] in self.KEEP_INSIDE and o[2] != "trap"))
                               or (o[2] == h[2] and o[2] in ("CHIP", "PROVIDER") and o[3] != h[3]))
-                         for o in hits)
+                         for o in near)
             if not inside:
                 out.append(h)
         return out
@@ -235,16 +241,21 @@ class BillingMatcher:
 
 # --------------------------------------------------------------------------- chips described by specifications
 _SPEC_SENTENCE = re.compile(r"[^\n。；;]+")
-_SPEC_CONTEXT = re.compile(r"(?i)gpu|加速卡|显存|顯存|单卡|卡间|nvlink|tensor|算力卡|计算卡|训练卡|推理卡|accelerator")
+_SPEC_CONTEXT = re.compile(r"(?i)gpu|加速卡|显存|顯存|单卡|卡间|nvlink|tensor|算力卡|计算卡|训练卡|推理卡|accelerator|cuda|显卡")
 # Units are read case-sensitively on the folded text: GB/s is memory or NVLink, Gb/s is a network port.
 _BW = r"(\d+(?:\.\d+)?)\s*([GT]B/s|[GT]Bps)"
 _FIGURES = {
     # "显存容量80GB HBM2e", "80GB HBM3e", "80GB显存", "memory 80 GB"
-    "memory_gb": re.compile(r"(?i)(?:显存|顯存|memory)[^0-9\n]{0,8}(\d{2,3})\s*GB(?!/s|ps)"
-                            r"|(\d{2,3})\s*GB\s*(?:HBM|GDDR|显存|顯存)"),
+    # Taiwan's 記憶體 (folded 记忆体) is also the host's RAM: only as a card's (單卡記憶體 48GB)
+    "memory_gb": re.compile(r"(?i)(?:显存|顯存|memory|(?:单卡|每卡|gpu|显卡)\s*记忆体)[^0-9\n]{0,8}(\d{1,3})\s*GB(?!/s|ps)"
+                            r"|(\d{1,3})\s*GB\s*(?:HBM|GDDR|显存|顯存)"),
+    # "CUDA核心数≥10752", "CUDA cores: 16384", "16384个CUDA核心"
+    "cuda_cores": re.compile(r"(?i)cuda\s*(?:核心|核|cores?|處理器|处理器)[^0-9\n]{0,10}(\d{1,2},?\d{3})"
+                             r"|(\d{1,2},?\d{3})\s*(?:个|個)?\s*cuda"),
     "memory_type": re.compile(r"(?i)(HBM3e|HBM3|HBM2e|HBM2|GDDR6X|GDDR6|GDDR7)"),
     # memory bandwidth only when named as such: a bare 带宽 is as often NVLink, network or storage
-    "bandwidth_gbs": re.compile(r"(?i)(?:显存带宽|顯存頻寬|显存頻寬|内存带宽|memory bandwidth|HBM带宽)[^0-9\n]{0,8}?" + _BW),
+    "bandwidth_gbs": re.compile(r"(?i)(?:显存带宽|显存频宽|记忆体频宽|记忆体带宽|内存带宽|memory bandwidth|HBM带宽)"
+                               r"[^0-9\n]{0,8}?" + _BW),
     "fp16_tflops": re.compile(r"(?i)(?:FP16|BF16|半精度)[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*T(?:FLOPS)?(?![a-z])"
                               r"|(\d+(?:\.\d+)?)\s*TFLOPS\s*[(（]?\s*(?:FP16|BF16)"),
     "tf32_tflops": re.compile(r"(?i)TF32[^0-9\n]{0,24}?(\d+(?:\.\d+)?)\s*TFLOPS"),
@@ -253,6 +264,9 @@ _FIGURES = {
     "nvlink_gbs": re.compile(r"(?i)(?:NVLink|卡间互联|卡间带宽|卡間互聯)[^0-9\n]{0,12}?" + _BW
                              + r"|" + _BW + r"\s*[(（]?\s*NVLink"),
 }
+
+
+FIGURE_NAMES = tuple(_FIGURES)  # the figures a chip's `specs` may give (accelerators.toml)
 
 
 def spec_figures(text: str) -> dict:
@@ -266,15 +280,20 @@ def spec_figures(text: str) -> dict:
         if name == "memory_type":
             out[name] = groups[0].lower()
             continue
-        value = float(groups[0])
+        value = float(groups[0].replace(",", ""))
         if len(groups) > 1 and groups[1].upper().startswith("TB"):
             value *= 1000
         out[name] = value
     return out
 
 
+# How far a stated figure may lie from the published one: memory sizes and core counts are exact (141 GB is not
+# GH200's 144 GB), compute within 1 % (rounding: 989.4 → 989), bandwidth within 3 % (2 TB/s for 2,039 GB/s).
+_TOLERANCE = {"memory_gb": 0.005, "cuda_cores": 0.005, "fp16_tflops": 0.01, "tf32_tflops": 0.01, "fp8_tflops": 0.01}
+
+
 def match_spec(figures: dict, lexicon: Lexicon) -> list[str]:
-    """Chip ids with a published variant agreeing with every figure (numbers within 3 %)."""
+    """Chip ids with a published variant agreeing with every figure (see _TOLERANCE; other numbers within 3 %)."""
     hits = []
     for chip in lexicon.chips.values():
         for variant in chip.specs:
@@ -287,7 +306,7 @@ def match_spec(figures: dict, lexicon: Lexicon) -> list[str]:
                 if isinstance(value, str):
                     ok = ref.lower() == value
                 else:
-                    ok = abs(float(ref) - value) <= 0.03 * float(ref)
+                    ok = abs(float(ref) - value) <= _TOLERANCE.get(name, 0.03) * float(ref)
                 if not ok:
                     break
             if ok:
@@ -309,17 +328,22 @@ def decode_figures(kb: str) -> dict:
     return out
 
 
-def infer_spec_chip(figure_sets: list[dict], lexicon: Lexicon) -> Optional[str]:
-    """The one chip whose published specs agree with all the figures of a document, else None. Needs a compute or
-    bandwidth figure and one more: memory size alone fits half the table."""
+def spec_matches(figure_sets: list[dict], lexicon: Lexicon) -> list[str]:
+    """Chips whose published specs agree with all the figures of a document. Needs a compute, bandwidth or core-count
+    figure and one more (memory size alone fits half the table), else []."""
     figures: dict = {}
     for f in figure_sets:
         for k, v in f.items():
             figures.setdefault(k, v)
     numeric = {k for k in figures if k not in ("memory_type", "memory_gb")}
     if not numeric or len(figures) < 2:
-        return None
-    hits = match_spec(figures, lexicon)
+        return []
+    return match_spec(figures, lexicon)
+
+
+def infer_spec_chip(figure_sets: list[dict], lexicon: Lexicon) -> Optional[str]:
+    """The one chip whose published specs agree with all the figures of a document (VOCAB: exactly one), else None."""
+    hits = spec_matches(figure_sets, lexicon)
     return hits[0] if len(hits) == 1 else None
 
 
@@ -353,7 +377,7 @@ def _gate_words(labels: tuple[str, ...]) -> set[str]:
     return words | {norm_key(w) for w in lex.patterns["gate_extra"]}
 
 
-_CORE = ("PROVIDER", "PRODUCT", "CHIP", "service", "service_weak", "hardware", "accelerator")
+_CORE = ("PROVIDER", "PRODUCT", "CHIP", "service", "service_weak", "model_service", "hardware", "accelerator")
 
 
 @lru_cache(maxsize=1)
@@ -368,7 +392,8 @@ def gate() -> re.Pattern:
 def line_gate() -> re.Pattern:
     """Which lines of a document that passed `gate()` go through the pipeline: the trigger words, plus the words of
     the flags (境外, 代理商, 拒绝进口 …) and of negation, which may stand on a line of their own."""
-    extra = ("offshore", "intermediary", "domestic_only", "negation", "non_compute", "unavailable")
+    extra = ("offshore", "intermediary", "domestic_only", "negation", "non_compute", "unavailable", "api_usage",
+             "concurrency", "local_deploy", "saas", "topic")
     return re.compile(trie_regex(_gate_words(_CORE + extra)))
 
 

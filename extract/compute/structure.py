@@ -4,7 +4,7 @@ Where a word stands matters as much as the word: 云服务 in a title is what is
 IDC或云服务业务许可证") it is about the bidder; on the 政采云服务热线 line it is page chrome. Weights:
 
     title 3 · 品目 (category) 2 · requirement sections (采购需求, 主要标的, 更正内容 …) 2 · other body 1 ·
-    administrative sections (资格要求, 联系方式, 开标 …) 0.5 · boiler-plate lines 0
+    administrative sections (资格要求, 联系方式, 开标 …) 0.5 · boiler-plate lines 0 · losing bids (未中标供应商 …) 0
 
 Sentences are cut at line ends, 。；!? , runs of spaces (flattened table cells) and before section numbers (一、 /
 第三章), in one linear pass.
@@ -21,7 +21,8 @@ from typing import Optional
 from extract.compute.lexicon import load_lexicon, norm_key, trie_regex
 
 BOILERPLATE_MAX = 150  # characters
-WEIGHTS = {"title": 3.0, "category": 2.0, "requirement": 2.0, "body": 1.0, "admin": 0.5, "boilerplate": 0.0}
+WEIGHTS = {"title": 3.0, "category": 2.0, "requirement": 2.0, "body": 1.0, "admin": 0.5, "boilerplate": 0.0,
+           "losing": 0.0}  # losing bids: a provider that bid and lost is not what was bought
 
 # A line break ends a sentence unless the line is soft-wrapped: it ends in a comma and text goes on, or an English
 # sentence runs on in lower case ("...and block storage,\nsubscription for 36 months"); see `soft_wrap`.
@@ -65,12 +66,13 @@ def _structure_rules():
     st = load_lexicon().patterns_structure
     req = [norm_key(h) for h in st["requirement_headings"]]
     adm = [norm_key(h) for h in st["admin_headings"]]
+    losing = [norm_key(h) for h in st.get("losing_headings", [])]
     # a heading opens the line, or (for headings of 4+ characters) sits in its first 12 characters
     return (
         re.compile(trie_regex(req)), re.compile(trie_regex(h for h in req if len(h) >= 4)),
         re.compile(trie_regex(adm)), re.compile(trie_regex(h for h in adm if len(h) >= 4)),
         re.compile(st["boilerplate"]), re.compile(st["category"]), re.compile(st["goods_category"]),
-        re.compile(st["goods_marker"]),
+        re.compile(st["goods_marker"]), re.compile(trie_regex(losing)),
     )
 
 
@@ -90,8 +92,12 @@ def has_goods_marker(text: str) -> bool:
 
 
 def _heading_zone(key: str) -> Optional[str]:
-    req_start, req_in, adm_start, adm_in, *_ = _structure_rules()
+    req_start, req_in, adm_start, adm_in, *_rest, losing = _structure_rules()
     head = _LEAD.sub("", key[:40])[:24]
+    for text in (head, key.lstrip()[:24]):  # the raw start too: 第二中标候选人 starts like a section number
+        m = losing.search(text)
+        if m and m.start() < 12:
+            return "losing"
     if adm_start.match(head) or adm_in.search(head, 0, 12):
         return "admin"
     if req_start.match(head) or req_in.search(head, 0, 12):
@@ -117,6 +123,7 @@ def split_sentences(text: str, document: str = "", title_span: Optional[tuple[in
     key = norm_key(text)
     out: list[Sentence] = []
     zone = "body"
+    losing_until = -1  # an unnumbered losing-bid label covers the rest of its line
     for s, e in zip(points, points[1:]):
         raw = text[s:e]
         if not raw.strip():
@@ -131,9 +138,16 @@ def split_sentences(text: str, document: str = "", title_span: Optional[tuple[in
             this = sp
         else:
             heading = _heading_zone(k)
+            if heading is None and s2 < losing_until:
+                heading = "losing"
+            if zone == "losing" and heading != "losing" and _NUMBERED.match(k):
+                zone = "body"  # the next numbered section ends the losing bids
             this = heading or zone
-            if heading == "requirement" or (heading == "admin" and _NUMBERED.match(k)):
+            if heading == "requirement" or (heading in ("admin", "losing") and _NUMBERED.match(k)):
                 zone = heading
+            elif heading == "losing" and s2 >= losing_until:
+                nl = text.find("\n", e2)
+                losing_until = len(text) if nl < 0 else nl
             # page chrome and contact lines are short; a long run of text that mentions an address (a flattened page,
             # a summary table) still carries content
             if boiler.search(k) and len(k) <= BOILERPLATE_MAX:

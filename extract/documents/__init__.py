@@ -1,14 +1,20 @@
-"""Bytes → `DocumentText`: HTML (the ccgp page shell or another site's main content), PDF, DOCX, XLSX, ZIP
-and plain text, in whatever Chinese encoding. `read_document` never raises: a file it cannot read comes back
-with `errors` filled, each entry `reason: detail` with the reason first:
+"""Bytes → `DocumentText`: HTML (the ccgp page shell or another site's main content), PDF, DOCX, legacy Word
+.doc and Kingsoft .wps (through LibreOffice), XLSX and .xls/.et, ZIP, RAR, 7z and plain text, in whatever
+Chinese encoding. `read_document` never raises: a file it cannot read comes back with `errors` filled, each
+entry `reason: detail` with the reason first:
 
-    empty          no bytes, or no text in them
-    corrupt        damaged or truncated file (or one whose name promises a format its bytes lack)
-    encrypted      needs a password (the empty password is tried first)
-    needs_ocr      no usable text layer (a scan, or a font whose codes do not map to characters)
-    too_large      a limit in `Limits` cut the document short; what was read is kept
-    unsupported    a format not read here (legacy Word .doc, RAR, images …); legacy .xls is read
-    failed         a reader crashed on this file (a bug: the detail names the exception)
+    empty              no bytes, or no text in them
+    corrupt            damaged or truncated file (or one whose name promises a format its bytes lack)
+    encrypted          needs a password (the empty password is tried first)
+    needs_ocr          no usable text layer and OCR did not read it (TENDERWATCH_OCR=0, no engine, or a
+                       garbled font the file does not embed); scans and photos are otherwise read by OCR
+                       (extract/documents/ocr.py: `DocumentText.ocr`, `meta["ocr_lines"]`)
+    ocr_timeout        OCR's time budget per document (`Limits.ocr_seconds`) ran out; the pages read are kept
+    too_large          a limit in `Limits` cut the document short; what was read is kept
+    unsupported        a format not read here (PowerPoint, gzip, images …), or its converter is not installed
+    converter_timeout  an external converter (LibreOffice) did not finish within `Limits.converter_timeout`
+    converter_failed   an external converter crashed, ran out of memory or could not read the file
+    failed             a reader crashed on this file (a bug: the detail names the exception)
 """
 
 from __future__ import annotations
@@ -22,13 +28,11 @@ from .encoding import decode, declared_charset
 from .limits import DEFAULT_LIMITS, Limits
 from .sniff import sniff
 
-__all__ = ["read_document", "Limits", "DEFAULT_LIMITS"]
+__all__ = ["read_document", "format_of", "Limits", "DEFAULT_LIMITS"]
 
 _HTML_TEXT_RE = re.compile(r"^\s*<\s*(!doctype\s+html|html|head|body)[\s>]", re.I)
 _UNSUPPORTED = {
-    # No pure-Python .doc reader was found reliable enough (and none could be tested on real files here).
-    "doc": "legacy Word 97-2003 document (.doc); save it as .docx",
-    "ppt": "PowerPoint presentation (.ppt)",
+    "ppt": "PowerPoint presentation (.ppt, .dps)",
     "ole": "OLE compound file of unknown type",
 }
 
@@ -46,8 +50,9 @@ def read_document(
         s = sniff(data, name, content_type)
         kind = s.kind
         doc = _dispatch(data, name, content_type, s, limits, _depth)
-        if s.hinted and doc.kind in ("html", "text") and s.hinted not in ("html", "text"):
-            # e.g. a "PDF" download that is an error or login page: read as what it is, said here
+        if s.hinted and doc.kind != s.hinted and s.hinted not in ("html", "text") and doc.kind != "empty":
+            # e.g. a "PDF" download that is an error or login page, a ".wps" that is a ZIP: read as what it
+            # is, said here
             doc.meta["kind_mismatch"] = f"named or served as {s.hinted}, but the bytes are {doc.kind}"
     except Exception as exc:  # last line of defence: one bad file must not stop a crawl
         doc = DocumentText(text="", kind=kind, name=name)
@@ -58,6 +63,12 @@ def read_document(
     if not doc.text.strip() and not doc.errors and not doc.parts:
         doc.errors.append(f"empty: no text found in the {doc.kind} file")
     return doc
+
+
+def format_of(doc: DocumentText) -> str:
+    """What a read file is, for people: doc, wps, xls, docx, pdf, rar, 7z, zip, png, jpeg … (the format a
+    reader recorded in `meta["format"]`, else the document kind)."""
+    return str(doc.meta.get("format") or doc.kind)
 
 
 def _dispatch(data: bytes, name: str, content_type: Optional[str], s, limits: Limits, depth: int) -> DocumentText:
@@ -87,10 +98,18 @@ def _dispatch(data: bytes, name: str, content_type: Optional[str], s, limits: Li
     elif kind == "zip":
         from .archive import read_zip
         doc = read_zip(data, name, limits, depth, read_document)
+    elif kind in ("rar", "7z"):
+        from .archive import read_rar_7z
+        doc = read_rar_7z(data, name, kind, limits, depth, read_document)
     elif kind == "doc":
         if s.detail == "xls":
             from .office import read_xls
             doc = read_xls(data, name, limits)
+            if name.lower().endswith(".et"):  # Kingsoft Spreadsheets writes the Excel 97 format
+                doc.meta["format"] = "et"
+        elif s.detail == "doc":  # Word 97-2003, or Kingsoft Writer's .wps (the same binary format)
+            from .legacy import read_word_binary
+            doc = read_word_binary(data, name, "wps" if name.lower().endswith(".wps") else "doc", limits)
         elif s.detail == "encrypted_ooxml":
             doc = DocumentText(text="", kind="doc", name=name, meta={"format": "ooxml"},
                                errors=["encrypted: password-protected Office file (DOCX/XLSX in an OLE wrapper)"])
@@ -98,7 +117,7 @@ def _dispatch(data: bytes, name: str, content_type: Optional[str], s, limits: Li
             doc = DocumentText(text="", kind="doc", name=name, meta={"format": s.detail},
                                errors=[f"unsupported: {_UNSUPPORTED.get(s.detail, s.detail)}"])
     elif kind == "unknown":
-        doc = _unknown(s, name)
+        doc = _unknown(s, data, name, limits)
     else:  # html or text: decode first, then look again (UTF-16 HTML is only recognisable decoded)
         from .encoding import plausibility
         declared = declared_charset(data, content_type, html=(kind == "html"))
@@ -142,14 +161,14 @@ def _garbage(s, name: str, size: int) -> DocumentText:
         f"unsupported: unrecognised binary data ({size:,} bytes), neither text nor a known document format"])
 
 
-def _unknown(s, name: str) -> DocumentText:
+def _unknown(s, data: bytes, name: str, limits: Limits) -> DocumentText:
     family, _, fmt = s.detail.partition(":")
+    if family == "image":  # a photo or scan of a page: OCR (or needs_ocr when OCR is off)
+        from .ocr import read_image
+        return read_image(data, name, limits)
     doc = DocumentText(text="", kind="unknown", name=name, meta={"format": fmt})
-    if family == "image":
-        doc.needs_ocr = True
-        doc.errors.append(f"needs_ocr: {fmt} image, no text layer")
-    elif family == "archive":
-        doc.errors.append(f"unsupported: {fmt} archive (only ZIP is unpacked)")
+    if family == "archive":
+        doc.errors.append(f"unsupported: {fmt} archive (ZIP, RAR and 7z are unpacked)")
     else:
         doc.errors.append(f"unsupported: {fmt} file")
     return doc

@@ -173,14 +173,42 @@ def _render(cfg: _Config, elements) -> _Renderer:
 # ---------------------------------------------------------------------------- page parts
 
 
+# libxml2 stops building the tree below a fixed depth (256 elements, 2048 with huge_tree) and drops the rest
+# of the page without failing: its error log is the only sign.
+_PARSER_CUT_RE = re.compile(r"Excessive depth in document: (\d+)")
+
+
 def _parse(text: str):
+    """(root or None, the nesting limit the parser stopped at or None)."""
     # lxml refuses str input that carries an XML encoding declaration.
     if text.lstrip().startswith("<?xml"):
         text = re.sub(r"^\s*<\?xml[^>]*>", "", text, count=1)
+    parser = lxml.html.HTMLParser(huge_tree=True)  # deep nesting and long text nodes kept up to libxml2's hard limits
     try:
-        return lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
-        return None
+        return None, None
+    for entry in parser.error_log:
+        m = _PARSER_CUT_RE.search(entry.message)
+        if m:
+            return root, int(m.group(1))
+    return root, None
+
+
+_FLAT_DROP_RE = re.compile(r"<(script|style|template)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_FLAT_BREAK_RE = re.compile(r"<(?:br|/?(?:p|div|li|tr|h[1-6]|table|section|article|dd|dt|blockquote|pre))\b[^>]*>",
+                            re.I)
+_FLAT_CELL_RE = re.compile(r"</t[dh]\s*>", re.I)
+_FLAT_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def _flat_text(text: str) -> str:
+    """The page's text from its source, tags stripped: for a page the parser could not build whole."""
+    import html as html_lib
+
+    text = _FLAT_DROP_RE.sub("", text)
+    text = _FLAT_CELL_RE.sub(" ", _FLAT_BREAK_RE.sub("\n", text))
+    return tidy_lines(html_lib.unescape(_FLAT_TAG_RE.sub("", text)).split("\n"))
 
 
 def _meta_tags(cfg: _Config, root) -> dict[str, str]:
@@ -254,7 +282,7 @@ def _body_elements(shell: _Shell, text: str, root):
         m = shell.body_start.search(text)
         end = text.find(shell.conf["body_end"], m.end()) if m else -1
         if m and end > 0:
-            frag = _parse("<html><body><div>" + text[m.end():end] + "</div></body></html>")
+            frag, _ = _parse("<html><body><div>" + text[m.end():end] + "</div></body></html>")
             if frag is not None:
                 return [frag.body]
     return shell.selectors["body"](root)[:1]
@@ -337,9 +365,17 @@ def read_html(decoded: Decoded, name: str = "") -> DocumentText:
         doc.meta["declared_charset"] = decoded.declared
     if decoded.replaced:
         doc.meta["undecodable_chars"] = decoded.replaced
-    root = _parse(text)
+    root, depth_limit = _parse(text)
     if root is None:
         doc.errors.append("corrupt: the HTML could not be parsed")
+        return doc
+    if depth_limit is not None:
+        # The tree stops at the limit: take the text from the source instead, and say so.
+        doc.title = _first_text(_TITLE_SEL, root)
+        doc.text = _flat_text(text)
+        doc.meta["template"] = "flat"
+        doc.errors.append(f"too_large: elements nested more than {depth_limit} deep; the text was read from the "
+                          "source without the page layout")
         return doc
     doc.meta.update(_meta_tags(cfg, root))
     attachments = _attachments(cfg, root)

@@ -44,7 +44,9 @@ def _cell_text(tc) -> str:
     return text
 
 
-def read_docx(data: bytes, name: str, limits: Limits) -> DocumentText:
+def read_docx(data: bytes, name: str, limits: Limits, *, core_title: bool = True) -> DocumentText:
+    """`core_title`: take the title from the document properties first (not for converted legacy files,
+    whose properties are the converter's defaults or stale template titles)."""
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -79,8 +81,11 @@ def read_docx(data: bytes, name: str, limits: Limits) -> DocumentText:
                 doc.tables.append(grid)
                 lines.extend("\t".join(r) if len(r) > 1 else r[0] for r in grid)
     doc.text = tidy_lines(lines)
+    if not doc.text.strip():  # a DOCX wrapping scanned pages: OCR its pictures
+        from .ocr import read_docx_images
+        read_docx_images(data, doc, limits)
     try:
-        title = clean_inline(d.core_properties.title or "")
+        title = clean_inline(d.core_properties.title or "") if core_title else ""
     except Exception:
         title = ""
     if not title:  # else the first Title / Heading paragraph

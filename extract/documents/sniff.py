@@ -19,20 +19,23 @@ _OTHER_MAGIC = (
     (b"GIF89a", "image", "gif"),
     (b"II*\x00", "image", "tiff"),
     (b"MM\x00*", "image", "tiff"),
-    (b"Rar!\x1a\x07", "archive", "rar"),
-    (b"7z\xbc\xaf\x27\x1c", "archive", "7z"),
     (b"\x1f\x8b", "archive", "gzip"),
     (b"{\\rtf", "rtf", "rtf"),
 )
 
+_BMP_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)
+
 _EXT_KIND = {
     "htm": "html", "html": "html", "shtml": "html", "xhtml": "html", "jsp": "html", "aspx": "html",
     "pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "xlsm": "xlsx", "doc": "doc", "xls": "doc", "wps": "doc",
-    "et": "doc", "zip": "zip", "txt": "text", "text": "text", "csv": "text", "md": "text", "json": "text",
+    "et": "doc", "dps": "doc", "zip": "zip", "rar": "rar", "7z": "7z",
+    "jpg": "image", "jpeg": "image", "png": "image", "tif": "image", "tiff": "image", "bmp": "image",
+    "txt": "text", "text": "text", "csv": "text", "md": "text", "json": "text",
 }
 _CT_KIND = (
     ("html", "html"), ("pdf", "pdf"), ("wordprocessingml", "docx"), ("spreadsheetml", "xlsx"),
-    ("msword", "doc"), ("ms-excel", "doc"), ("zip", "zip"), ("text/plain", "text"),
+    ("msword", "doc"), ("ms-excel", "doc"), ("kswps", "doc"), ("x-7z", "7z"), ("rar", "rar"), ("zip", "zip"),
+    ("text/plain", "text"), ("image/", "image"),
 )
 
 _HTML_RE = re.compile(
@@ -42,7 +45,7 @@ _HTML_RE = re.compile(
 
 @dataclass
 class Sniffed:
-    kind: str  # html pdf docx xlsx doc zip text empty unknown
+    kind: str  # html pdf docx xlsx doc zip rar 7z text empty unknown
     detail: str = ""  # e.g. "xls" for an OLE workbook, "png" for an image
     hinted: Optional[str] = None  # the kind the name / Content-Type suggest, if any
 
@@ -100,6 +103,12 @@ def sniff(data: bytes, name: str = "", content_type: Optional[str] = None) -> Sn
         kind = _zip_kind(data)
         # An unreadable ZIP named .docx/.xlsx is reported as the damaged document it was meant to be.
         return Sniffed(hinted if kind == "zip" and hinted in ("docx", "xlsx") else kind, hinted=hinted)
+    if data.startswith(b"Rar!\x1a\x07"):  # RAR 4 (…\x00) and RAR 5 (…\x01\x00)
+        return Sniffed("rar", "rar5" if data[6:7] == b"\x01" else "rar4", hinted)
+    if data.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return Sniffed("7z", hinted=hinted)
+    if data[:2] == b"BM" and len(data) >= 26 and int.from_bytes(data[14:18], "little") in _BMP_HEADER_SIZES:
+        return Sniffed("unknown", "image:bmp", hinted)  # "BM" alone is too weak: the DIB header size agrees
     for magic, kind, detail in _OTHER_MAGIC:
         if data.startswith(magic):
             return Sniffed("unknown", f"{kind}:{detail}", hinted)

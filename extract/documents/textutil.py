@@ -22,6 +22,18 @@ _LABEL_ONLY_RE = re.compile(r"^[^\t：:]{1,30}[：:]$")
 _LABEL_START_RE = re.compile(r"^[^\t：:]{1,30}[：:]")  # the next line is a label of its own: no join
 
 
+# A title is one line that lists, the digest and exports can show. Real titles are under 100 characters
+# (80 at most in the 598 gold notices); a longer one is body text that had no line break.
+TITLE_MAX_CHARS = 200
+
+
+def cap_title(title: str | None) -> str | None:
+    """The title as every caller stores and prints it: at most TITLE_MAX_CHARS, a cut one ending in "…"."""
+    if title is None or len(title) <= TITLE_MAX_CHARS:
+        return title
+    return title[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+
+
 def clean_inline(s: str) -> str:
     """One line of text: odd spaces become plain spaces, runs collapse, control characters go."""
     s = _ZERO_WIDTH_RE.sub("", s)

@@ -28,11 +28,42 @@ def _f_cached(words: tuple[str, ...]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def _alt(labels: tuple[str, ...]) -> str:
-    """Regex alternation of labels, longest first, each allowing blanks between its characters ("名 称")."""
+    """Regex alternation of labels, longest first, each allowing blanks between its characters ("名 称"). English
+    labels ("Tender Reference") match in any case, their words separated by any blanks."""
     parts = []
+    cjk = []
     for lab in sorted({fold(x) for x in labels}, key=len, reverse=True):
-        parts.append(r"[ \t]*".join(_LOT if c == "#" else re.escape(c) for c in lab))
+        if _LATIN.search(lab):
+            # in the cases notices write them (a case-insensitive group would cost the whole alternation its
+            # fast literal scan): as listed, Capitalised, lower and UPPER case
+            for form in dict.fromkeys((lab, lab[:1].upper() + lab[1:].lower(), lab.lower(), lab.upper(), lab.title())):
+                parts.append(r"[ \t]+".join(re.escape(w) for w in form.split()))
+        else:
+            cjk.append(lab)
+    parts += [r"[ \t]*".join(_LOT if c == "#" else re.escape(c) for c in lab) for lab in cjk]
     return "|".join(parts)
+
+
+_LATIN = re.compile(r"[A-Za-z]{2}")
+
+
+@lru_cache(maxsize=None)
+def _cjk_only(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(x for x in labels if not _LATIN.search(x))
+
+
+@lru_cache(maxsize=None)
+def _english_labels_re() -> re.Pattern:
+    words = {x for key in ("buyer", "agency", "vendors", "codes", "amounts", "dates") for x in _label_lists(L[key])
+             if _LATIN.search(x)}
+    # lower case, searched in the lowered text: a case-insensitive pattern scans a long text several times slower
+    return re.compile("(?:" + "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True)) + r")[ \t]*[:：\t(]")
+
+
+@lru_cache(maxsize=None)
+def label_key(label: str) -> str:
+    """A label as vocabularies compare it: no blanks, lower case ("Tender  Ref." -> "tenderref.")."""
+    return _WS.sub("", fold(label)).lower()
 
 
 # a lot number inside a label ("包1预算", "标项二预算金额")
@@ -49,7 +80,7 @@ def _label_re(labels: tuple[str, ...], wei: bool = False) -> re.Pattern:
     """`label[(suffix)]：value`; with `wei`, "label为value" too ("预算金额为140万元"). The value runs to the end of the
     line. Where the label may start is checked by `_lead_ok`: a pattern that opens with the labels themselves lets
     the regex engine skip ahead on their first characters (a leading look-behind made it try every position)."""
-    sep = r"(?:[:：]|为[:：]?)" if wei else r"[:：]"
+    sep = r"(?P<sep>[:：\t]|为[:：]?)" if wei else r"(?P<sep>[:：\t])"
     return re.compile(
         rf"(?P<label>{_alt(labels)})[ \t]*(?P<suffix>\([^)\n:：]{{0,16}}\)(?:[ \t]*[\\/][ \t]*\([^)\n]{{0,6}}\))?)?"
         rf"[ \t]*{sep}[ \t]*(?P<value>[^\n]*)"
@@ -57,7 +88,7 @@ def _label_re(labels: tuple[str, ...], wei: bool = False) -> re.Pattern:
 
 
 _NUMBERING_RE = re.compile(_NUMBERING)
-_LEAD_CHARS = frozenset(" \t\n\r;；。,，、:：.()[]")
+_LEAD_CHARS = frozenset(" \t\n\r;；。,，、:：.()[]|")
 _LEAD_WORDS = ("本项目", "项目", "本次", "其中")
 
 
@@ -80,7 +111,23 @@ _LABEL_LIKE = re.compile(r"[^\n:：]{1,12}[:：]")
 @lru_cache(maxsize=None)
 def _label_order(labels: tuple[str, ...]) -> dict[str, int]:
     """Label -> its rank in the data file's list (earlier = preferred)."""
-    return {_WS.sub("", fold(x)): i for i, x in enumerate(labels)}
+    return {label_key(x): i for i, x in enumerate(labels)}
+
+
+def _label_lists(node) -> list[str]:
+    if isinstance(node, dict):  # not the buyer's fallback words: they are no labels
+        return [x for k, v in node.items() if k != "fallback" for x in _label_lists(v)]
+    if isinstance(node, list):
+        return [x for x in node if isinstance(x, str)]
+    return []
+
+
+@lru_cache(maxsize=None)
+def _all_labels_re() -> re.Pattern:
+    """Any label of any field, with an optional unit in brackets: a table cell that holds one is a header."""
+    labels = {x for key in ("summary", "buyer", "agency", "vendors", "codes", "amounts", "dates", "region", "block")
+              for x in _label_lists(L[key]) if len(x) >= 2}
+    return re.compile(rf"(?:{_alt(tuple(sorted(labels)))})[ \t]*(?:\([^)]{{0,16}}\))?[ \t]*[:：]?")
 
 
 @dataclass
@@ -90,6 +137,7 @@ class Hit:
     end: int
     label: str = ""
     suffix: str = ""
+    sep: str = ""  # what joined label and value: ":", "为", a tab
 
 
 class _Doc:
@@ -102,6 +150,19 @@ class _Doc:
         self.name = name  # Evidence.document: "" for the notice body, else the attachment's name
         self.cache: dict[str, object] = {}  # per-document results several extractors ask for
         self.start, self.end = self._body_region()
+        self._english: bool | None = None
+
+    def alt(self, labels) -> str:
+        """`_alt` of the labels this document can hold: no English ones in a notice that uses none."""
+        labels = tuple(labels)
+        return _alt(labels if self.english else _cjk_only(labels))
+
+    @property
+    def english(self) -> bool:
+        """Does the document use any English label at all? (decides whether English labels are looked for)"""
+        if self._english is None:
+            self._english = _english_labels_re().search(self.f.lower()) is not None
+        return self._english
 
     def _body_region(self) -> tuple[int, int]:
         f = self.f
@@ -135,14 +196,17 @@ class _Doc:
                  anywhere: bool = False, wei: bool = False, next_line: bool = False) -> list[Hit]:
         """Every `label：value` in the body (or in [start, end)), in text order. With `next_line`, a label that
         ends its line takes the next non-empty line as its value when that line is no `label：` itself."""
-        rx = _label_re(tuple(labels), wei)
+        labels = tuple(labels)
+        if not self.english:  # a Chinese notice: the English labels only slow the scan down
+            labels = _cjk_only(labels)
+        rx = _label_re(labels, wei)
         s0 = self.start if start is None else start
         e0 = self.end if end is None else end
         found = []
         pos = s0
         # search on from each value's start: a line may hold several pairs ("总预算：198万元，其中包1预算：156万元")
         while (m := rx.search(self.f, pos, e0)) is not None:
-            if _lead_ok(self.f, m.start(), anywhere):
+            if _lead_ok(self.f, m.start(), anywhere) and (m.group("sep") != "\t" or self._kv_cell(m)):
                 found.append(m)
                 pos = max(m.start("value"), m.start() + 1)
             else:
@@ -154,6 +218,9 @@ class _Doc:
                 ve = found[k + 1].start()
                 while ve > vs and self.f[ve - 1] in " \t([,，;；、":  # what opened the next pair
                     ve -= 1
+            if m.group("sep") == "\t":  # a key-value table: the value is the next cell
+                tab = self.f.find("\t", vs, ve)
+                ve = ve if tab < 0 else tab
             v = self.f[vs:ve]
             if next_line and not v.strip():
                 nm = _NEXT_VALUE.match(self.f, ve, min(e0, ve + 200))
@@ -161,8 +228,23 @@ class _Doc:
                     vs, v = nm.start("v"), nm.group("v")
             lead = len(v) - len(v.lstrip())
             v = v.strip()
-            out.append(Hit(v, vs + lead, vs + lead + len(v), _WS.sub("", m.group("label")), m.group("suffix") or ""))
+            out.append(Hit(v, vs + lead, vs + lead + len(v), label_key(m.group("label")), m.group("suffix") or "",
+                           m.group("sep")))
         return out
+
+    def _kv_cell(self, m: re.Match) -> bool:
+        """A label cell of a key-value table row ("Procuring Entity⇥X", "機關名稱⇥X⇥標案案號⇥Y"): the label fills a cell
+        at an even position and the cell after it is a value, not another header ("供应商名称⇥中标金额")."""
+        ls = self.f.rfind("\n", 0, m.start()) + 1
+        le = self.f.find("\n", m.start())
+        cells = self.f[ls:le if le >= 0 else len(self.f)].split("\t")
+        k = self.f.count("\t", ls, m.start())
+        if len(cells) % 2 or k % 2 or k + 1 >= len(cells):
+            return False
+        if cells[k].strip(" :：") != self.f[m.start():m.end("label")].strip() and not m.group("suffix"):
+            return False
+        value = cells[k + 1].strip()
+        return bool(value) and _all_labels_re().fullmatch(value) is None
 
 
 # --------------------------------------------------------------------------------------------- summary table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .base import Hit, L, _Doc, _NUMBERING, _WS, _alt, _f, _label_order
+from .base import Hit, L, _Doc, _NUMBERING, _WS, _f, _label_order, label_key
 
 _CODE_OK = re.compile(r"[A-Za-z0-9]")
 
@@ -55,13 +55,13 @@ def _codes(d: _Doc) -> list[Hit]:
     for group in (spec["primary"], spec["secondary"]):
         hits = d.labelled(group, anywhere=True, next_line=True)
         # "一、项目编号" as a heading with the number on the next line
-        head = re.compile(rf"(?m)^{_NUMBERING}(?P<label>{_alt(tuple(group))})[ \t]*$")
+        head = re.compile(rf"(?m)^{_NUMBERING}(?P<label>{d.alt(group)})[ \t]*$")
         for m in head.finditer(d.f, d.start, d.end):
             nm = re.compile(r"[^\n]*\S[^\n]*").search(d.f, m.end())
             if nm and nm.start() - m.end() < 20 and not re.search(r"[:：]", nm.group()):
                 v = nm.group()
                 lead = len(v) - len(v.lstrip())
-                hits.append(Hit(v.strip(), nm.start() + lead, nm.start() + lead + len(v.strip()), _WS.sub("", m.group("label"))))
+                hits.append(Hit(v.strip(), nm.start() + lead, nm.start() + lead + len(v.strip()), label_key(m.group("label"))))
         # label order in the data file is the priority order within a group; the body before the title
         order = _label_order(tuple(group))
         hits.sort(key=lambda h: (order.get(h.label, 99), h.start))

@@ -1,5 +1,7 @@
 """Dates and times as notices write them: 2026年08月26日 09点30分 · 2026-08-05 13:17 · 2026.8.5 · 2026年8月21日 14：00
 （北京时间） · 2026年7月1日（星期三）下午2时30分 · 二〇二六年八月五日 · 8月18日 9:00 (no year: the caller supplies it).
+Taiwan's era: 民國114年9月15日 · 114/09/15 (= 2025). English: 15 September 2025 (Monday) 12:00 noon · September 15,
+2025 at 5:00 p.m. · 5:00 p.m. on 2 October 2025 · 15/09/2025 14:30 (day first). Vocabulary in data/dates.toml.
 dateparser returns None or wrong values on most of these (../shared/reference/nlp-and-pdf.md §3.2)."""
 
 from __future__ import annotations
@@ -8,8 +10,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ._data import load
 from .numerals import cn_int
 from .text import fold
+
+_D = load("dates")
 
 _CN = "〇零○一二三四五六七八九十"
 _YEAR = rf"(?P<y>(?:19|20)\d{{2}}|[{_CN}]{{4}})"
@@ -77,10 +82,101 @@ def _hit(m: re.Match, year: int | None) -> DateHit | None:
     return DateHit(m.start(), end, day, t, has_year=year is None)
 
 
+# ---------------------------------------------------------------------------------------------- ROC and English
+
+_ERA = "|".join(re.escape(fold(e)) for e in _D["roc"]["era"])
+# 民國114年9月15日 下午2時 · 114年09月15日 · 114/09/15 · 民國99年1月5日
+ROC_RE = re.compile(
+    rf"(?:(?P<era>{_ERA})\s*(?P<ey>\d{{2,3}})\s*年|(?<![\d./-])(?P<y3>1[0-4]\d)\s*年|(?<![\d./-])(?P<ys>1[01]\d)(?=[/.]\d{{1,2}}[/.]\d))"
+    rf"\s*[/.]?\s*(?P<m>\d{{1,2}})\s*(?:月|[/.])\s*(?P<d>\d{{1,2}})(?!\d)\s*[日号]?{_TIME}"
+)
+_MONTHS: dict[str, int] = _D["months"]
+_MON_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WEEKDAY = r"(?:\s*,?\s*\(?(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?\)?)?"
+_ETIME = (r"(?P<eh>\d{1,2})(?:\s*[:.]\s*(?P<emi>\d{2}))?\s*(?P<ap>a\.?\s?m\.?|p\.?\s?m\.?|noon|midnight|hours|hrs)?")
+_E_DATE = (rf"(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+|-)(?P<mon1>{_MON_ALT})\.?,?(?:\s+|-)(?P<y1>(?:19|20)\d{{2}})"
+           rf"|(?P<mon2>{_MON_ALT})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>(?:19|20)\d{{2}})"
+           rf"|(?<![\d/.-])(?P<n1>\d{{1,2}})[/.-](?P<n2>\d{{1,2}})[/.-](?P<y3>(?:19|20)\d{{2}})(?![\d/.-]))")
+# a time before the date ("12:00 noon on 15 September 2025") or after it ("15 September 2025 (Monday), 5:00 p.m.")
+ENGLISH_RE = re.compile(
+    rf"(?i:(?:{_ETIME.replace('?P<', '?P<b')}\s*(?:on|,)?\s*(?=\d|[a-z]))?\b{_E_DATE}"
+    rf"(?:{_WEEKDAY}\s*(?:,|at|-)?\s*(?P<after>{_ETIME}))?)"
+)
+
+
+def _english_time(h: str | None, mi: str | None, ap: str | None) -> tuple[int, int] | None:
+    """"5:00 p.m." -> (17, 0), "12 noon" -> (12, 0), "14:30" -> (14, 30); a bare hour without a.m./p.m. or minutes
+    is no time (it may be the next number of the text)."""
+    if h is None or (mi is None and not ap) or (ap or "").lower() in ("hours", "hrs") and mi is None and len(h) < 3:
+        return None
+    hour, minute = int(h), int(mi or 0)
+    ap = (ap or "").lower().replace(".", "").replace(" ", "")
+    if ap == "pm" and hour < 12:
+        hour += 12
+    elif ap == "am" and hour == 12:
+        hour = 0
+    elif ap in _D["english"]["midnight"]:
+        hour, minute = 23, 59
+    if hour > 23 or minute > 59:
+        return None
+    return hour, minute
+
+
+def _english_hits(f: str) -> list[DateHit]:
+    out = []
+    for m in ENGLISH_RE.finditer(f):
+        g = m.groupdict()
+        if g["y3"]:
+            a, b = int(g["n1"]), int(g["n2"])
+            day_first = _D["english"]["day_first"]
+            if a > 12 or (day_first and b <= 12):
+                day, mon = a, b
+            else:
+                mon, day = a, b
+            year = int(g["y3"])
+        else:
+            day = int(g["d1"] or g["d2"])
+            mon = _MONTHS[(g["mon1"] or g["mon2"]).lower()]
+            year = int(g["y1"] or g["y2"])
+        try:
+            date = dt.date(year, mon, day)
+        except ValueError:
+            continue
+        t_after = _english_time(g["eh"], g["emi"], g["ap"]) if g["after"] else None
+        t_before = _english_time(g["beh"], g["bemi"], g["bap"])
+        t = t_after or t_before
+        start = m.start() if t_before and not t_after else m.start("d1") if g["d1"] else m.start("mon2") if g["mon2"] else m.start("n1")
+        end = m.end() if t_after else max(x for x in (m.end("y1"), m.end("y2"), m.end("y3")) if x >= 0)
+        if t_before and not t_after:
+            start = m.start()
+        out.append(DateHit(start, end, date, t))
+    return out
+
+
+def _roc_hits(f: str) -> list[DateHit]:
+    out = []
+    for m in ROC_RE.finditer(f):
+        y = int(m.group("ey") or m.group("y3") or m.group("ys")) + _D["roc"]["offset"]
+        try:
+            day = dt.date(y, int(m.group("m")), int(m.group("d")))
+        except ValueError:
+            continue
+        t = _time(m)
+        end = m.end() if t is not None else m.start("time") if m.group("time") is not None else m.end()
+        out.append(DateHit(m.start(), end, day, t))
+    return out
+
+
 def find_dates(s: str, default_year: int | None = None) -> list[DateHit]:
     """All dates in `s`, in order. Year-less dates are read only when `default_year` is given."""
     f = fold(s)
     out = [h for m in DATE_RE.finditer(f) if (h := _hit(m, None))]
+    # the era and English forms, where no Gregorian Chinese date was read
+    more = (_roc_hits(f) if "年" in f or "/" in f or "." in f else []) + (_english_hits(f) if _HAS_LATIN.search(f) or "/" in f else [])
+    if more:
+        covered = [(h.start, h.end) for h in out]
+        out += [h for h in more if not any(a < h.end and h.start < b for a, b in covered)]
+        out.sort(key=lambda h: h.start)
     if default_year is not None:
         covered = [(h.start, h.end) for h in out]
         for m in MONTH_DAY_RE.finditer(f):
@@ -91,6 +187,9 @@ def find_dates(s: str, default_year: int | None = None) -> list[DateHit]:
                 out.append(h)
         out.sort(key=lambda h: h.start)
     return out
+
+
+_HAS_LATIN = re.compile(r"[A-Za-z]{3}")
 
 
 def parse_date(s: str, default_year: int | None = None) -> DateHit | None:

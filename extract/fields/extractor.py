@@ -2,11 +2,13 @@
 
 Works from the text alone (plain-text renderings of ccgp pages, PDF text), and uses what the HTML reader put in
 `meta` (the 公告概要 summary table, ArticleTitle, PubDate, breadcrumb) when it is there. Every value carries
-Evidence with offsets into the text it came from. Label vocabularies live in data/labels.toml.
+Evidence with offsets into the text it came from. Label vocabularies live in data/labels.toml; they hold the
+Simplified, the Taiwan / Hong Kong / Macau (written in Simplified: matching folds Traditional text first, see
+text.fold) and the English wording of each field.
 
 Modules: base (label matching, the document view, summary table, tab tables), names (buyer, agency, winners),
-codes, money (amounts), when (publication date, deadline), kind (title, notice type); amounts / dates / numerals
-parse single values.
+codes, money (amounts and their currency), when (publication date, deadline), kind (title, notice type), region;
+amounts / dates / numerals parse single values.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from .codes import _codes, _title_codes
 from .dates import find_dates
 from .kind import _breadcrumb, _is_candidate_notice, _notice_type, _title
 from .money import _amounts
-from .names import _org, _vendors
+from .names import _org, _unlabelled_buyer, _vendors
+from .region import find_region
 from .when import _deadline, _published
 
 
@@ -73,8 +76,10 @@ def _from_document(doc: DocumentText, hints: dict, name: str = "") -> NoticeFiel
         out.project_codes.append(d.verbatim(h))
         ev.append(d.ev("project_codes", h.start, h.end))
 
+    buyer_hit = None
     for key in ("buyer", "agency"):
         h = _org(d, summary, msum, key)
+        buyer_hit = h if key == "buyer" else buyer_hit
         if h:
             setattr(out, key, d.verbatim(h))
             if h.start >= 0:
@@ -87,7 +92,8 @@ def _from_document(doc: DocumentText, hints: dict, name: str = "") -> NoticeFiel
 
     for a in _amounts(d, out.notice_type, summary):
         raw = d.text[a.start:a.end]
-        out.amounts.append(Amount(kind=a.kind, value_cny=a.value, raw=raw, percent=a.percent))
+        out.amounts.append(Amount(kind=a.kind, value_cny=a.cny, raw=raw, percent=a.percent, currency=a.currency,
+                                  value=a.value if a.percent is None else None))
         ev.append(d.ev("amounts", a.start, a.end))
 
     # date hits carry offsets into the string they were found in, which starts at `base` in the document
@@ -110,11 +116,14 @@ def _from_document(doc: DocumentText, hints: dict, name: str = "") -> NoticeFiel
         out.bid_deadline = hit.iso()
         ev.append(d.ev("bid_deadline", base + hit.start, base + hit.end))
 
-    region = summary.get("行政区域")
-    if region:
-        out.region = d.verbatim(region)
-        ev.append(d.ev("region", region.start, region.end))
-    elif msum.get("行政区域"):
-        out.region = msum["行政区域"]
+    if out.buyer is None and (out.project_codes or out.amounts or out.bid_deadline):
+        # a page that is a notice (it states a number, money or a deadline) but names no buyer by label
+        h = buyer_hit = _unlabelled_buyer(d, t)
+        if h:
+            out.buyer = d.verbatim(h)
+            ev.append(d.ev("buyer", h.start, h.end))
+
+    out.region, hits = find_region(d, summary, msum, buyer_hit, t)
+    ev += [d.ev("region", h.start, h.end) for h in hits if h.start >= 0]
     return out
 

@@ -7,23 +7,29 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .amounts import find_money, unit_factor
-from .base import Hit, changed_re, L, _Doc, _LOT, _WS, _alt, _body_rows, _f, _tab_tables
-from .names import _org_names, _winner_regions
-from .text import fold
+from ._data import load
+from .amounts import CURRENCY_MARKS, currency_named, find_money, unit_factor
+from .base import Hit, changed_re, L, _Doc, _LOT, _WS, _alt, _body_rows, _f, _tab_tables, label_key
+from .names import _clean_name, _org_names, _winner_regions
+from .text import fold, traditional_chars
+
+L_AMOUNTS = load("amounts")
 
 
 @dataclass
 class _Am:
     kind: str
-    value: float | None
+    value: float | None  # in `currency`
     percent: float | None
     start: int
     end: int
+    currency: str | None = None  # as find_money states it; decided for the notice in `_currencies`
+    cny: float | None = None  # the value in yuan: CNY amounts, or another currency at the notice's own stated rate
 
 
+@lru_cache(maxsize=4096)
 def _kind_of(label: str) -> str | None:
-    label = re.sub(rf"(?<=包|项){_LOT}(?=预算)", "#", label)
+    label = re.sub(rf"(?<=包|项){_LOT}(?=预算)", "#", label_key(label))
     best = None
     for kind, lab in _amount_labels():
         if lab in label and (best is None or len(lab) > len(best[1])):
@@ -34,7 +40,7 @@ def _kind_of(label: str) -> str | None:
 @lru_cache(maxsize=None)
 def _amount_labels() -> tuple[tuple[str, str], ...]:
     spec = L["amounts"]
-    return tuple((k, fold(lab)) for k in ("budget", "max_price", "award", "unit_price", "rate") for lab in spec[k])
+    return tuple((k, label_key(lab)) for k in ("budget", "max_price", "award", "unit_price", "rate") for lab in spec[k])
 
 
 def _won_on_a_rate(d: _Doc) -> bool:
@@ -78,7 +84,7 @@ def _labelled_amounts(d: _Doc, start: int | None = None, end: int | None = None,
         for m in rx.finditer(d.f, start if start is not None else d.start, end if end is not None else d.end):
             if m.start("value") not in seen:
                 v = m.group("value")
-                hits.append(Hit(v, m.start("value"), m.end("value"), _WS.sub("", m.group("label")), m.group("suffix") or ""))
+                hits.append(Hit(v, m.start("value"), m.end("value"), label_key(m.group("label")), m.group("suffix") or ""))
     seen = {h.start for h in hits}
     # corrections restate amounts in before/after tables without colons ("预算金额28,560.00元")
     loose = _label_money_re(tuple(labels)).finditer(d.f, start if start is not None else d.start,
@@ -87,11 +93,11 @@ def _labelled_amounts(d: _Doc, start: int | None = None, end: int | None = None,
         if m.start("value") in seen:
             continue
         monies = find_money(m.group("value"), default_factor=None)
-        lab_kind = _kind_of(_WS.sub("", m.group("label")))
+        lab_kind = _kind_of(label_key(m.group("label")))
         # "合同总价30%": a share of the contract (payment terms), not a rate, unless the label names a rate
         if monies and monies[0].start <= 2 and monies[0].explicit_unit and (
                 monies[0].percent is None or lab_kind == "rate"):
-            hits.append(Hit(m.group("value"), m.start("value"), m.end("value"), _WS.sub("", m.group("label")),
+            hits.append(Hit(m.group("value"), m.start("value"), m.end("value"), label_key(m.group("label")),
                             m.group("suffix") or ""))
     changed = changed_re()
     near = _f(spec["not_amount_near"])
@@ -118,15 +124,15 @@ def _labelled_amounts(d: _Doc, start: int | None = None, end: int | None = None,
             after = d.f[h.end:min(d.end, h.end + 160)]
             base = h.end + len(after) - len(after.lstrip("\n"))
             below = [m for m in find_money("\n".join(after.lstrip("\n").split("\n")[:2]), default_factor=None)
-                     if m.explicit_unit and not m.foreign]
+                     if m.explicit_unit]
             if below:
                 m = below[0]
-                out.append(_Am("rate" if m.percent is not None else kind, m.value_cny, m.percent,
-                               base + m.start, base + m.end))
+                out.append(_Am("rate" if m.percent is not None else kind, m.value, m.percent,
+                               base + m.start, base + m.end, m.currency))
             continue
         monies = find_money(value, default_factor=factor, default_percent=is_rate)
-        if not monies:
-            continue
+        if not monies or (h.sep.startswith("为") and monies[0].start > 8):
+            continue  # "预算为一年期餐饮服务费…（约2万元/年）": a sentence about the budget, not its value
         # a list "2097600,400000,1350000" gives several lots; unit prices may be listed ("1068元/台；48000元/批");
         # otherwise the first amount is the value
         if re.fullmatch(r"[\d.,，\s元万]+", value):
@@ -135,15 +141,31 @@ def _labelled_amounts(d: _Doc, start: int | None = None, end: int | None = None,
             take = monies[:1] + [m for m in monies[1:] if m.explicit_unit]
         else:
             take = monies[:1]
+        named = currency_named(h.label + suffix) if h.sep != "为" else None
         for m in take:
-            if m.foreign:
-                continue
+            m.currency = m.currency or named
             k = kind
             if m.percent is not None and kind != "max_price":  # a capped rate stays a max_price, in percent
                 k = "rate"
             elif m.per_unit and kind in ("award", "budget"):
                 k = "unit_price"
-            out.append(_Am(k, m.value_cny, m.percent, h.start + m.start, h.start + m.end))
+            out.append(_Am(k, m.value, m.percent, h.start + m.start, h.start + m.end, m.currency))
+    return out
+
+
+def _glued_to_winner(d: _Doc) -> list[_Am]:
+    """"成交供应商：蓝湾云计算有限公司￥1,280,000.00元": money glued to the winner's name on its line, with no label
+    of its own, is the award."""
+    out = []
+    for h in d.labelled(L["vendors"]["labels"], anywhere=True):
+        name = _clean_name(h.value)
+        if not name or not h.value.startswith(name):
+            continue
+        rest = h.value[len(name):]
+        for m in find_money(rest, default_factor=None)[:1]:
+            if m.explicit_unit and m.percent is None and not re.search(r"[:：]", rest[:m.start]):
+                s = h.start + len(name)
+                out.append(_Am("award", m.value, None, s + m.start, s + m.end, m.currency))
     return out
 
 
@@ -160,7 +182,7 @@ def _changed_amounts(d: _Doc) -> list[_Am]:
     label before the marker names."""
     spec = L["amounts"]
     labels = [x for k in ("budget", "max_price", "award", "unit_price", "rate") for x in spec[k]]
-    lab_rx = re.compile(_alt(tuple(labels)))
+    lab_rx = re.compile(d.alt(labels))
     out = []
     for m in changed_re().finditer(d.f, d.start, d.end):
         ls = d.f.rfind("\n", 0, m.start()) + 1
@@ -176,7 +198,7 @@ def _changed_amounts(d: _Doc) -> list[_Am]:
             mo = monies[0]
             k = "rate" if mo.percent is not None else kind
             s = m.end() + lead
-            out.append(_Am(k, mo.value_cny, mo.percent, s + mo.start, s + mo.end))
+            out.append(_Am(k, mo.value, mo.percent, s + mo.start, s + mo.end, mo.currency))
     return out
 
 
@@ -184,7 +206,7 @@ def _row_amounts(d: _Doc, regions: list[tuple[int, int]]) -> list[_Am]:
     """Amounts in winner tables without `label：` pairs ("… 哈尔滨迅泽生物科技有限公司 哈尔滨市… 332,200.00元 91.5"):
     money with an explicit unit after a vendor / amount column header. Bare numbers there are scores."""
     spec = L["vendors"]
-    head = re.compile(rf"(?:{_alt(tuple(spec['labels']))})(?![ \t]*[:：])")
+    head = re.compile(rf"(?:{d.alt(spec['labels'])})(?![ \t]*[:：])")
     not_amount = _f(L["amounts"]["not_amount"] + L["amounts"]["not_amount_near"])
     out = []
     for a, b in regions:
@@ -217,7 +239,7 @@ def _row_amounts(d: _Doc, regions: list[tuple[int, int]]) -> list[_Am]:
                     kind = "unit_price"
                 else:
                     kind = "award"
-                out.append(_Am(kind, m.value_cny, m.percent, base + m.start, base + m.end))
+                out.append(_Am(kind, m.value, m.percent, base + m.start, base + m.end, m.currency))
     return out
 
 
@@ -246,7 +268,7 @@ def _column_amounts(d: _Doc) -> list[_Am]:
         if not cells:
             continue
         # the money columns of this header row: header cells before the first value
-        kinds = [_kind_of(_WS.sub("", m.group("label"))) or "budget"]
+        kinds = [_kind_of(label_key(m.group("label"))) or "budget"]
         for h in heads[i + 1:]:
             if h.start() >= cells[0].start():
                 break
@@ -254,7 +276,7 @@ def _column_amounts(d: _Doc) -> list[_Am]:
             kinds.append(_kind_of(_WS.sub("", h.group("label"))) or "budget")
         for k, lm in enumerate(cells):
             for money in find_money(lm.group())[:1]:
-                out.append(_Am(kinds[k % len(kinds)], money.value_cny, None, lm.start() + money.start, lm.start() + money.end))
+                out.append(_Am(kinds[k % len(kinds)], money.value, None, lm.start() + money.start, lm.start() + money.end, money.currency))
     return out
 
 
@@ -303,7 +325,7 @@ def _space_table_amounts(d: _Doc) -> list[_Am]:
             tok_start = pos + row.rfind(tok)
             for m in find_money(tok, default_factor=factor)[:1]:
                 if m.start == 0 and m.end == len(tok):
-                    out.append(_Am(kind, m.value_cny, None, tok_start + m.start, tok_start + m.end))
+                    out.append(_Am(kind, m.value, None, tok_start + m.start, tok_start + m.end, m.currency))
             pos += len(row) + 1
     return out
 
@@ -329,15 +351,15 @@ def _table_amounts(d: _Doc) -> list[_Am]:
                 continue  # every bidder's price, or a price outside the result section
             factor = unit_factor(h) or 1
             is_rate = kind == "rate" or "%" in h
+            named = currency_named(head)
             for row in _body_rows(table):
                 text, cs, _ = row[i]
                 for m in find_money(text, default_factor=factor, default_percent=is_rate)[:1]:
-                    if m.foreign:
-                        continue
+                    m.currency = m.currency or named
                     k = "rate" if m.percent is not None and kind != "max_price" else kind
                     if m.per_unit and k in ("award", "budget"):
                         k = "unit_price"
-                    out.append(_Am(k, m.value_cny, m.percent, cs + m.start, cs + m.end))
+                    out.append(_Am(k, m.value, m.percent, cs + m.start, cs + m.end, m.currency))
     return out
 
 
@@ -357,6 +379,8 @@ def _amounts(d: _Doc, notice_type: str | None, summary: dict[str, Hit]) -> list[
             extra += [a for a in _labelled_amounts(d, r[0], r[1], glued=True) if (a.start, a.end) not in got]
         if not any(a.kind in ("award", "rate", "unit_price") for a in out + extra):
             extra += _row_amounts(d, regions)
+        if notice_type in ("award", "contract") and not any(a.kind in ("award", "rate") for a in out + extra):
+            extra += _glued_to_winner(d)
         out += extra
     got = {(a.kind, a.value) for a in out}
     out += [a for a in _column_amounts(d) + _table_amounts(d) + _space_table_amounts(d) if (a.kind, a.value) not in got]
@@ -367,15 +391,74 @@ def _amounts(d: _Doc, notice_type: str | None, summary: dict[str, Hit]) -> list[
             h = summary[lab]
             # the summary always writes a unit (￥550.000000万元); a bare number there is a misread cell
             for m in [x for x in find_money(h.value.split("\n", 1)[0], default_factor=None) if x.explicit_unit][:1]:
-                out.append(_Am(kind, m.value_cny, m.percent, h.start + m.start, h.start + m.end))
+                out.append(_Am(kind, m.value, m.percent, h.start + m.start, h.start + m.end, m.currency))
     if notice_type in ("tender", "intention"):
         out = [a for a in out if a.kind != "award"]
+    _currencies(d, out)
     out.sort(key=lambda a: a.start)
     # dedupe on (kind, value)
     seen, uniq = set(), []
     for a in out:
-        key = (a.kind, round(a.value, 2) if a.value is not None else None, a.percent)
+        key = (a.kind, round(a.value, 2) if a.value is not None else None, a.percent, a.currency)
         if key not in seen:
             seen.add(key)
             uniq.append(a)
     return uniq
+
+
+@lru_cache(maxsize=None)
+def _exchange_re() -> re.Pattern:
+    marks = "|".join(re.escape(m) for m in sorted(CURRENCY_MARKS, key=len, reverse=True) if CURRENCY_MARKS[m] != "CNY")
+    cny = "|".join(re.escape(m) for m in sorted(CURRENCY_MARKS, key=len, reverse=True) if CURRENCY_MARKS[m] == "CNY")
+    conn = "|".join(re.escape(fold(c)) for c in L_AMOUNTS["exchange"]["connectors"])
+    return re.compile(
+        rf"(?:(?P<m1>{marks})[ \t]*1(?:\.0+)?|1(?:\.0+)?[ \t]*(?P<m2>{marks}))[ \t]*(?:{conn})[ \t]*(?:{cny})?[ \t]*"
+        rf"(?P<rate>\d+(?:\.\d+)?)(?![\d.])[ \t]*(?:元|{cny})?"
+    )
+
+
+def _stated_rates(d: _Doc) -> dict[str, float]:
+    """Exchange rates the notice itself states: "汇率1USD=6.7731RMB", "HK$1 = RMB0.92", "1美元兑换7.1元人民币"."""
+    out = {}
+    for m in _exchange_re().finditer(d.f):
+        code = CURRENCY_MARKS[m.group("m1") or m.group("m2")]
+        if code != "$" and 0 < float(m.group("rate")) < 10000:
+            out.setdefault(code, float(m.group("rate")))
+    return out
+
+
+def _notice_dollar(d: _Doc, stated: set[str]) -> str:
+    """What a bare "$" means in this notice: the one kind of dollar it names elsewhere (HK$, NT$, US$, MOP$), else
+    the place it names (香港, Taiwan …), else the default."""
+    spec = L_AMOUNTS["dollar"]
+    dollars = stated & {"HKD", "TWD", "USD", "MOP"}
+    if len(dollars) == 1:
+        return dollars.pop()
+    for code, places in spec["places"].items():
+        if any(fold(p) in d.f for p in places):
+            return code
+    return spec["default"]
+
+
+def _mainland(d: _Doc) -> bool:
+    """Written in Simplified Chinese (a mainland notice), not in Traditional characters or in English."""
+    head = d.text[:4000]
+    cjk = sum(1 for c in head if "\u4e00" <= c <= "\u9fff")
+    return cjk >= 40 and len(traditional_chars(head)) < cjk * 0.03
+
+
+def _currencies(d: _Doc, out: list[_Am]) -> None:
+    """Decide each amount's currency for the notice, and its value in yuan. A number with no currency of its own
+    ("決標金額：1,180,000元", "Contract Sum: 1,234,000.00") is in yuan in a mainland notice; in a Traditional or English
+    notice it is in the one currency the notice's other amounts state (新臺幣, HK$ …), when they state just one.
+    Another currency gets a yuan value only at a rate the notice states."""
+    money = [a for a in out if a.percent is None and a.value is not None]
+    stated = {a.currency for a in money if a.currency not in (None, "$")}
+    dollar = _notice_dollar(d, stated) if any(a.currency == "$" for a in money) else None
+    if dollar:
+        stated.add(dollar)
+    default = next(iter(stated)) if len(stated) == 1 and stated != {"CNY"} and not _mainland(d) else "CNY"
+    rates = _stated_rates(d) if stated - {"CNY"} else {}
+    for a in money:
+        a.currency = dollar if a.currency == "$" else a.currency or default
+        a.cny = a.value if a.currency == "CNY" else (round(a.value * rates[a.currency], 2) if a.currency in rates else None)

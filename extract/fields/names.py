@@ -13,12 +13,27 @@ from .text import fold
 _ORG_TAIL = re.compile(
     r"(?:[ \t]{2,}|\t|[（(]盖章[)）]|(?:地\s*址|联系方式|联系人|电\s*话|地址)[:：]|(?:评审|综合)?总?得分[:：]?\s*\d|报价[:：]).*$"
 )
+# what runs on after a name when a page lost its separators: contact words (with or without a colon), a telephone
+# number, money, an amount's label ("溪山县人民医院0571-63451234", "…有限公司￥1,280,000.00元", "…公司 中标金额：96.5万元")
+_GLUED_TAIL = re.compile(
+    r"[ \t]*[,，;；]?[ \t]*[(（]?[ \t]*(?:"
+    r"(?:联系|办公)?(?:电\s*话|手\s*机|传\s*真|邮\s*编|联系人|联系方式|地\s*址)(?=[:：\s\d(（])"
+    r"|(?i:tel|fax|phone|address|e-?mail)\b"
+    r"|\(?0\d{2,3}\)?[-—－ ]?\d{7,8}(?!\d)|(?<!\d)1[3-9]\d{9}(?!\d)|\d{4}[ -]\d{4}(?!\d)"
+    r"|[¥$]|(?:人民币|RMB|HK\$|US\$|NT\$|MOP)[ \t]*\d|\d[\d,]*(?:\.\d+)?[ \t]*(?:万元|元|万)(?![\u4e00-\u9fff]{2,}(?:公司|中心))"
+    r"|(?:中标|成交|合同|决标|判给)?(?:金额|价格|总价|报价)[ \t]*(?:\([^)]{0,8}\))?[ \t]*[:：]"
+    r").*$"
+)
 
 
 def _clean_name(v: str) -> str:
     v = _ORG_TAIL.sub("", v).strip()
-    v = v.strip(" \t:：;；,，。.、")
-    return v
+    v = _GLUED_TAIL.sub("", v).strip()
+    if v.count("(") > v.count(")"):  # a bracket opened by what was cut: "…有限公司（联系"
+        v = v[:v.rfind("(")]
+    v = v.strip(" \t:：;；,，。、")
+    # a final dot ends a sentence, except after a Latin abbreviation ("Co., Ltd.")
+    return v if not v.endswith(".") or re.search(r"[A-Za-z]{2,}\.$", v) else v.rstrip(".").rstrip()
 
 
 _NOT_NAME_START = tuple(L["vendors"]["not_name_start"])
@@ -56,8 +71,9 @@ def _block_lead_ok(f: str, pos: int) -> bool:
 _NEXT_BLOCK = re.compile(rf"(?m)^{_NUMBERING}[^\n:：]{{0,12}}信息")
 
 
-def _block_name(d: _Doc, block_labels: list[str]) -> Optional[Hit]:
-    """The 名称 of a contact block such as "1.采购人信息 / 名 称：X" (the name may also follow the heading)."""
+def contact_blocks(d: _Doc, block_labels: list[str]):
+    """(heading match, end of its line, end of the block) of each contact block such as "1.采购人信息": its lines up
+    to the next numbered block."""
     for m in _block_re(tuple(block_labels)).finditer(d.f, d.start, d.end):
         if not _block_lead_ok(d.f, m.start()):
             continue
@@ -73,6 +89,12 @@ def _block_name(d: _Doc, block_labels: list[str]) -> Optional[Hit]:
         nb = _NEXT_BLOCK.search(d.f, line_end, region_end)
         if nb:
             region_end = nb.start()
+        yield m, line_end, region_end
+
+
+def _block_name(d: _Doc, block_labels: list[str]) -> Optional[Hit]:
+    """The 名称 of a contact block such as "1.采购人信息 / 名 称：X" (the name may also follow the heading)."""
+    for m, line_end, region_end in contact_blocks(d, block_labels):
         hits = d.labelled(L["block"]["name_labels"], m.end(), region_end, anywhere=True, next_line=True)
         for h in hits:
             name = _clean_name(h.value)
@@ -116,6 +138,71 @@ def _org(d: _Doc, summary: dict[str, Hit], meta_summary: dict[str, str], key: st
                 return Hit(name, h.start, h.start + len(name), lab)
         if lab in meta_summary and _is_name(_clean_name(meta_summary[lab])):
             return Hit(_clean_name(meta_summary[lab]), -1, -1, lab)
+    return None
+
+
+# --------------------------------------------------------------------------------------------- buyer, unlabelled
+
+
+@lru_cache(maxsize=None)
+def _fallback_res() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    spec = L["buyer"]["fallback"]
+    inst = "|".join(re.escape(x) for x in sorted(spec["institutions"], key=len, reverse=True))
+    offices = "|".join(re.escape(x) for x in sorted(spec["offices"], key=len, reverse=True))
+    name = r"[\u4e00-\u9fff()（）·A-Za-z]{2,40}?"
+    office_line = re.compile(rf"(?m)^[ \t]*(?P<n>{name}(?:{inst}))(?:{offices})[ \t]*$")
+    signed = re.compile(rf"(?m)^[ \t]*(?P<n>{name}(?:{inst}))(?:{offices})?[ \t]*\n(?:[ \t]*\n)?[ \t]*"
+                        r"(?:19|20)\d{2}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-][ \t]*\d{1,2}[ \t]*日?[ \t]*$")
+    opening = re.compile(rf"(?P<n>{name}(?:{inst}))")
+    return office_line, signed, opening
+
+
+_NOTICE_TITLE = re.compile(r"(?:公告|公示|(?i:notice))[)）]?[ \t]*$")
+
+
+@lru_cache(maxsize=None)
+def _sentence_res() -> tuple[re.Pattern, re.Pattern]:
+    spec = L["buyer"]["fallback"]
+    ob = spec["on_behalf"]
+    after = "|".join(re.escape(x) for x in ob["after"])
+    then = "|".join(re.escape(x) for x in ob["then"])
+    on_behalf = re.compile(rf"{re.escape(ob['before'])}(?P<n>[^，,。；;、:：\n]{{2,40}}?)(?:{after})[，,]?[^，,。；;\n]{{2,40}}?(?:{then})")
+    invites = "|".join(re.escape(x) for x in spec["invites"])
+    english = re.compile(rf"(?m)^[ \t]*(?:The[ \t]+)?(?P<n>[A-Z][A-Za-z&'.()-]*(?:[ \t]+[A-Za-z&'.()-]+){{0,8}}?)[ \t]+(?i:{invites})")
+    return on_behalf, english
+
+
+def _unlabelled_buyer(d: _Doc, title: Optional[Hit]) -> Optional[Hit]:
+    """The buyer of a page that names none by label: the one an agency says it acts for ("受X委托，…对…") or that
+    invites tenders ("The X invites tenders for …"), the institution whose procurement office heads or signs the page
+    ("江城理工大学采购与招标管理中心" -> 江城理工大学), the organisation signing above the date at the end, or the
+    institution the title opens with ("江州师范学院计算机学院GPU服务器租用服务询价公告")."""
+    office_line, signed, opening = _fallback_res()
+    for rx in _sentence_res():
+        m = rx.search(d.f, d.start, d.end)
+        if m and _is_name(_clean_name(m.group("n"))):
+            name = _clean_name(m.group("n"))
+            return Hit(name, m.start("n"), m.start("n") + len(name))
+    head_end = d.f.find("\n", title.end) if title and title.start >= 0 else min(len(d.f), 300)
+    found = [m for m in office_line.finditer(d.f, 0, max(head_end, 0))]
+    tail = max(d.start, d.end - 400)
+    found += [m for m in signed.finditer(d.f, tail, d.end)][-1:]
+    found += [m for m in office_line.finditer(d.f, tail, d.end)]
+    for m in found:
+        name = m.group("n")
+        if _is_name(name) and not name.endswith(("公司", "集团")):  # a company signing is the agency
+            return Hit(name, m.start("n"), m.end("n"))
+    # the title's opening name, only in a notice's title (a news page's headline opens with its subject)
+    if title and title.start >= 0 and _NOTICE_TITLE.search(d.f, title.start, title.end):
+        spec = L["buyer"]["fallback"]
+        t = d.f[title.start:title.end].lstrip("# \t")
+        base = title.end - len(t)
+        stop = min([i for i in (t.find(w) for w in spec["title_stops"]) if i > 0] or [len(t)])
+        # the longest opening that is a name: up to the last institution word before the first stop word
+        ends = [i + len(w) for w in spec["title_institutions"] for i in [t.rfind(w, 0, stop)] if i >= 0]
+        name = t[:max(ends)] if ends else ""
+        if opening.fullmatch(name) and _is_name(name) and len(name) >= 4:
+            return Hit(name, base, base + len(name))
     return None
 
 
@@ -218,7 +305,7 @@ def _vendors_in_tables(d: _Doc, regions: list[tuple[int, int]], blank: list[str]
     before it is that winner's address. A 联合体 row names every member. `blank`: texts such as the project name
     that fill columns before the winner and are masked first."""
     spec = L["vendors"]
-    head = re.compile(rf"(?:{_alt(tuple(spec['labels']))})(?![ \t]*[:：])")
+    head = re.compile(rf"(?:{d.alt(spec['labels'])})(?![ \t]*[:：])")
     markers = _f(spec["consortium"]["markers"])
     out = []
     for a, b in regions:
@@ -250,7 +337,7 @@ def _vendors_in_tables(d: _Doc, regions: list[tuple[int, int]], blank: list[str]
 def _vendors_in_tab_tables(d: _Doc, regions: list[tuple[int, int]]) -> list[Hit]:
     """Winners from a tab-separated result table whose header names a supplier column ("供应商名称")."""
     spec = L["vendors"]
-    head = re.compile(rf"(?:{_alt(tuple(spec['labels']))})")
+    head = re.compile(rf"(?:{d.alt(spec['labels'])})")
     out = []
     for table in _tab_tables(d):
         start = table[0][0][1]

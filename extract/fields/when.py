@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .base import Hit, changed_re, L, _Doc, _NUMBERING, _alt, _f, _label_order
+from .base import Hit, changed_re, L, _Doc, _NUMBERING, _f, _label_order
 from .dates import DateHit, find_dates
 from .text import fold
 
-# the line under a ccgp page title: "2026年07月29日 09:07 来源：…" (a bare date line may be any date)
+# the line under a ccgp page title: "2026年07月29日 09:07 来源：…" (a bare date line may be any date); after
+# 日 the time may follow without a space, and spaces may stand inside the date ("12日11:54来源", "2026年03月 18日
+# 14:26": as typed, or as OCR reads the line)
 _TIME_LINE = re.compile(
-    r"(?m)^[ \t]*(?P<d>(?:19|20)\d{2}[-年./]\d{1,2}[-月./]\d{1,2}日?(?:[ \t]+\d{1,2}[:：]\d{2}(?::\d{2})?[ \t]*(?:来源|$)|[ \t]*来源))"
+    r"(?m)^[ \t]*(?P<d>(?:19|20)\d{2}[ \t]*[-年./][ \t]*\d{1,2}[ \t]*[-月./][ \t]*\d{1,2}[ \t]*日?(?:(?:[ \t]+|(?<=日))\d{1,2}[:：]\d{2}(?::\d{2})?[ \t]*(?:来源|$)|[ \t]*来源))"
 )
 
 
@@ -70,7 +72,7 @@ def _deadline(d: _Doc, notice_type: str | None, year: int | None, summary: dict[
         if found:
             return found[0], h.start
     # "四、提交投标文件截止时间、开标时间和地点" heading with the date on the next line
-    head = re.compile(rf"(?m)^{_NUMBERING}(?:{_alt(tuple(spec['deadline']))})[^\n:：]*$")
+    head = re.compile(rf"(?m)^{_NUMBERING}(?:{d.alt(spec['deadline'])})[^\n:：]*$")
     for m in head.finditer(d.f, d.start, d.end):
         nxt = d.f[m.end():m.end() + 200].lstrip("\n").split("\n", 1)[0]
         found = [x for x in find_dates(nxt, year) if x.time is not None]

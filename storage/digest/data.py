@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Optional
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models.tables import Notice, NoticeTag, NoticeVersion
 from storage.digest.weeks import IsoWeek
 from storage.exports.records import BATCH, KIND_ORDER, NoticeRecord, load_records, sort_kinds
+from storage.review import latest_ids_sql, promoted_ids
 
 HISTORY_WEEKS = 12  # weeks in the chart, this one included
 COMPARE_WEEKS = 4  # previous weeks the totals are compared with
@@ -57,12 +59,17 @@ class Case:
 
     @property
     def compute_notices(self) -> list[NoticeRecord]:
-        return [n for n in self.notices if n.remote_compute] or self.notices
+        return [n for n in self.notices if n.is_case] or self.notices
 
     @property
     def lead(self) -> NoticeRecord:
         """The notice that made it a case: its earliest remote-compute notice."""
         return self.compute_notices[0]
+
+    @property
+    def confirmed(self) -> bool:
+        """A reviewer confirmed the notice that made it a case (its newest decision)."""
+        return bool(self.lead.review and self.lead.review["decision"] == "confirmed")
 
     def _first(self, attr: str) -> Any:
         return next((getattr(n, attr) for n in self.notices if getattr(n, attr)), None)
@@ -106,7 +113,7 @@ class Case:
 
     @property
     def kinds(self) -> list[str]:
-        return sort_kinds(k for n in self.notices if n.remote_compute for k in n.kinds)
+        return sort_kinds(k for n in self.notices if n.is_case for k in n.kinds)
 
     @property
     def providers(self) -> list[str]:
@@ -172,6 +179,12 @@ class Digest:
     new_cases: list[Case]
     changes: list[Change]
     history: list[WeekCount]  # oldest first, this week last
+    # Possible cases first seen this week (compute evidence short of a case), outside any case: "to check",
+    # shown apart from the cases, by (first_seen, id); labelled P1, P2 … (`candidate_label`).
+    to_check: list[NoticeRecord] = field(default_factory=list)
+
+    def candidate_label(self, record: NoticeRecord) -> str:
+        return f"P{self.to_check.index(record) + 1}"
 
     @property
     def is_empty(self) -> bool:
@@ -264,6 +277,13 @@ def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTOR
         ).all():
             light[nid] = (key, seen, bool(rc), ntype)
 
+    # Reviewers' newest decisions, as on the site's case list: a rejected notice is no case; a confirmed one
+    # is a case although the extractor does not call it one (promoted).
+    rejected = set(session.connection().execute(sa.text(latest_ids_sql("rejected"))).scalars())
+    promoted = set(promoted_ids(session.connection()))
+    light = {nid: (key, seen, (rc or nid in promoted) and nid not in rejected, ntype)
+             for nid, (key, seen, rc, ntype) in light.items()}
+
     members: dict[str, list[int]] = defaultdict(list)
     for nid, (key, seen, rc, ntype) in light.items():
         members[key or f"notice-{nid}"].append(nid)
@@ -319,8 +339,17 @@ def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTOR
         events.sort(key=lambda e: (e.at, EVENT_ORDER.index(e.kind), e.notice.id))
         changes.append(Change(case, events))
 
+    # Possible cases of the week, unless their procurement is a case (then the case already shows them).
+    candidates = session.exec(
+        select(Notice.id, Notice.procurement_key, Notice.first_seen)
+        .where(Notice.compute_candidate.is_(True), Notice.first_seen >= start, Notice.first_seen < end)
+    ).all()
+    to_check_ids = [nid for nid, key, _ in sorted(candidates, key=lambda r: (r[2], r[0]))
+                    if (key or f"notice-{nid}") not in compute_keys and nid not in rejected]  # rejected: checked
+    to_check = [r for chunk in _chunks(to_check_ids) for r in load_records(session, chunk, with_text=True)]
+
     # Reading order: new cases by provider group, then changes by their first event; numbered in that order.
-    digest = Digest(week, new_cases, changes, history)
+    digest = Digest(week, new_cases, changes, history, to_check)
     ordered = [c for _, cases in digest.provider_groups
                for c in sorted(cases, key=lambda c: (c.first_seen, c.key))]
     digest.new_cases = ordered

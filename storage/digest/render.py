@@ -20,7 +20,8 @@ import jinja2
 
 from storage.digest.chart import KIND_COLOURS, KIND_LABELS, render_chart
 from storage.digest.data import Case, Digest, Event
-from storage.exports.records import KIND_ORDER
+from storage.exports.records import KIND_ORDER, NoticeRecord
+from storage.search.vocab import candidate_reason_text
 from storage.exports.tabular import CSV_ENCODING, local_stamp, utc_stamp, write_csv
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -36,6 +37,9 @@ HTML_FULL_CARDS = 15
 HTML_LISTED_NEW = 60
 HTML_LISTED_CHANGES = 30
 HTML_GROUP_ROWS = 15  # rows per "By provider/chip/buyer" table
+HTML_LISTED_TO_CHECK = 20  # possible cases shown in the HTML (all in the Markdown and JSON)
+TO_CHECK_NOTE = ("Notices whose compute evidence fell short of a case, with the reasons: to check by hand. "
+                 "They are not counted among the cases.")
 
 CASE_COLUMNS = (
     "case", "case_id", "change", "title", "buyer", "agency", "region", "project_code", "status", "published_at",
@@ -137,6 +141,7 @@ def case_facts(c: Case) -> list[tuple[str, str]]:
         ("Providers", ", ".join(c.providers)),
         ("Chips", ", ".join(c.chips)),
         ("Flags", ", ".join(c.flags)),
+        ("Review", "confirmed ✓" if c.confirmed else ""),
     ]
     return [(k, v) for k, v in facts if v]
 
@@ -161,6 +166,28 @@ def case_json(c: Case) -> dict[str, Any]:
     }
 
 
+def candidate_facts(r: NoticeRecord) -> list[tuple[str, str]]:
+    """(label, value) pairs of a possible case, empty ones left out; the same in every format."""
+    facts = [
+        ("Buyer", r.buyer or ""),
+        ("Region", r.region or ""),
+        ("Published", (local_stamp(r.published_at) or "").replace("T", " ")),
+        ("Score", f"{r.candidate_score:.2f}" if r.candidate_score is not None else ""),
+    ]
+    facts += [("Short of a case", candidate_reason_text(reason)) for reason in r.candidate_reasons]
+    return [(k, v) for k, v in facts if v]
+
+
+def candidate_json(d: Digest, r: NoticeRecord) -> dict[str, Any]:
+    return {
+        "label": d.candidate_label(r), "notice_id": r.id, "title": r.title, "buyer": r.buyer, "region": r.region,
+        "notice_type": r.notice_type, "published_at": local_stamp(r.published_at), "first_seen": utc_stamp(r.first_seen),
+        "candidate_score": r.candidate_score, "candidate_reasons": r.candidate_reasons,
+        "candidate_reason_texts": [candidate_reason_text(code) for code in r.candidate_reasons],
+        "evidence": r.evidence_sentence(), "source": r.source, "url": r.url,
+    }
+
+
 def digest_json(d: Digest) -> dict[str, Any]:
     return {
         "week": str(d.week),
@@ -174,6 +201,7 @@ def digest_json(d: Digest) -> dict[str, Any]:
             "changes_by_event": d.event_totals,
             "previous_weeks": [{"week": str(w.week), "cases": w.cases} for w in d.previous],
             "previous_average": round(d.previous_average, 2),
+            "possible_cases": len(d.to_check),
         },
         "history": [{"week": str(w.week), "cases": w.cases, "by_kind": w.by_kind} for w in d.history],
         "new_cases": [case_json(c) for c in d.new_cases],
@@ -184,6 +212,8 @@ def digest_json(d: Digest) -> dict[str, Any]:
                 for e in ch.events]}
             for ch in d.changes
         ],
+        # Possible cases, apart from the cases: never counted in the totals, groups or history above.
+        "to_check": [candidate_json(d, r) for r in d.to_check],
         "groups": {
             facet: [{"value": g.value, "new": [c.label for c in g.new], "changed": [c.label for c in g.changed]}
                     for g in d.groups(facet)]
@@ -227,7 +257,7 @@ def render_markdown(d: Digest) -> str:
         out += [f"No new remote-compute case was first seen in {d.week}, and no earlier case changed.", ""]
         if comparison(d):
             out += [comparison(d), ""]
-        return "\n".join(out)
+        return "\n".join(out + markdown_to_check(d))
 
     out += [f"**{summary(d)}**", "", comparison(d), "",
             f"![New cases per week by compute kind]({names['png']})", ""]
@@ -251,6 +281,7 @@ def render_markdown(d: Digest) -> str:
         out += ["## Changes to earlier cases", ""]
         for ch in d.changes:
             out += case_block(ch.case, ch.events)
+    out += markdown_to_check(d)
 
     for facet, title in (("provider", "By provider"), ("chip", "By chip"), ("buyer", "By buyer")):
         groups = d.groups(facet)
@@ -268,6 +299,20 @@ def render_markdown(d: Digest) -> str:
             for w in d.history]
     out += ["", "A case counts under each compute kind it seeks.", ""]
     return "\n".join(out)
+
+
+def markdown_to_check(d: Digest) -> list[str]:
+    """The "to check" section: possible cases, apart from the cases (nothing when there are none)."""
+    if not d.to_check:
+        return []
+    out = [f"## To check: possible cases ({len(d.to_check)})", "", TO_CHECK_NOTE, ""]
+    for r in d.to_check:
+        out += [f"#### {d.candidate_label(r)} · {md(r.title)}", ""]
+        out += [f"- {k}: {md(v)}" for k, v in candidate_facts(r)]
+        if sentence := r.evidence_sentence():
+            out += ["", f"> {md(sentence)}"]
+        out += ["", f"Source: [{md(notice_label(r))} ({md(r.source)})]({r.url})", ""]
+    return out
 
 
 def case_links(c: Case) -> list[tuple[str, str]]:
@@ -309,6 +354,8 @@ def render_html(d: Digest) -> str:
         kinds=KIND_ORDER, colours=KIND_COLOURS, files=file_names(str(d.week)), full=full, listed=listed,
         unlisted_new=sum(c.label not in listed for c in d.new_cases),
         unlisted_changes=sum(ch.case.label not in listed for ch in d.changes), group_rows=HTML_GROUP_ROWS,
+        to_check=d.to_check[:HTML_LISTED_TO_CHECK], unlisted_to_check=max(0, len(d.to_check) - HTML_LISTED_TO_CHECK),
+        to_check_note=TO_CHECK_NOTE, candidate_facts=candidate_facts, notice_label=notice_label,
         groups=[(title, d.groups(facet), facet) for facet, title in
                 (("provider", "By provider"), ("chip", "By chip"), ("buyer", "By buyer"))],
     )

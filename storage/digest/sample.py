@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from extract.types import Amount, ComputeFindings, DocumentText, Evidence, NoticeExtraction, NoticeFields
 from models.tables import Attachment, Extraction, Notice, NoticeLink, NoticeVersion
 from storage.store import Store
-from tenderwatch.processing import RawAttachment, RawNotice
+from models.raw import RawAttachment, RawNotice
 
 SAMPLE_WEEK = "2026-W47"  # Monday 16 – Sunday 22 November 2026
 SAMPLE_VERSION = "sample-1"
@@ -50,6 +50,8 @@ class SampleNotice:
     attachment: Optional[tuple[str, str]] = None  # (name, text); its URL is the notice URL + name
     republished: Optional[str] = None  # a ggzy URL carrying the same notice
     revised: Optional[tuple[str, str]] = None  # (when, new text): the page re-fetched with new content
+    # A possible case (score, reason codes of extract/compute/data/candidates.toml); `evidence` is its sentence.
+    candidate: Optional[tuple[float, list[str]]] = None
 
 
 CCGP = "http://www.ccgp.gov.cn/cggg/"
@@ -177,6 +179,22 @@ NOTICES = [
         text="采购华为云对象存储服务500TB，用于科研数据异地备份，服务期三年。",
         evidence="采购华为云对象存储服务500TB，用于科研数据异地备份",
     ),
+    SampleNotice(  # a possible case in W47: "to check", never among the cases
+        url=CCGP + "dfgg/gkzb/202611/t20261119_0016.htm", seen="2026-11-19T07:40:00",
+        title="云岭职业技术学院智能体教学平台接口调用服务采购公告", notice_type="tender", published="2026-11-19",
+        code="YL-2026-077", buyer="云岭职业技术学院", region="云岭市", amounts=[("budget", 120_000, "12万元")],
+        text="采购内容：智能体教学平台接口调用服务，按调用次数结算，服务期一年。\n二、预算金额：12万元。",
+        evidence="智能体教学平台接口调用服务，按调用次数结算",
+        candidate=(0.6, ["service_not_acquired", "compute_quantity"]),
+    ),
+    SampleNotice(  # a possible case in W48: not in the W47 digest
+        url=CCGP + "dfgg/gkzb/202611/t20261123_0017.htm", seen="2026-11-23T03:00:00",
+        title="石湾区教育局教学资源云平台续期服务采购公告", notice_type="tender", published="2026-11-23",
+        code="SW-2026-31", buyer="石湾区教育局", region="石湾区", amounts=[("budget", 60_000, "6万元")],
+        text="采购内容：教学资源云平台续期服务一年。",
+        evidence="教学资源云平台续期服务一年",
+        candidate=(0.3, ["title_topic"]),
+    ),
     SampleNotice(  # case A's award, W48: must not appear in the W47 digest
         url=CCGP + "dfgg/zbgg/202611/t20261124_0015.htm", seen="2026-11-24T02:00:00",
         title="蜀江大学生成式人工智能教学平台大模型API服务采购项目中标结果公告", notice_type="award",
@@ -200,7 +218,9 @@ def _extraction(s: SampleNotice, text: str) -> NoticeExtraction:
         evidence.append(Evidence("buyer", s.buyer, i, i + len(s.buyer)))
     if s.evidence:
         i = text.index(s.evidence)  # a typo in the sample must fail loudly, not give a wrong offset
-        evidence.append(Evidence("remote_compute", s.evidence, i, i + len(s.evidence)))
+        # A possible case's evidence is named after its first reason, as the extractor does.
+        name = f"candidate:{s.candidate[1][0]}" if s.candidate else "remote_compute"
+        evidence.append(Evidence(name, s.evidence, i, i + len(s.evidence)))
     fields = NoticeFields(
         notice_type=s.notice_type, title=s.title, project_codes=[s.code] if s.code else [], buyer=s.buyer,
         agency=s.agency, vendors=s.vendors, amounts=[Amount(k, v, raw) for k, v, raw in s.amounts],
@@ -211,6 +231,8 @@ def _extraction(s: SampleNotice, text: str) -> NoticeExtraction:
         remote_compute=bool(s.kinds), compute_kinds=s.kinds, hardware_purchase=s.hardware,
         cloud_providers=s.providers, gpu_models=s.chips, flags=s.flags,
         evidence=[e for e in evidence if e.field != "buyer"],
+        compute_candidate=bool(s.candidate), candidate_score=s.candidate[0] if s.candidate else 0.0,
+        candidate_reasons=list(s.candidate[1]) if s.candidate else [],
     )
     return NoticeExtraction(fields=fields, compute=compute, extractor_version=SAMPLE_VERSION)
 

@@ -69,8 +69,8 @@ def release_date(r: NoticeRecord) -> str:
     return local_datetime(r.published_at) or utc_stamp(r.first_seen)
 
 
-def _value(amount: Optional[float]) -> Optional[dict[str, Any]]:
-    return None if amount is None else {"amount": amount, "currency": "CNY"}
+def _value(money: Optional[tuple[float, str]]) -> Optional[dict[str, Any]]:
+    return None if money is None else {"amount": money[0], "currency": money[1]}
 
 
 def _prune(obj: Any) -> Any:
@@ -149,7 +149,7 @@ def build_release(r: NoticeRecord, ocid: str) -> dict[str, Any]:
         "title": r.title,
         "status": TENDER_STATUS.get(ntype),
         "procuringEntity": procuring,
-        "value": _value(r.amount("budget")),
+        "value": _value(r.money("budget")),
         "items": items,
         "mainProcurementCategory": category,
         "tenderPeriod": {"endDate": local_datetime(r.bid_deadline)},
@@ -168,9 +168,11 @@ def build_release(r: NoticeRecord, ocid: str) -> dict[str, Any]:
         "tender": tender,
     }
     if ntype == "intention":
-        release["planning"] = {"budget": {"amount": _value(r.amount("budget"))}}
+        release["planning"] = {"budget": {"amount": _value(r.money("budget"))}}
     if awarded:
-        award_values = {a["value_cny"] for a in r.amounts if a["kind"] == "award" and a["value_cny"] is not None}
+        award_values = {(a["value_cny"], "CNY") if a["value_cny"] is not None else (a.get("value"), a.get("currency"))
+                        for a in r.amounts if a["kind"] == "award"}
+        award_values = {v for v in award_values if v[0] is not None and v[1]}
         award = {
             "id": f"{release_id}-award",
             "title": r.title,

@@ -23,18 +23,9 @@ from models.tables import (
     NoticeTag,
     Organisation,
 )
+from storage.evidence import case_sentence, compute_evidence
 
 KIND_ORDER = ("cloud", "gpu_rental", "model_api", "hpc")  # the order extract.types.ComputeFindings uses
-# Evidence fields that explain why a notice is a compute case, best first (the extractor names them
-# "remote_compute", "compute_kinds:cloud", "cloud_providers:aws" …; hardware_purchase ranks after these).
-COMPUTE_EVIDENCE_FIELDS = ("remote_compute", "compute_kinds", "cloud_providers", "gpu_models", "flags")
-FIELD_EVIDENCE_FIELDS = frozenset(
-    ("notice_type", "title", "project_codes", "buyer", "agency", "vendors", "amounts", "published_at",
-     "bid_deadline", "region")
-)
-SENTENCE_ENDS = "。！？；;!?\n"
-MAX_SENTENCE = 160  # characters of context shown around an evidence match
-MAX_EVIDENCE = 240  # longest evidence text shown
 BATCH = 500  # notices per IN (...) round trip; well under SQLite's variable limit
 
 
@@ -62,7 +53,7 @@ class NoticeRecord:
     buyer_id: Optional[int] = None
     agency_id: Optional[int] = None
     vendors: list[tuple[int, str]] = field(default_factory=list)  # (organisation id, name), winners
-    amounts: list[dict[str, Any]] = field(default_factory=list)  # kind value_cny percent raw
+    amounts: list[dict[str, Any]] = field(default_factory=list)  # kind value_cny percent raw currency value
     kinds: list[str] = field(default_factory=list)
     providers: list[str] = field(default_factory=list)
     chips: list[str] = field(default_factory=list)
@@ -71,6 +62,18 @@ class NoticeRecord:
     attachments: list[dict[str, Any]] = field(default_factory=list)  # id url name content_type status
     links: list[dict[str, Any]] = field(default_factory=list)  # other places it was published: source url
     text: str = ""
+    review: Optional[dict[str, Any]] = None  # the newest review decision (storage.review), None when not reviewed
+    # A possible case: compute evidence short of a case (never a case), its score and why it fell short.
+    compute_candidate: bool = False
+    candidate_score: Optional[float] = None
+    candidate_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def is_case(self) -> bool:
+        """A case as the case list shows it: the extractor's finding unless a reviewer's newest decision says
+        otherwise (storage/review.py)."""
+        decision = self.review["decision"] if self.review else None
+        return decision == "confirmed" or (self.remote_compute and decision != "rejected")
 
     @property
     def case_key(self) -> str:
@@ -86,54 +89,27 @@ class NoticeRecord:
         values = [a["value_cny"] for a in self.amounts if a["kind"] == kind and a["value_cny"] is not None]
         return max(values) if values else None
 
+    def money(self, kind: str) -> Optional[tuple[float, str]]:
+        """The largest stated amount of a kind with its currency: in yuan when the notice gives yuan (or a rate to
+        it), else in the one other currency the notice states it in (HK$, MOP, NT$ … are not converted)."""
+        cny = self.amount(kind)
+        if cny is not None:
+            return cny, "CNY"
+        foreign = [(a["value"], a["currency"]) for a in self.amounts
+                   if a["kind"] == kind and a.get("value") is not None and a.get("currency")]
+        if len({c for _, c in foreign}) != 1:
+            return None
+        return max(foreign)
+
     def compute_evidence(self) -> list[dict[str, Any]]:
         """The evidence for the compute findings (not for the notice fields), best first."""
-        rank = {name: i for i, name in enumerate(COMPUTE_EVIDENCE_FIELDS)}
-
-        def base(e: dict[str, Any]) -> str:  # "cloud_providers:aws" -> "cloud_providers"
-            return str(e.get("field") or "").split(":", 1)[0]
-
-        candidates = [e for e in self.evidence if base(e) not in FIELD_EVIDENCE_FIELDS]
-        # A stable sort: among equals the extractor's own order (its best evidence of a field first) holds.
-        return sorted(candidates, key=lambda e: rank.get(base(e), len(rank)))
+        return compute_evidence(self.evidence)
 
     def evidence_sentence(self) -> Optional[str]:
-        """The sentence around the best compute evidence, read from the text its offsets point into. The
-        title is passed over when a sentence of the body says more: readers see the title anyway."""
-        title = " ".join(self.title.split())
-        sentences = []
-        for ev in self.compute_evidence():
-            text = self.text if not ev.get("document") else next(
-                (a["text"] for a in self.attachments if a["name"] == ev["document"]), "")
-            sentence = sentence_around(text, ev.get("start"), ev.get("end"), ev.get("text") or "")
-            if sentence and sentence.rstrip("。") != title:
-                return sentence
-            sentences.append(sentence)
-        return next((s for s in sentences if s), None)
-
-
-def sentence_around(text: str, start: Optional[int], end: Optional[int], fallback: str) -> str:
-    """The sentence of `text` holding [start, end); the evidence text itself when the offsets do not fit."""
-    if start is None or end is None or not (0 <= start < end <= len(text)) or (
-        fallback and text[start:end] != fallback
-    ):
-        return _clip(" ".join(fallback.split()))
-    left = max(text.rfind(ch, 0, start) for ch in SENTENCE_ENDS) + 1
-    rights = [i for i in (text.find(ch, end) for ch in SENTENCE_ENDS) if i != -1]
-    right = min(rights) + 1 if rights else len(text)
-    # Long "sentences" (tables flattened to one line) are cut to a window around the match.
-    room = max(0, MAX_SENTENCE - (end - start)) // 2
-    lead, tail = "", ""
-    if start - left > room:
-        left, lead = start - room, "…"
-    if right - end > room:
-        right, tail = end + room, "…"
-    return _clip(lead + " ".join(text[left:right].split()) + tail)
-
-
-def _clip(sentence: str) -> str:
-    """Evidence that is itself a flattened table row can run to hundreds of characters."""
-    return sentence if len(sentence) <= MAX_EVIDENCE else sentence[: MAX_EVIDENCE - 1] + "…"
+        """The evidence sentence of this notice, as storage.evidence chooses it for every list and export
+        (needs the record loaded with_text)."""
+        documents = {a["name"]: a["text"] for a in reversed(self.attachments)}  # the first of a name wins
+        return case_sentence(self.evidence, self.title, lambda name: documents.get(name, "") if name else self.text)
 
 
 def sort_kinds(kinds: Iterable[str]) -> list[str]:
@@ -183,6 +159,8 @@ def load_records(session: Session, ids: Sequence[int], *, with_text: bool = Fals
             extractor_version=n.extractor_version, remote_compute=bool(n.remote_compute),
             hardware_purchase=bool(n.hardware_purchase), buyer_id=n.buyer_id, agency_id=n.agency_id,
             text=n.text if with_text else "",
+            compute_candidate=bool(n.compute_candidate), candidate_score=n.candidate_score,
+            candidate_reasons=list(n.candidate_reasons or []),
         )
     if not records:
         return []
@@ -211,7 +189,8 @@ def load_records(session: Session, ids: Sequence[int], *, with_text: bool = Fals
 
     for a in session.exec(select(NoticeAmount).where(NoticeAmount.notice_id.in_(keys)).order_by(NoticeAmount.id)):
         records[a.notice_id].amounts.append(
-            {"kind": a.kind, "value_cny": a.value_cny, "percent": a.percent, "raw": a.raw})
+            {"kind": a.kind, "value_cny": a.value_cny, "percent": a.percent, "raw": a.raw,
+             "currency": a.currency, "value": a.value})
 
     facets: dict[int, dict[str, set[str]]] = {}
     for t in session.exec(select(NoticeTag).where(NoticeTag.notice_id.in_(keys))):
@@ -235,6 +214,11 @@ def load_records(session: Session, ids: Sequence[int], *, with_text: bool = Fals
 
     for link in session.exec(select(NoticeLink).where(NoticeLink.notice_id.in_(keys)).order_by(NoticeLink.id)):
         records[link.notice_id].links.append({"source": link.source, "url": link.url})
+
+    from storage.review import latest
+
+    for nid, decision in latest(session.connection(), keys).items():
+        records[nid].review = decision
 
     # The extraction of the notice's current extractor version; else its newest.
     chosen: dict[int, Extraction] = {}

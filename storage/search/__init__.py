@@ -11,6 +11,7 @@ from storage.search.model import (
     SearchResult,
     Snippet,
     SnippetPart,
+    UnknownFilterValue,
 )
 from storage.search.query import MAX_QUERY_CHARS, parse_query
 
@@ -24,5 +25,6 @@ __all__ = [
     "SearchResult",
     "Snippet",
     "SnippetPart",
+    "UnknownFilterValue",
     "parse_query",
 ]

@@ -11,15 +11,19 @@ notices are read in full.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Sequence
 
 import sqlalchemy as sa
 
+from storage.review import latest as latest_reviews
+from storage.review import latest_ids_sql, promoted_ids
+from storage.review import state_condition as review_state_condition
 from storage.search.backends import backend_for
 from storage.search.model import FACETS, FacetCount, SearchHit, SearchQuery, SearchResult
 from storage.search.query import ParsedQuery, parse_query
-from storage.search.snippets import make_snippet
+from storage.search.snippets import SCAN_CHARS, make_snippet
 
 AMOUNT_KINDS = ("budget", "award", "max_price")
 TAG_FILTERS = ("provider", "chip", "kind", "flag")
@@ -31,7 +35,7 @@ PROBE_FROM = 5_000  # SQLite: above this many text matches, selective filters dr
 SORT_MAX = 5_000  # SQLite: above this many matches, date order walks the date index instead of sorting
 ID_LIST_MAX = 5_000  # result sets up to this size are listed once and reused by the facet and page queries
 # Filters selective enough to drive a search (few notices each): cases, compute tags, organisations.
-SELECTIVE = ("cases_only", "provider", "chip", "kind", "flag", "buyer", "vendor")
+SELECTIVE = ("cases_only", "candidates_only", "provider", "chip", "kind", "flag", "buyer", "vendor")
 
 
 def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
@@ -39,7 +43,8 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     parsed = parse_query(q.text)
     backend = backend_for(conn.dialect.name)
     params: dict[str, Any] = {}
-    filters = _filters(q, params, sqlite=sqlite)
+    promoted = promoted_ids(conn) if q.cases_only else []
+    filters = _filters(q, params, sqlite=sqlite, promoted=promoted)
     match = backend.match_ids(parsed, params) if not parsed.empty else None
     text_total = conn.execute(sa.text(f"SELECT count(*) FROM ({match}) AS t"), params).scalar_one() if match else None
     # An FTS5 lookup of one notice (cheap with the prefix index), for plans that visit notices and ask
@@ -51,7 +56,10 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
         source = match
     else:
         if sqlite and match and text_total > PROBE_FROM and selective:
-            hint = " INDEXED BY ix_notice_cases_published" if q.cases_only else ""
+            if q.cases_only:  # the partial index cannot serve confirmed non-cases (promoted): no hint then
+                hint = "" if promoted else " INDEXED BY ix_notice_cases_published"
+            else:
+                hint = " INDEXED BY ix_notice_candidates_published" if q.candidates_only else ""
             source = f"SELECT n.id FROM notice n{hint} WHERE {' AND '.join(filters)} AND {probe}"
         elif sqlite and match:
             # The text drives: walk its matches in rowid order and check the filters in the covering index
@@ -81,6 +89,7 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
         )
     facets_complete = not q.facets or total <= FACET_LIMIT
     facets = _facets(conn, matched, params, q) if q.facets and 0 < total <= FACET_LIMIT else {}
+    candidates = _count_candidates(conn, q, parsed, text_total) if q.facets else None
 
     sort = q.sort if match else "date"
     if sort == "relevance" and text_total > RANK_LIMIT:
@@ -108,21 +117,39 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
         )
     rows = conn.execute(sa.text(f"{page_sql} LIMIT {int(limit)} OFFSET {int(offset)}"), params).all()
     hits = _hits(conn, [(r.id, r.score) for r in rows], parsed, q.snippets)
-    return SearchResult(query=q, total=total, hits=hits, facets=facets, sort=sort, facets_complete=facets_complete)
+    return SearchResult(query=q, total=total, hits=hits, facets=facets, sort=sort, facets_complete=facets_complete,
+                        candidates=candidates)
+
+
+def _count_candidates(conn: sa.Connection, q: SearchQuery, parsed: ParsedQuery, text_total: int | None) -> int | None:
+    """Possible cases matching the text and the filters, whatever the cases switch: the count the "possible
+    cases" switch shows. Candidates are few (the partial index lists them); None when the text matches too
+    many notices to count cheaply, as for the facets."""
+    if text_total is not None and text_total > FACET_LIMIT:
+        return None
+    params: dict[str, Any] = {}
+    filters = _filters(replace(q, cases_only=False, candidates_only=True), params, sqlite=conn.dialect.name == "sqlite")
+    if not parsed.empty:
+        filters.append(f"n.id IN ({backend_for(conn.dialect.name).match_ids(parsed, params)})")
+    return conn.execute(sa.text(f"SELECT count(*) FROM notice n WHERE {' AND '.join(filters)}"), params).scalar_one()
 
 
 def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _org_condition(alias: str, values: tuple[str, ...], params: dict, prefix: str) -> str:
+def _org_condition(alias: str, values: tuple[str, ...], params: dict, prefix: str, dialect: str) -> str:
     """Organisation matches any value: an id (digits) or part of its normalised name."""
+    from storage.db import is_row_id
     from storage.normalise import normalise_name
 
     conds = []
     for i, value in enumerate(values):
         key = f"{prefix}{i}"
         if value.strip().isdigit():
+            if not is_row_id(dialect, int(value)):  # names no organisation (and would overflow the driver)
+                conds.append("1 = 0")
+                continue
             params[key] = int(value)
             conds.append(f"{alias}.id = :{key}")
         else:
@@ -131,12 +158,14 @@ def _org_condition(alias: str, values: tuple[str, ...], params: dict, prefix: st
     return "(" + " OR ".join(conds) + ")"
 
 
-def _filters(q: SearchQuery, params: dict, *, sqlite: bool) -> list[str]:
+def _filters(q: SearchQuery, params: dict, *, sqlite: bool, promoted: Sequence[int] = ()) -> list[str]:
+    """`promoted`: notices reviewers confirmed as cases although the extractor does not call them so."""
     def moment(day) -> Any:
         value = datetime.combine(day, time.min)
         # SQLite stores DateTime as text 'YYYY-MM-DD HH:MM:SS.ffffff'; compare with the same text.
         return value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
 
+    dialect = "sqlite" if sqlite else "postgresql"
     out = []
     if q.since:
         params["since"] = moment(q.since)
@@ -146,14 +175,14 @@ def _filters(q: SearchQuery, params: dict, *, sqlite: bool) -> list[str]:
         out.append("n.published_at < :until")
     if buyers := q.values("buyer"):
         out.append(
-            f"n.buyer_id IN (SELECT o.id FROM organisation o WHERE {_org_condition('o', buyers, params, 'buyer')})"
+            f"n.buyer_id IN (SELECT o.id FROM organisation o WHERE {_org_condition('o', buyers, params, 'buyer', dialect)})"
         )
     # Vendors and compute tags as `n.id IN (…)`: the (facet, value) and organisation indexes list the few
     # notices concerned, instead of a per-row check of every notice.
     if vendors := q.values("vendor"):
         out.append(
             "n.id IN (SELECT p.notice_id FROM noticeparty p JOIN organisation o ON o.id = p.organisation_id"
-            f" WHERE p.role = 'vendor' AND {_org_condition('o', vendors, params, 'vendor')})"
+            f" WHERE p.role = 'vendor' AND {_org_condition('o', vendors, params, 'vendor', dialect)})"
         )
     if types := q.values("notice_type"):
         names = []
@@ -184,7 +213,20 @@ def _filters(q: SearchQuery, params: dict, *, sqlite: bool) -> list[str]:
         out.append(f"EXISTS (SELECT 1 FROM noticeamount a WHERE {' AND '.join(conds)})")
     if q.cases_only:
         # A literal, not a parameter, so SQLite can use the partial index over cases.
-        out.append("n.remote_compute = 1" if sqlite else "n.remote_compute")
+        case = "n.remote_compute = 1" if sqlite else "n.remote_compute"
+        if promoted:
+            case = f"({case} OR n.id IN ({', '.join(str(int(i)) for i in promoted)}))"
+        out.append(case)
+    if q.candidates_only:  # likewise, the partial index over possible cases
+        out.append("n.compute_candidate = 1" if sqlite else "n.compute_candidate")
+    if states := q.values("review"):
+        out.append(review_state_condition(states))
+    elif q.cases_only:
+        # A case a reviewer rejected leaves the case list; review=rejected (or cases=0) still finds it.
+        out.append(f"n.id NOT IN ({latest_ids_sql('rejected')})")
+    elif q.candidates_only:
+        # A reviewed possible case is settled: confirmed, it is listed with the cases; rejected, with neither.
+        out.append(review_state_condition(["pending"]))
     return out
 
 
@@ -254,10 +296,12 @@ def _hits(
         for r in conn.execute(
             sa.text(
                 "SELECT n.id, n.title, n.url, n.source, n.published_at, n.notice_type, n.region, n.buyer_id,"
-                " o.name AS buyer, n.remote_compute, n.hardware_purchase, n.procurement_key"
-                + (", n.text" if with_snippets else "")
+                " o.name AS buyer, n.remote_compute, n.hardware_purchase, n.procurement_key,"
+                " n.compute_candidate, n.candidate_score, n.candidate_reasons"
+                + (f", substr(n.text, 1, {SCAN_CHARS}) AS text" if with_snippets else "")
                 + f" FROM notice n LEFT JOIN organisation o ON o.id = n.buyer_id WHERE n.id IN ({ids})"
-            ).columns(published_at=sa.DateTime, remote_compute=sa.Boolean, hardware_purchase=sa.Boolean)
+            ).columns(published_at=sa.DateTime, remote_compute=sa.Boolean, hardware_purchase=sa.Boolean,
+                      compute_candidate=sa.Boolean, candidate_reasons=sa.JSON)
         )
     }
     tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -279,10 +323,12 @@ def _hits(
     if with_snippets:
         for r in conn.execute(
             sa.text(
-                f"SELECT notice_id, name, text FROM attachment WHERE notice_id IN ({ids}) AND text <> '' ORDER BY id"
+                f"SELECT notice_id, name, substr(text, 1, {SCAN_CHARS}) AS text FROM attachment"
+                f" WHERE notice_id IN ({ids}) AND text <> '' ORDER BY id"
             )
         ):
             attachments[r.notice_id].append((r.name or "attachment", r.text))
+    decisions = latest_reviews(conn, [i for i, _ in scored])
     terms = parsed.positive_terms
     hits = []
     for notice_id, score in scored:
@@ -313,6 +359,10 @@ def _hits(
                 score=float(score) if score is not None else None,
                 snippet=snippet,
                 vendor_ids=vendor_ids[notice_id],
+                compute_candidate=bool(n.compute_candidate),
+                candidate_score=n.candidate_score,
+                candidate_reasons=list(n.candidate_reasons or []),
+                review=decisions[notice_id]["decision"] if notice_id in decisions else None,
             )
         )
     return hits

@@ -21,6 +21,13 @@ from storage.search.tokens import TOKENIZER_VERSION, index_tokens
 PART_TOKENS = 2000
 PART_OVERLAP = 256
 MAX_LEXEME_POSITIONS = 255
+# SQLite: a notice's body indexes each token at most MAX_TOKEN_REPEATS times (later repeats are left out).
+# BM25 ranking reads every position of a matched token, so one notice of 5,000,000 × 算 cost every search
+# for 算 a quarter of a second; real notices repeat even their commonest bigram (服务, 采购) a few thousand
+# times. Such a notice still matches; a phrase is missed only past the cap of one of its tokens.
+MAX_TOKEN_REPEATS = 10_000
+# What an index was built with; another value (an older index) is rebuilt by the next writable open.
+INDEX_VERSION = f"{TOKENIZER_VERSION}/repeats={MAX_TOKEN_REPEATS}"
 
 
 def indexed_text(conn: sa.Connection, notice_id: int) -> tuple[str, str] | None:
@@ -42,7 +49,7 @@ def unindex(conn: sa.Connection, notice_id: int) -> None:
             title, body = current
             conn.execute(
                 sa.text("INSERT INTO notice_fts(notice_fts, rowid, title, body) VALUES('delete', :id, :title, :body)"),
-                {"id": notice_id, "title": " ".join(index_tokens(title)), "body": " ".join(index_tokens(body))},
+                {"id": notice_id, "title": " ".join(index_tokens(title)), "body": sqlite_body(body)},
             )
     else:
         conn.execute(sa.text("DELETE FROM notice_search WHERE notice_id = :id"), {"id": notice_id})
@@ -57,7 +64,7 @@ def index(conn: sa.Connection, notice_id: int) -> None:
     if conn.dialect.name == "sqlite":
         conn.execute(
             sa.text("INSERT INTO notice_fts(rowid, title, body) VALUES(:id, :title, :body)"),
-            {"id": notice_id, "title": " ".join(index_tokens(title)), "body": " ".join(index_tokens(body))},
+            {"id": notice_id, "title": " ".join(index_tokens(title)), "body": sqlite_body(body)},
         )
     else:
         parts = postgres_parts(title, body)
@@ -65,6 +72,21 @@ def index(conn: sa.Connection, notice_id: int) -> None:
             sa.text("INSERT INTO notice_search(notice_id, part, tsv) VALUES (:id, :part, CAST(:tsv AS tsvector))"),
             [{"id": notice_id, "part": i, "tsv": tsv} for i, tsv in enumerate(parts)],
         )
+
+
+def sqlite_body(body: str) -> str:
+    """The body as the FTS5 table indexes it: its tokens, each kept at most MAX_TOKEN_REPEATS times."""
+    tokens = index_tokens(body)
+    if len(tokens) <= MAX_TOKEN_REPEATS:
+        return " ".join(tokens)
+    seen: dict[str, int] = {}
+    kept = []
+    for tok in tokens:
+        n = seen.get(tok, 0)
+        if n < MAX_TOKEN_REPEATS:
+            seen[tok] = n + 1
+            kept.append(tok)
+    return " ".join(kept)
 
 
 def _sqlite_is_indexed(conn: sa.Connection, notice_id: int) -> bool:
@@ -111,8 +133,8 @@ def _quote_lexeme(token: str) -> str:
 
 
 def is_current(conn: sa.Connection) -> bool:
-    """Whether the index was built by this tokenizer version."""
-    return conn.execute(sa.text("SELECT value FROM search_meta WHERE key = 'tokenizer'")).scalar() == TOKENIZER_VERSION
+    """Whether the index was built by this tokenizer and repeat cap (INDEX_VERSION)."""
+    return conn.execute(sa.text("SELECT value FROM search_meta WHERE key = 'tokenizer'")).scalar() == INDEX_VERSION
 
 
 def rebuild(conn: sa.Connection) -> int:
@@ -125,5 +147,5 @@ def rebuild(conn: sa.Connection) -> int:
     for notice_id in ids:
         index(conn, notice_id)
     conn.execute(sa.text("DELETE FROM search_meta WHERE key = 'tokenizer'"))
-    conn.execute(sa.text("INSERT INTO search_meta(key, value) VALUES('tokenizer', :v)"), {"v": TOKENIZER_VERSION})
+    conn.execute(sa.text("INSERT INTO search_meta(key, value) VALUES('tokenizer', :v)"), {"v": INDEX_VERSION})
     return len(ids)

@@ -16,6 +16,10 @@ class QuerySyntaxError(ValueError):
     """The query text cannot be understood; the message says why, for the user."""
 
 
+class UnknownFilterValue(QuerySyntaxError):
+    """A provider, chip, kind, flag or notice type no notice can have; the message names the known values."""
+
+
 def _values(value: str | Sequence[str] | None) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
@@ -40,7 +44,13 @@ class SearchQuery:
     flag: str | Sequence[str] | None = None  # a case's flags: the union over its procurement
     amount_min: Optional[float] = None  # CNY; any budget, award or maximum price in range
     amount_max: Optional[float] = None
-    cases_only: bool = False  # only notices where remote compute was sought
+    # Only notices where remote compute was sought, as reviewers' newest decisions correct it: rejected ones
+    # leave, confirmed ones join (storage/review.py).
+    cases_only: bool = False
+    candidates_only: bool = False  # only possible cases (compute evidence short of a case); never with cases_only
+    # Review state (storage.review.STATES): confirmed, rejected, reviewed, pending; several = any of them.
+    # Given, it replaces the default of leaving rejected cases out of the case list.
+    review: str | Sequence[str] | None = None
     sort: str = "relevance"  # relevance (bm25, title weighted; date order when there is no text) or date
     page: int = 1
     per_page: int = 20
@@ -59,6 +69,18 @@ class SearchQuery:
             raise QuerySyntaxError("amount_min is larger than amount_max")
         if self.since and self.until and self.since > self.until:
             raise QuerySyntaxError("since is after until")
+        if self.cases_only and self.candidates_only:
+            raise QuerySyntaxError("cases and possible cases are shown apart: ask for one or the other")
+        from storage.review import STATES
+
+        if bad := [v for v in self.values("review") if v not in STATES]:
+            raise QuerySyntaxError(f"review must be one of {', '.join(STATES)}, not {bad[0]!r}")
+        from storage.search.vocab import FILTER_FACETS, unknown_message
+
+        for attr, facet in FILTER_FACETS.items():
+            message = unknown_message(facet, self.values(attr))
+            if message:
+                raise UnknownFilterValue(message)
 
     def values(self, name: str) -> tuple[str, ...]:
         return _values(getattr(self, name))
@@ -103,6 +125,11 @@ class SearchHit:
     score: Optional[float]
     snippet: Optional[Snippet]
     vendor_ids: list[int] = field(default_factory=list)  # same order as vendors
+    # A possible case: compute evidence short of a case (never set on a case), its score and why it fell short.
+    compute_candidate: bool = False
+    candidate_score: Optional[float] = None
+    candidate_reasons: list[str] = field(default_factory=list)
+    review: Optional[str] = None  # the newest review decision (confirmed, rejected), None when not reviewed
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -127,6 +154,9 @@ class SearchResult:
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     sort: str = "relevance"  # the order used: relevance falls back to date for very broad searches
     facets_complete: bool = True  # False when the result set was too large to count facets over
+    # Possible cases matching the text and filters, whatever the cases switch says (counted with the facets;
+    # None when facets were not counted): what the "possible cases" switch would show.
+    candidates: Optional[int] = None
 
     @property
     def pages(self) -> int:
@@ -139,6 +169,7 @@ class SearchResult:
             "per_page": self.query.per_page,
             "sort": self.sort,
             "facets_complete": self.facets_complete,
+            "candidates": self.candidates,
             "results": [h.to_json() for h in self.hits],
             "facets": {k: [asdict(c) for c in v] for k, v in self.facets.items()},
         }

@@ -15,6 +15,11 @@ from storage.search.tokens import CJK, char_class, runs
 
 CONTEXT_BEFORE = 40
 SNIPPET_CHARS = 160
+# Bounds on the work per document, so one huge notice (5,000,000 characters of 算) costs a search a few
+# milliseconds, not seconds: a snippet looks for its hit in the first SCAN_CHARS characters of each document
+# (the search reads no more of the text than that), and at most MAX_HITS spans are collected per term.
+SCAN_CHARS = 50_000
+MAX_HITS = 1_000
 _SPACES = re.compile(r"\s+")
 
 
@@ -24,12 +29,14 @@ def term_pattern(term: Term) -> re.Pattern:
     return re.compile(r"[\W_]*".join(pieces))
 
 
-def find_hits(folded: str, terms: Iterable[Term]) -> list[tuple[int, int]]:
-    """Sorted, merged (start, end) spans of every term in `folded` (text already passed through fold_text)."""
+def find_hits(folded: str, terms: Iterable[Term], max_hits: int = MAX_HITS) -> list[tuple[int, int]]:
+    """Sorted, merged (start, end) spans of the terms in `folded` (text already passed through fold_text):
+    the first `max_hits` of each term, so a text made of one repeated term costs no more than a long one."""
     spans = []
     for term in terms:
         term_runs = list(runs(term.text))
         first_cls, last_cls = term_runs[0][0], term_runs[-1][0]
+        found = 0
         for m in term_pattern(term).finditer(folded):
             start, end = m.span()
             # Letter and digit runs are whole tokens: A10 is not a hit inside A100, nor 10 inside A100.
@@ -38,6 +45,9 @@ def find_hits(folded: str, terms: Iterable[Term]) -> list[tuple[int, int]]:
             if last_cls != CJK and end < len(folded) and char_class(folded[end]) == last_cls:
                 continue
             spans.append((start, end))
+            found += 1
+            if found >= max_hits:
+                break
     spans.sort()
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -49,12 +59,14 @@ def find_hits(folded: str, terms: Iterable[Term]) -> list[tuple[int, int]]:
 
 
 def make_snippet(documents: list[tuple[str, str]], terms: list[Term]) -> Snippet | None:
-    """The first window, over (document name, text) pairs in order, that contains a hit; without terms (or
-    hits) the start of the first non-empty document."""
+    """The first window, over (document name, text) pairs in order, that contains a hit in the document's
+    first SCAN_CHARS characters; without terms (or hits) the start of the first non-empty document."""
     for name, text in documents:
         if not text:
             continue
-        hits = find_hits(fold_text(text), terms) if terms else []
+        scanned = text[:SCAN_CHARS]
+        # Only the first hit and those inside its window are shown: a few are enough.
+        hits = find_hits(fold_text(scanned), terms, max_hits=SNIPPET_CHARS) if terms else []
         if hits:
             return _window(name, text, hits)
     for name, text in documents:

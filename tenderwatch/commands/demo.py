@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import click
 
+from tenderwatch.options import database_url_option
+
 SAMPLE_SEARCHES = ["算力", "A100"]
 
 
 @click.command()
-@click.option("--database-url", envvar="TENDERWATCH_DATABASE_URL",
-              help="Database (default: data/tenderwatch.db, or under TENDERWATCH_DATA_DIR).")
+@database_url_option
 def demo(database_url):
     """Crawl the local ccgp replica (delays off) and print what was stored."""
     from crawler.replica.server import serving
     from crawler.replica.site import ReplicaSite
-    from tenderwatch.commands.crawl import format_summary, run_crawl
+    from tenderwatch.commands.crawl import run_crawl
+    from tenderwatch.crawl_summary import format_summary
 
     site = ReplicaSite()
     with serving(site) as server:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from tenderwatch.options import database_url_option
+
 
 def week_option(value: str | None):
     from storage.digest.weeks import IsoWeek
@@ -54,9 +56,9 @@ def run_digest(url: str | None, week, out: Path | None, base_url: str | None) ->
 @click.option("--week", "week_text", metavar="YYYY-Www", help="ISO week (default: the last complete week, UTC).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the files (default: <data dir>/digests).")
-@click.option("--database-url", "--url", "url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
+@database_url_option
 @click.option("--base-url", help="Public URL the digest files are served from (adds the Atom feed's self link).")
-def digest(week_text, out, url, base_url):
+def digest(week_text, out, database_url, base_url):
     """Write the week's digest: cases first seen that week and changes to earlier cases (awarded, corrected,
     cancelled, revised), grouped by provider, chip and buyer, with totals against the previous weeks."""
-    run_digest(url, week_option(week_text), out, base_url)
+    run_digest(database_url, week_option(week_text), out, base_url)

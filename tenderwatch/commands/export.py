@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from tenderwatch.options import database_url_option
+
 def _when(ctx, param, value: str | None) -> datetime | None:
     """A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM[:SS]). --until with a date alone means up to the end
     of that day; with a time of day, up to that moment (exclusive)."""
@@ -29,19 +31,20 @@ def _when(ctx, param, value: str | None) -> datetime | None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["ocds", "csv", "jsonl"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["ocds", "csv", "jsonl", "gold"]), required=True,
+              help="gold: the reviewed notices in the compute-cases gold format, their texts in docs/ beside --out.")
 @click.option("--out", required=True, help="Output file, or - for standard output.")
 @click.option("--cases-only", is_flag=True, help="Only notices that sought remote compute.")
 @click.option("--since", callback=_when, help="First seen on or after this day or time (UTC).")
 @click.option("--until", callback=_when, help="First seen on or before this day (UTC), or before this time.")
-@click.option("--database-url", "--url", "url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db).")
+@database_url_option
 @click.option("--ocid-prefix", help="Registered OCDS prefix (default: TENDERWATCH_OCID_PREFIX or ocds-twatch, "
               "an unregistered placeholder).")
 @click.option("--package-uri", help="OCDS: the package's uri (default: the output file's file: URI).")
 @click.option("--publisher", default="tenderwatch", show_default=True, help="OCDS: publisher name.")
 @click.option("--extension-url", "extension_urls", multiple=True,
               help="OCDS: URL where the remote-compute extension's extension.json is published (repeatable).")
-def export(fmt, out, cases_only, since, until, url, ocid_prefix, package_uri, publisher, extension_urls):
+def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, package_uri, publisher, extension_urls):
     """Export notices first seen in [--since, --until] as OCDS, CSV or JSONL."""
     from sqlmodel import Session
 
@@ -50,11 +53,13 @@ def export(fmt, out, cases_only, since, until, url, ocid_prefix, package_uri, pu
     from storage.exports.tabular import CSV_ENCODING, write_jsonl, write_notices_csv
     from tenderwatch.commands.digest import open_read_only
 
+    if fmt == "gold":
+        return _export_gold(out, database_url)
     where = notice_filter(cases_only=cases_only, since=since, until=until)
     to_stdout = out == "-"
     target = None if to_stdout else Path(out)
     encoding = CSV_ENCODING if fmt == "csv" else "utf-8"
-    engine = open_read_only(url)
+    engine = open_read_only(database_url)
     # Write to a temporary file and rename, so a failed export never leaves a truncated file behind.
     tmp = None if to_stdout else target.with_name(f".{target.name}.tmp")
     try:
@@ -91,3 +96,22 @@ def export(fmt, out, cases_only, since, until, url, ocid_prefix, package_uri, pu
     what = "releases" if fmt == "ocds" else "notices"
     click.echo(f"{n} {what} → {out}", err=to_stdout)
 
+
+def _export_gold(out: str, url: str | None) -> None:
+    """The reviewed notices as a gold set (storage/exports/gold.py); every review is exported, so the
+    notice filters do not apply."""
+    from sqlmodel import Session
+
+    from storage.exports.gold import DOCS, write_gold
+    from tenderwatch.commands.digest import open_read_only
+
+    if out == "-":
+        raise click.UsageError("--format gold writes the notice texts beside the gold file: give --out FILE")
+    target = Path(out)
+    engine = open_read_only(url)
+    try:
+        with Session(engine) as session:
+            n = write_gold(session, target)
+    finally:
+        engine.dispose()
+    click.echo(f"{n} reviewed notices → {out} (texts in {target.parent / DOCS})")

@@ -92,7 +92,10 @@ def _summary(obj: dict) -> str:
 @click.option("--progress/--no-progress", default=None,
               help=f"Progress on stderr (default: on for runs of more than {_PROGRESS_MIN_FILES} files).")
 def extract(paths, jsonl, progress):
-    """Extract notice fields and compute findings from files (HTML, text, PDF, DOCX, XLSX, ZIP)."""
+    """Extract notice fields and compute findings from files (HTML, text, PDF, DOCX, XLSX, ZIP).
+
+    Every file gets its result. The exit status is 1 when any file has errors (it could not be read, or
+    only in part), 0 when every file was read."""
     files = _files(paths)
     show = progress if progress is not None else len(files) > _PROGRESS_MIN_FILES
     start = last = time.monotonic()
@@ -114,3 +117,5 @@ def extract(paths, jsonl, progress):
         elapsed = time.monotonic() - start
         click.echo(f"extract: {len(files)} files in {elapsed:.1f} s, {with_errors} with errors", err=True)
     sys.stdout.flush()
+    if with_errors:
+        sys.exit(1)

@@ -1,5 +1,5 @@
 """`tenderwatch ingest PATH|URL-LIST` — notices gathered by hand, through the same extraction and storage
-as crawled ones (tenderwatch.processing.process_notice).
+as crawled ones (storage.processing.process_notice).
 
 PATH is a folder (every file under it), a single document, or a text file listing URLs one per line (blank
 lines and `#` comments allowed). A local file is stored under ``local:<sha256 of its bytes>``, so the same
@@ -23,6 +23,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import click
+
+from tenderwatch.options import database_url_option
 
 # A desktop browser's identity, as the crawler uses: Chinese government sites refuse bot user agents.
 USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -64,7 +66,7 @@ class InputError(Exception):
 @click.option("--delay", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Seconds between requests to the same host (URL lists).")
 @click.option("--refresh", is_flag=True, help="Process inputs again even when already stored.")
-@click.option("--database-url", envvar="TENDERWATCH_DATABASE_URL", help="Database (default: data/tenderwatch.db).")
+@database_url_option
 @click.option("--json", "as_json", is_flag=True, help="Print the closing summary as JSON.")
 def ingest(path: Path, source, as_urls, delay, refresh, database_url, as_json):
     """Store the documents in PATH (a folder or a file), or the pages listed in PATH (a file of URLs)."""
@@ -106,7 +108,7 @@ def ingest(path: Path, source, as_urls, delay, refresh, database_url, as_json):
 
 def ingest_one(store, summary: Summary, known: set[str], label: str, load, *, remote: bool) -> None:
     from extract.documents import read_document
-    from tenderwatch.processing import RawNotice, process_notice
+    from storage.processing import RawNotice, process_notice
 
     try:
         url, data, name, content_type = load()
@@ -117,20 +119,20 @@ def ingest_one(store, summary: Summary, known: set[str], label: str, load, *, re
         summary.skipped_known += 1
         return
     known.add(url)  # the same content twice in one run is stored once
-    # Read once here to refuse what has no text (a broken file would be an empty notice); process_notice
-    # reads it again, which keeps the one code path for extraction and storage.
+    # Read here to refuse what has no text (a broken file would be an empty notice); process_notice takes
+    # this reading rather than reading (and OCR-ing) the file again.
     body = read_document(data, name=name, content_type=content_type)
     if not body.text.strip():
         reason = body.errors[0].split(":", 1)[0].strip() if body.errors else "no_text"
         _fail(store, summary, label, reason or "unreadable", "; ".join(body.errors) or "no text in the document")
         known.discard(url)  # a later run may read it with a better reader
         return
-    meta = {"title": body.title or _first_line(body.text) or Path(name).stem}
+    meta = {"title": _first_line(body.title or "") or _first_line(body.text) or Path(name).stem}
     meta["fetched_from" if remote else "path"] = label
     raw = RawNotice(source=summary.source, url=url, data=data, content_type=content_type, name=name, list_meta=meta,
                     external_id=None if remote else url.split(":", 1)[1][:16])
     try:
-        result = process_notice(store, raw, run_id=summary.run_id)
+        result = process_notice(store, raw, run_id=summary.run_id, body=body)
     except Exception as exc:  # one bad document must not end the run
         _fail(store, summary, label, "process_error", f"{type(exc).__name__}: {exc}")
         summary.notices["failed"] += 1
@@ -271,8 +273,9 @@ class PoliteFetcher:
 
 
 def _first_line(text: str) -> str:
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line[:120]
+    from extract.documents.textutil import cap_title
+
+    return cap_title(next((ln.strip() for ln in text.splitlines() if ln.strip()), ""))
 
 
 class _progress:

@@ -2,21 +2,24 @@
 
 import click
 
+from tenderwatch.options import database_url_option
+
 
 @click.command()
 @click.option(
     "--all", "everything", is_flag=True, help="Every notice, not only those extracted by another extractor version."
 )
-def reextract(everything):
+@database_url_option
+def reextract(everything, database_url):
     """Re-read the raw blobs of stored notices and re-run extraction: text, fields, parties, amounts,
     compute findings, procurement links, search index. By default only notices whose extractor_version
     differs from the current one."""
     from extract.version import EXTRACTOR_VERSION
     from storage.blobs import BlobNotFound
     from storage.store import Store
-    from tenderwatch.processing import reprocess_notice
+    from storage.processing import reprocess_notice
 
-    with Store.open() as store:
+    with Store.open(database_url, create=False) as store:
         ids = store.notice_ids(stale_only=not everything, current_version=EXTRACTOR_VERSION)
         if not ids:
             click.echo(f"nothing to do: every notice is extracted by {EXTRACTOR_VERSION}")

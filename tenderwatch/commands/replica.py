@@ -1,5 +1,5 @@
-"""`tenderwatch replica serve` — serve the bundled ccgp replica on 127.0.0.1 (for the demo, tests, trying
-the crawler without touching the real site)."""
+"""`tenderwatch replica serve` — serve the bundled replicas on 127.0.0.1 (for the demo, tests, trying the
+crawler without touching the real sites)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,19 @@ import time
 import click
 
 
-@click.group()
+class ReplicaGroup(click.Group):
+    def format_epilog(self, ctx, formatter):
+        from crawler.replica.multi import REPLICAS
+
+        with formatter.section("Replicas"):
+            formatter.write_dl(list(REPLICAS.items()))
+        super().format_epilog(ctx, formatter)
+
+
+@click.group(cls=ReplicaGroup)
 def replica():
-    """The local replica of www.ccgp.gov.cn."""
+    """Local replicas of the crawled sites, each with the real site's manners (WAF cookies, block pages,
+    captchas, API quirks): `serve` runs the ccgp one with options, `serve-all` every one of them."""
 
 
 @replica.command()
@@ -20,13 +30,17 @@ def replica():
 @click.option("--generated", type=click.IntRange(min=0), default=0, help="Add this many generated notices.")
 @click.option("--list-page-size", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--open-cookies", is_flag=True, help="Do not require the homepage's WAF cookie.")
-def serve(port, changed, block_after, generated, list_page_size, open_cookies):
-    """Serve the replica until Ctrl-C; crawl it with --site-root URL --delay 0."""
+@click.option("--waf-lifetime", type=click.IntRange(min=1), metavar="SECONDS",
+              help="WAF mode: every page sets a fresh HBB_HC living SECONDS (the real site: 600); 403 without one.")
+@click.option("--refuse-all", is_flag=True, help="Answer every request with 403.")
+def serve(port, changed, block_after, generated, list_page_size, open_cookies, waf_lifetime, refuse_all):
+    """Serve the ccgp replica until Ctrl-C; crawl it with --site-root URL --delay 0."""
     from crawler.replica.server import serving
     from crawler.replica.site import ReplicaOptions, ReplicaSite
 
     options = ReplicaOptions(changed=changed, block_after=block_after, generated=generated,
-                             list_page_size=list_page_size, require_cookies=not open_cookies)
+                             list_page_size=list_page_size, require_cookies=not open_cookies,
+                             waf_lifetime=waf_lifetime, refuse_all=refuse_all)
     site = ReplicaSite(options)
     with serving(site, port=port) as server:
         attachments = sum(len(n.attachments) for n in site.notices)

@@ -1,10 +1,13 @@
-"""`tenderwatch serve`: the search site on http://127.0.0.1:8000 (read-only on the database)."""
+"""`tenderwatch serve [--review]`: the search site on http://127.0.0.1:8000 (read-only on the database; with
+--review, sign-in and review forms that write review decisions only)."""
 
 from __future__ import annotations
 
 import ipaddress
 
 import click
+
+from tenderwatch.options import database_url_option
 
 
 def _is_loopback(host: str) -> bool:
@@ -19,17 +22,20 @@ def _is_loopback(host: str) -> bool:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. The default is reachable only from this machine; "
-                   "use 0.0.0.0 only on a trusted network (there is no login).")
+                   "use 0.0.0.0 only on a trusted network (reading needs no login).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--database-url", "--database", "database_url", metavar="URL", default=None,
-              help="Database URL (default: TENDERWATCH_DATABASE_URL, else data/tenderwatch.db).")
+@database_url_option
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (PostgreSQL or a busy site).")
+@click.option("--review", is_flag=True,
+              help="Also serve sign-in, the review queue and review forms (users: `tenderwatch user add`). "
+                   "Only the review and user tables become writable.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(host: str, port: int, database_url: str | None, workers: int, log_level: str):
+def serve(host: str, port: int, database_url: str | None, workers: int, review: bool, log_level: str):
     """Serve the journalists' search site: search, facets, notices with evidence, organisations,
-    CSV/JSON exports, Atom alert feeds, and a JSON API (OpenAPI at /docs). Never writes to the database."""
+    CSV/JSON exports, Atom alert feeds, and a JSON API (OpenAPI at /docs). Never writes to the database;
+    with --review, signed-in reviewers record decisions (only the review and user tables are written)."""
     import os
 
     import uvicorn
@@ -38,6 +44,9 @@ def serve(host: str, port: int, database_url: str | None, workers: int, log_leve
     from storage.db import DatabaseError
 
     url = database_url or config.database_url()
+    if review and workers > 1:
+        # Sign-in rate limits and (without TENDERWATCH_SESSION_SECRET) session keys live in the process.
+        raise click.UsageError("--review runs with one worker")
     if not _is_loopback(host):
         click.secho(f"warning: listening on {host}: anyone who can reach this machine can read the database.",
                     fg="yellow", err=True)
@@ -45,7 +54,7 @@ def serve(host: str, port: int, database_url: str | None, workers: int, log_leve
     try:
         from web.app import create_app
 
-        app = create_app(url)
+        app = create_app(url, review=review)
     except (DatabaseError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     shown = "localhost" if host in ("127.0.0.1", "::1") else host

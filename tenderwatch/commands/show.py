@@ -4,17 +4,20 @@ import json
 
 import click
 
+from tenderwatch.options import database_url_option
+
 
 @click.command()
 @click.argument("notice_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--text/--no-text", default=False, help="Also print the body and attachment texts.")
-def show(notice_id, as_json, text):
+@database_url_option
+def show(notice_id, as_json, text, database_url):
     """Fields, amounts, parties, compute findings with evidence, attachments, links, versions, and the
     procurement's other notices."""
     from storage.store import NoticeNotFound, Store
 
-    with Store.open() as store:
+    with Store.open(database_url, create=False) as store:
         try:
             d = store.notice_detail(notice_id)
         except NoticeNotFound:
@@ -49,6 +52,15 @@ def show(notice_id, as_json, text):
         click.secho("  CASE: remote compute sought", fg="red", bold=True)
     if d["hardware_purchase"]:
         line("  hardware purchase")
+    for r in d.get("reviews", [])[:1]:  # the newest decision is the notice's review state
+        mark = "✓ confirmed" if r["decision"] == "confirmed" else "✗ rejected"
+        line(f"  review:       {mark} by {r['reviewer']} {r['decided_at'][:10]}" + (f" — {r['note']}" if r["note"] else ""))
+    if d.get("compute_candidate"):
+        click.secho(f"  POSSIBLE CASE (score {d['candidate_score'] or 0:.2f}): short of a case, to check", bold=True)
+        from storage.search.vocab import candidate_reason_text
+
+        for reason in d["candidate_reasons"]:
+            line(f"  {'because:':<14}{candidate_reason_text(reason)} ({reason})")
     for label, key in (("kinds", "compute_kinds"), ("providers", "cloud_providers"), ("chips", "gpu_models")):
         if d[key]:
             line(f"  {label + ':':<14}{', '.join(d[key])}")
@@ -60,16 +72,17 @@ def show(notice_id, as_json, text):
         )
     for e in d["evidence"]:
         where = f" [{e['document']}]" if e.get("document") else ""
+        if e.get("source") == "ocr":  # read from a scan: worth checking against the image
+            where += f" [OCR, page {e.get('page')}, confidence {e.get('confidence') or 0:.2f}: check the scan]"
         line(f"    {e['field']}{where}: {e['text']}")
     line("")
     line(f"  attachments: {len(d['attachments'])}")
     for a in d["attachments"]:
         size = f"{a['size']:,} bytes" if a["size"] else "not fetched"
-        line(
-            f"    {a['name'] or a['url']} — {a['status']}, {size}"
-            + (f" ({a['error']})" if a["error"] and a["status"] != "ok" else "")
-        )
+        line(f"    {a['name'] or a['url']} — {_file_summary(a)}, {size}")
         line(f"      {a['url']}")
+        for m in a.get("members") or []:
+            line(f"      · {m['name']} — {_file_summary(m)}")
     if d["links"]:
         line("  also published at:")
         for link in d["links"]:
@@ -91,3 +104,18 @@ def show(notice_id, as_json, text):
         for a in d["attachments"]:
             if a["text"]:
                 line(f"\n--- {a['name']} ---\n{a['text']}")
+
+
+def _file_summary(a: dict) -> str:
+    """format, pages, OCR and status of an attachment or archive member: "pdf, 3 pages, read by OCR
+    (rapidocr, mean confidence 0.93) — check the scan, ok" or "rar, encrypted (…)"."""
+    bits = [a["format"]] if a.get("format") else []
+    if a.get("pages"):
+        bits.append(f"{a['pages']} page{'s' if a['pages'] != 1 else ''}")
+    ocr = a.get("ocr")
+    if ocr:
+        how = ", ".join(x for x in (ocr.get("engine"), f"mean confidence {ocr['confidence']:.2f}"
+                                    if isinstance(ocr.get("confidence"), (int, float)) else None) if x)
+        bits.append(f"read by OCR ({how}) — check the scan" if how else "read by OCR — check the scan")
+    bits.append(a["status"] + (f" ({a['error']})" if a.get("error") and a["status"] != "ok" else ""))
+    return ", ".join(bits)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import click
 
+from tenderwatch.options import database_url_option
+
 
 
 @dataclass
@@ -98,14 +100,13 @@ def run_crawl(cfg: WeeklyConfig, source: Source, extra: tuple[str, ...], env: di
               help="Sources and digest settings (default: <data dir>/weekly.toml, else the built-in one).")
 @click.option("--week", "week_text", metavar="YYYY-Www", help="Digest week (default: the last complete week).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Digest folder (overrides the config).")
-@click.option("--database-url", "--url", "url", help="Database URL (default: TENDERWATCH_DATABASE_URL or <data dir>/tenderwatch.db); "
-              "passed on to the crawls.")
+@database_url_option
 @click.option("--crawl-option", "crawl_options", multiple=True, metavar="OPT",
               help="Extra option for every `tenderwatch crawl` (repeatable), e.g. --crawl-option=--max-pages=5.")
 @click.option("--only", "only", multiple=True, metavar="SPIDER", help="Crawl only these configured sources.")
 @click.option("--skip-crawl", is_flag=True, help="Only build the digest.")
 @click.option("--print-config", is_flag=True, help="Print the configuration file in use and exit.")
-def weekly(config_path, week_text, out, url, crawl_options, only, skip_crawl, print_config):
+def weekly(config_path, week_text, out, database_url, crawl_options, only, skip_crawl, print_config):
     """Incremental crawl of the configured sources, then the digest of the last complete week."""
     import os
 
@@ -125,8 +126,8 @@ def weekly(config_path, week_text, out, url, crawl_options, only, skip_crawl, pr
     failed = []
     if not skip_crawl:
         env = None
-        if url:  # the crawls must write where the digest reads
-            env = {**os.environ, "TENDERWATCH_DATABASE_URL": url}
+        if database_url:  # the crawls must write where the digest reads
+            env = {**os.environ, "TENDERWATCH_DATABASE_URL": database_url}
         for source in cfg.sources:
             if only and source.spider not in only:
                 continue
@@ -134,7 +135,7 @@ def weekly(config_path, week_text, out, url, crawl_options, only, skip_crawl, pr
                 failed.append(source.spider)
 
     out_dir = out or (config.data_dir() / cfg.out if not Path(cfg.out).is_absolute() else Path(cfg.out))
-    run_digest(url, week, out_dir, cfg.base_url)
+    run_digest(database_url, week, out_dir, cfg.base_url)
     if failed:
         click.echo(f"the digest was built, but these crawls failed: {', '.join(failed)}", err=True)
         sys.exit(1)

@@ -55,7 +55,9 @@ def crawled(tmp_path_factory):
 def second(crawled):
     site = crawled["site"]
     mark = len(site.log)
-    outcome = run_crawl(crawled["url"], crawled["data_dir"], crawled["root"], *DEFAULT_CRAWL)
+    # --since reaching back over every notice: without it the run would continue from the first run's window
+    # end (today, less the overlap; test_long_crawls.py), where the replica has no notices.
+    outcome = run_crawl(crawled["url"], crawled["data_dir"], crawled["root"], *DEFAULT_CRAWL, "--since", "2026-08-01")
     return outcome, site.log[mark:]
 
 
@@ -80,6 +82,27 @@ def test_first_crawl_stores_every_notice_and_attachment_the_replica_serves(crawl
     expected = {(CANONICAL[n.id], a.label) for n in NOTICES for a in n.attachments}
     assert stored == expected
     assert db.count("attachment") == len(ATTACHMENTS)
+
+
+def test_a_case_whose_evidence_is_only_in_scans_is_found_through_ocr(crawled):
+    """Notices whose body names no compute, with a scanned PDF and a photo among the attachments: read by OCR
+    in the storing worker, the case is found and its evidence says it came from OCR (issue 11)."""
+    import json
+
+    db = crawled["db"]
+    scanned = [n for n in NOTICES if any(a.file.endswith((".jpg", "_scan.pdf")) for a in n.attachments)]
+    assert scanned
+    for n in scanned:
+        row = db.notice(CANONICAL[n.id])
+        assert row.remote_compute
+        (extraction,) = db.rows("SELECT result FROM extraction WHERE notice_id = :id", id=row.id)
+        result = extraction.result if isinstance(extraction.result, dict) else json.loads(extraction.result)
+        compute = [e for e in result["evidence"] if e["field"].split(":")[0] in ("remote_compute", "gpu_models")]
+        assert compute and all(e.get("source") == "ocr" and e.get("page") == 1 for e in compute)
+        atts = db.rows("SELECT format, status, ocr FROM attachment WHERE notice_id = :id", id=row.id)
+        ocr = [json.loads(a.ocr) if isinstance(a.ocr, str) else a.ocr for a in atts if a.ocr]
+        assert {a.format for a in atts} >= {"pdf", "jpg"} and all(a.status == "ok" for a in atts)
+        assert len(ocr) == 2 and all(o["engine"] == "rapidocr" and o["pages"] == [1] for o in ocr)
 
 
 def test_stored_urls_are_the_real_sites_not_the_mirrors(crawled):
@@ -144,6 +167,26 @@ def test_bad_attachments_are_recorded_and_their_notices_kept(crawled):
     assert ("attachment_http_404", missing.url) in reasons
     assert ("attachment_corrupt", corrupt.url) in reasons
     assert first.summary["errors"] == {"attachment_corrupt": 1, "attachment_http_404": 1}
+
+
+def test_legacy_word_and_archive_attachments_are_read_and_listed_with_their_format(crawled):
+    import json
+
+    label = {a.file: a.label for a in ATTACHMENTS}
+    by_name = {a.name: a for a in crawled["db"].attachments()}
+    files = {"gpu_rental_contract_terms.doc": "doc", "gov_cloud_security_terms.rar": "rar",
+             "hpc_job_rules.7z": "7z", "property_service_gbk.zip": "zip"}
+    found = {f: by_name[label[f]] for f in files}
+    assert {f: a.format for f, a in found.items()} == files
+    assert {a.status for a in found.values()} == {"ok"}
+    assert "采购人通过专线远程使用算力" in found["gpu_rental_contract_terms.doc"].text
+    members = {f: [(m["name"], m["format"], m["status"]) for m in json.loads(a.members)]
+               for f, a in found.items() if a.members not in (None, "null")}
+    assert members == {
+        "gov_cloud_security_terms.rar": [("附件2-政务云安全技术要求.docx", "docx", "ok")],
+        "hpc_job_rules.7z": [("超算服务附件/作业调度与计费规则.pdf", "pdf", "ok")],
+        "property_service_gbk.zip": [("附件1-物业管理服务需求.docx", "docx", "ok")],  # GB18030 names, no UTF-8 flag
+    }
 
 
 def test_fjxx_links_without_a_file_extension_are_not_attachments(crawled):

@@ -114,7 +114,7 @@ def test_rebuilding_a_past_week_in_a_new_process_gives_identical_bytes(sample_ur
     # A second build in a fresh interpreter: a per-process salt or a clock read would show here.
     subprocess.run(
         [sys.executable, "-m", "tenderwatch.cli", "digest", "--week", SAMPLE_WEEK, "--out", str(tmp_path / "second"),
-         "--url", sample_url],
+         "--database-url", sample_url],
         check=True, cwd=ROOT, capture_output=True,
     )
     first = {p.name: p.read_bytes() for p in (tmp_path / "first").iterdir()}
@@ -251,16 +251,16 @@ def test_an_empty_week_gives_a_short_clear_digest(sample_engine, tmp_path):
 def test_an_empty_database_gives_an_empty_digest(sqlite_url, tmp_path):
     Store.open(sqlite_url, blob_dir=tmp_path / "raw").close()
     result = CliRunner().invoke(main, ["digest", "--week", "2026-W47", "--out", str(tmp_path / "out"),
-                                       "--url", sqlite_url])
+                                       "--database-url", sqlite_url])
     assert result.exit_code == 0, result.output
     assert "2026-W47: no new case and no change" in result.output
     assert (tmp_path / "out" / "digest-2026-W47.html").exists()
 
 
 def test_cli_rejects_a_bad_week_and_a_missing_database(tmp_path):
-    result = CliRunner().invoke(main, ["digest", "--week", "2025-W53", "--url", f"sqlite:///{tmp_path}/x.db"])
+    result = CliRunner().invoke(main, ["digest", "--week", "2025-W53", "--database-url", f"sqlite:///{tmp_path}/x.db"])
     assert result.exit_code == 2 and "2025 has no ISO week 53" in result.output
-    result = CliRunner().invoke(main, ["digest", "--week", "2026-W47", "--url", f"sqlite:///{tmp_path}/none.db"])
+    result = CliRunner().invoke(main, ["digest", "--week", "2026-W47", "--database-url", f"sqlite:///{tmp_path}/none.db"])
     assert result.exit_code == 1 and "no database at" in result.output
 
 

@@ -20,12 +20,12 @@ from storage.exports.tabular import NOTICE_COLUMNS, cell, notice_row
 from tenderwatch.cli import main
 
 RELEASE_SCHEMA_URL = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
-SAMPLE_NOTICES = 15
+SAMPLE_NOTICES = 17  # two of them possible cases (not cases)
 SAMPLE_CASE_NOTICES = 13  # all but the hardware purchase and the property-management look-alike
 
 
 def run_export(url, out, *args):
-    result = CliRunner().invoke(main, ["export", "--url", url, "--out", str(out), *args])
+    result = CliRunner().invoke(main, ["export", "--database-url", url, "--out", str(out), *args])
     assert result.exit_code == 0, result.output
     return result
 
@@ -158,7 +158,7 @@ def test_ocds_extension_files_are_consistent():
 
 def test_ocds_export_of_nothing_is_an_error_and_leaves_no_file(sample_url, tmp_path):
     out = tmp_path / "none.json"
-    result = CliRunner().invoke(main, ["export", "--url", sample_url, "--out", str(out), "--format", "ocds",
+    result = CliRunner().invoke(main, ["export", "--database-url", sample_url, "--out", str(out), "--format", "ocds",
                                        "--since", "2030-01-01"])
     assert result.exit_code == 1 and "at least one release" in result.output
     assert list(tmp_path.iterdir()) == []
@@ -188,21 +188,34 @@ def test_cases_only_and_the_first_seen_window(sample_url, tmp_path):
     run_export(sample_url, out, "--format", "jsonl", "--cases-only")
     objs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(objs) == SAMPLE_CASE_NOTICES and all(o["remote_compute"] for o in objs)
-    assert objs[0]["amounts"] == [{"kind": "budget", "value_cny": 2400000.0, "percent": None, "raw": "240万元"}]
+    assert objs[0]["amounts"] == [{"kind": "budget", "value_cny": 2400000.0, "percent": None, "raw": "240万元",
+                                  "currency": None, "value": None}]
 
     # --until with a day includes that whole day (UTC); W47 is Monday 16 to Sunday 22 November.
     run_export(sample_url, out, "--format", "jsonl", "--since", "2026-11-16", "--until", "2026-11-22")
     week = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(week) == 8
+    assert len(week) == 9  # 8 notices of cases and the like, and one possible case
     assert all("2026-11-16" <= o["first_seen"] < "2026-11-23" for o in week)
     # With a time of day, --until is exclusive.
     run_export(sample_url, out, "--format", "jsonl", "--since", "2026-11-16", "--until", "2026-11-21T06:00")
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 7
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 8
 
 
 def test_export_to_standard_output(sample_url):
-    result = CliRunner().invoke(main, ["export", "--url", sample_url, "--out", "-", "--format", "jsonl",
+    result = CliRunner().invoke(main, ["export", "--database-url", sample_url, "--out", "-", "--format", "jsonl",
                                        "--since", "2026-11-24"])
     assert result.exit_code == 0, result.output
     [line] = [l for l in result.stdout.splitlines() if l.startswith("{")]
     assert json.loads(line)["notice_type"] == "award"
+
+
+def test_an_award_stated_in_another_currency_is_exported_in_that_currency(tmp_path):
+    """A Hong Kong award in HK$ is not converted (no rate is stated): OCDS carries the amount as stated, in HKD."""
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    notice = Path(__file__).resolve().parents[1] / "fixtures" / "notices" / "hk_award_en.txt"
+    result = CliRunner().invoke(main, ["ingest", str(notice), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "all.json"
+    run_export(url, out, "--format", "ocds")
+    (release,) = json.loads(out.read_text(encoding="utf-8"))["releases"]
+    assert release["awards"][0]["value"] == {"amount": 3860000.0, "currency": "HKD"}

@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from storage.exports.records import MAX_EVIDENCE, NoticeRecord, sentence_around
+from storage.evidence import MAX_EVIDENCE, sentence_around
+from storage.exports.records import NoticeRecord
 
 TEXT = "一、项目概况\n本项目租用GPU算力服务器8台。服务期一年；预算50万元。"
 

@@ -11,12 +11,11 @@ TOOL = ROOT / "tools" / "digest_screenshot.py"
 
 
 @pytest.mark.browser
-def test_screenshot_of_the_sample_digest(tmp_path):
+def test_screenshot_of_the_sample_digest(tmp_path, chromium_executable):
     spec = importlib.util.spec_from_file_location("digest_screenshot", TOOL)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    if not Path(tool.CHROMIUM).exists():
-        pytest.skip(f"{tool.CHROMIUM} is not installed (apt-get install -y chromium fonts-wqy-microhei)")
+    assert Path(tool.CHROMIUM) == chromium_executable
     assert tool.main(["--out", str(tmp_path)]) == 0
     png = (tmp_path / "digest.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

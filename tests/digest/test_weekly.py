@@ -41,7 +41,7 @@ def test_weekly_crawls_each_source_then_writes_the_digest(sample_url, tmp_path):
         [[sources]]
         spider = "ggzy"
     """)
-    result = CliRunner().invoke(main, ["weekly", "--config", str(config), "--week", "2026-W47", "--url", sample_url,
+    result = CliRunner().invoke(main, ["weekly", "--config", str(config), "--week", "2026-W47", "--database-url", sample_url,
                                        "--crawl-option=--max-pages=2"])
     assert result.exit_code == 0, result.output
     crawls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
@@ -60,7 +60,7 @@ def test_a_failed_crawl_still_gives_the_digest_and_a_failing_status(sample_url, 
         [[sources]]
         spider = "ccgp"
     """)
-    result = CliRunner().invoke(main, ["weekly", "--config", str(config), "--week", "2026-W47", "--url", sample_url])
+    result = CliRunner().invoke(main, ["weekly", "--config", str(config), "--week", "2026-W47", "--database-url", sample_url])
     assert result.exit_code == 1
     assert len(log.read_text(encoding="utf-8").splitlines()) == 2  # the second source still ran
     assert (tmp_path / "digests" / "digest-2026-W47.md").exists()
@@ -74,7 +74,7 @@ def test_only_and_skip_crawl(sample_url, tmp_path):
         [[sources]]
         spider = "ggzy"
     """)
-    args = ["weekly", "--config", str(config), "--week", "2026-W47", "--url", sample_url]
+    args = ["weekly", "--config", str(config), "--week", "2026-W47", "--database-url", sample_url]
     assert CliRunner().invoke(main, args + ["--only", "ggzy"]).exit_code == 0
     assert [json.loads(l)["argv"] for l in log.read_text(encoding="utf-8").splitlines()] == [["ggzy"]]
     assert CliRunner().invoke(main, args + ["--skip-crawl"]).exit_code == 0

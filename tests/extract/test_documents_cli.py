@@ -21,7 +21,8 @@ from tenderwatch.cli import main
 DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "documents"
 KEYS = ["path", "notice_type", "title", "project_codes", "buyer", "agency", "vendors", "amounts", "published_at",
         "bid_deadline", "region", "remote_compute", "compute_kinds", "hardware_purchase", "cloud_providers",
-        "gpu_models", "flags", "evidence", "extractor_version", "errors"]
+        "gpu_models", "flags", "compute_candidate", "candidate_score", "candidate_reasons", "evidence",
+        "extractor_version", "errors"]
 
 
 @pytest.fixture
@@ -67,13 +68,14 @@ def test_a_directory_means_every_file_under_it_sorted(stand_in, tmp_path):
     assert [Path(o["path"]).relative_to(tmp_path).as_posix() for o in objs] == ["a.pdf", "b/a.html", "z.txt"]
 
 
-def test_bad_files_get_errors_and_the_run_goes_on(stand_in, tmp_path):
+def test_bad_files_get_errors_and_the_run_goes_on(stand_in, tmp_path, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_OCR", "0")  # the scan's reason as detected; OCR itself: test_ocr.py
     for name in ("empty.pdf", "encrypted_password.pdf", "truncated.pdf", "garbage.bin", "scanned.pdf",
                  "notice.docx"):
         shutil.copy(DOCS / name, tmp_path / name)
     (tmp_path / "boom.txt").write_text("采购公告", encoding="utf-8")
     result = run(str(tmp_path), "--jsonl")
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     errors = {Path(o["path"]).name: [e.split(":")[0] for e in o["errors"]] for o in jsonl(result)}
     assert errors == {
         "boom.txt": ["failed"], "empty.pdf": ["empty"], "encrypted_password.pdf": ["encrypted"],
@@ -91,7 +93,7 @@ def test_extractor_crash_still_reports_the_file_problem(stand_in, tmp_path):
 
 def test_readable_summary_without_jsonl(stand_in):
     result = run(str(DOCS / "ccgp_utf8.html"), str(DOCS / "encrypted_password.pdf"))
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     blocks = result.stdout.strip().split("\n\n")
     assert blocks[0].split("\n")[0] == str(DOCS / "ccgp_utf8.html")
     assert "  title: 蜀江大学高性能计算集群GPU算力租赁服务采购项目中标结果公告" in blocks[0]
@@ -108,6 +110,21 @@ def test_progress_on_stderr_for_long_runs_only(stand_in, tmp_path):
     assert short.stderr == ""
 
 
+def test_exit_status_is_1_when_any_input_could_not_be_read_after_every_result(stand_in, tmp_path):
+    names = ["a_truncated.pdf", "b_notice.html", "c_garbage.bin", "d_encrypted.pdf"]
+    for name, src in zip(names, ["truncated.pdf", "ccgp_utf8.html", "garbage.bin", "encrypted_password.pdf"]):
+        shutil.copy(DOCS / src, tmp_path / name)
+    result = run(str(tmp_path), "--jsonl")
+    assert result.exit_code == 1
+    assert [Path(o["path"]).name for o in jsonl(result)] == names  # every result printed, in order
+    assert "3 with errors" in result.stderr
+
+
+def test_exit_status_is_0_when_every_input_was_read(stand_in):
+    result = run(str(DOCS / "ccgp_utf8.html"), str(DOCS / "notice.pdf"), "--jsonl")
+    assert result.exit_code == 0 and len(jsonl(result)) == 2
+
+
 def test_missing_path_is_a_usage_error(stand_in, tmp_path):
     result = run(str(tmp_path / "nope.html"))
     assert result.exit_code == 2 and "does not exist" in result.stderr
@@ -120,7 +137,7 @@ def test_real_pipeline_on_fixtures(tmp_path):
     for name in ("ccgp_utf8.html", "notice.pdf", "encrypted_password.pdf", "garbage.bin"):
         shutil.copy(DOCS / name, tmp_path / name)
     result = run(str(tmp_path), "--jsonl")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # two of the four could not be read
     objs = {Path(o["path"]).name: o for o in jsonl(result)}
     assert all(list(o) == KEYS for o in objs.values())
     assert [e.split(":")[0] for e in objs["encrypted_password.pdf"]["errors"]] == ["encrypted"]

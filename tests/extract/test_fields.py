@@ -368,9 +368,10 @@ def test_an_explicit_note_on_the_real_buyer_wins():
     assert fields(text).buyer == "某市消防救援局"
 
 
-def test_foreign_currency_amounts_are_not_yuan():
+def test_foreign_currency_amounts_keep_their_currency_and_are_not_yuan():
     text = "三、中标（成交）信息\n供应商名称：某仪器设备有限公司\n中标金额：US$745,800.00\n四、主要标的信息\n"
-    assert amounts(fields(text, title="某设备中标公告")) == []
+    [a] = fields(text, title="某设备中标公告").amounts
+    assert (a.kind, a.currency, a.value, a.value_cny, a.raw) == ("award", "USD", 745800, None, "US$745,800.00")
 
 
 def test_empty_document():

@@ -15,7 +15,7 @@ from crawler.replica.server import serving as serving_ccgp
 from crawler.replica.site import ReplicaSite
 from storage import dedup
 from storage.store import Store
-from tenderwatch.processing import RawNotice, process_notice
+from storage.processing import RawNotice, process_notice
 from sources_helpers import crawl
 
 CCGP = {n.id: n for n in load_notices()}

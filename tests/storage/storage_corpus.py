@@ -22,8 +22,8 @@ CORPUS = [
         amounts=[Amount("budget", 1_800_000.0, "180万元")],
         remote_compute=True,
         compute_kinds=["cloud", "gpu_rental"],
-        providers=["aliyun"],
-        chips=["nvidia_a100"],
+        providers=["alibaba-cloud"],
+        chips=["nvidia-a100"],
         flags=["controlled_chip"],
     ),
     Spec(
@@ -40,8 +40,8 @@ CORPUS = [
         amounts=[Amount("budget", 950_000.0, "95万元")],
         remote_compute=True,
         compute_kinds=["cloud"],
-        providers=["huaweicloud"],
-        chips=["huawei_ascend_910b"],
+        providers=["huawei-cloud"],
+        chips=["huawei-ascend-910b"],
         flags=["domestic_only"],
     ),
     Spec(
@@ -61,7 +61,7 @@ CORPUS = [
         remote_compute=True,
         compute_kinds=["cloud", "gpu_rental"],
         providers=["aws"],
-        chips=["nvidia_a100"],
+        chips=["nvidia-a100"],
         flags=["us_provider", "offshore", "intermediary", "controlled_chip"],
     ),
     Spec(
@@ -74,7 +74,7 @@ CORPUS = [
         amounts=[Amount("budget", 480_000.0, "48万元")],
         remote_compute=True,
         compute_kinds=["gpu_rental"],
-        chips=["nvidia_a10"],
+        chips=["nvidia-a10"],
     ),
     Spec(
         key="hardware",
@@ -85,7 +85,7 @@ CORPUS = [
         published_at="2023-06-30",
         amounts=[Amount("budget", 3_600_000.0, "360万元")],
         hardware_purchase=True,
-        chips=["nvidia_a100"],
+        chips=["nvidia-a100"],
     ),
     Spec(
         key="yunnan",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from extract.types import Amount, ComputeFindings, DocumentText, NoticeExtraction, NoticeFields
 from storage.normalise import fold_text
 from storage.store import SaveResult, Store
-from tenderwatch.processing import RawAttachment, RawNotice
+from storage.processing import RawAttachment, RawNotice
 
 
 @dataclass
@@ -37,6 +37,8 @@ class Spec:
     flags: list[str] = field(default_factory=list)
     attachments: list[tuple[str, str]] = field(default_factory=list)  # (name, text)
     extractor_version: str = "test-1"
+    candidate_reasons: list[str] = field(default_factory=list)  # non-empty: the extractor called it a possible case
+    candidate_score: float = 0.0
 
     @property
     def all_text(self) -> str:
@@ -84,6 +86,9 @@ def extraction(spec: Spec) -> NoticeExtraction:
             cloud_providers=list(spec.providers),
             gpu_models=list(spec.chips),
             flags=list(spec.flags),
+            compute_candidate=bool(spec.candidate_reasons),
+            candidate_score=spec.candidate_score,
+            candidate_reasons=list(spec.candidate_reasons),
         ),
         extractor_version=spec.extractor_version,
     )

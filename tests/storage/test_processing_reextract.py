@@ -13,7 +13,7 @@ from storage.db import head_revision
 from storage.search import SearchQuery
 from storage.store import Store
 from tenderwatch.cli import main
-from tenderwatch.processing import RawAttachment, RawNotice, process_notice
+from storage.processing import RawAttachment, RawNotice, process_notice
 
 PAGE = """<html><head><meta charset="utf-8"><title>中国政府采购网</title>
 <meta name="ArticleTitle" content="北京大学人工智能研究院云计算资源租用服务采购公告"></head>
@@ -100,7 +100,7 @@ def test_process_notice_stores_page_attachments_and_extraction(env):
 
 
 def test_an_unchanged_page_is_not_extracted_again(env, monkeypatch):
-    import tenderwatch.processing as processing
+    import storage.processing as processing
 
     with Store.open() as store:
         first = process_notice(store, raw())

@@ -28,7 +28,7 @@ def tender():
         project_code=CODE,
         remote_compute=True,
         compute_kinds=["gpu_rental"],
-        chips=["nvidia_a100"],
+        chips=["nvidia-a100"],
         flags=["controlled_chip"],
     )
 

@@ -12,7 +12,7 @@ from models.tables import Attachment, Extraction, Notice, NoticeParty, NoticeTag
 from storage.normalise import content_hash
 from storage.search import SearchQuery
 from storage.store import Store
-from tenderwatch.processing import RawAttachment
+from storage.processing import RawAttachment
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def tender(**kw) -> Spec:
         amounts=[Amount("budget", 1_500_000.0, "150万元")],
         remote_compute=True,
         compute_kinds=["gpu_rental"],
-        chips=["nvidia_a800"],
+        chips=["nvidia-a800"],
         flags=["controlled_chip"],
         attachments=[("采购需求.docx", "技术参数：GPU型号A800，显存80GB。")],
     )
@@ -80,7 +80,7 @@ def test_a_new_notice_is_stored_with_everything_derived(store):
         tags = set(c.execute(sa.select(NoticeTag.facet, NoticeTag.value)).all())
         att = c.execute(sa.select(Attachment.__table__)).one()
     assert sorted(parties) == [("agency", "上海市政府采购中心"), ("buyer", "复旦大学")]
-    assert tags == {("kind", "gpu_rental"), ("chip", "nvidia_a800"), ("flag", "controlled_chip")}
+    assert tags == {("kind", "gpu_rental"), ("chip", "nvidia-a800"), ("flag", "controlled_chip")}
     assert att.status == "ok" and att.name == "采购需求.docx" and "A800" in att.text
     assert store.blobs.get(att.sha256) == "技术参数：GPU型号A800，显存80GB。".encode()
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import _build
+from web_site import _build
 
 TENDERWATCH = [sys.executable, "-m", "tenderwatch.cli"]
 
@@ -28,7 +28,7 @@ def test_serve_binds_loopback_by_default_and_serves_the_database(tmp_path):
     before = hashlib.sha256(db_file.read_bytes()).hexdigest()
     port = free_port()
     env = {"TENDERWATCH_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen([*TENDERWATCH, "serve", "--port", str(port), "--database", url],
+    proc = subprocess.Popen([*TENDERWATCH, "serve", "--port", str(port), "--database-url", url],
                             cwd=Path(__file__).resolve().parents[2], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -55,7 +55,7 @@ def test_serve_binds_loopback_by_default_and_serves_the_database(tmp_path):
 
 
 def test_serve_refuses_a_missing_database_with_a_message(tmp_path):
-    r = subprocess.run([*TENDERWATCH, "serve", "--database", f"sqlite:///{tmp_path / 'none.db'}"],
+    r = subprocess.run([*TENDERWATCH, "serve", "--database-url", f"sqlite:///{tmp_path / 'none.db'}"],
                        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert r.returncode != 0
     assert "no database" in (r.stderr + r.stdout).lower()

@@ -3,7 +3,8 @@
 Each notice is built for one behaviour: an AWS case through an intermediary (with a tender → award
 timeline and an attachment), a second buyer of the same intermediary (Azure OpenAI), a GPU rental, HPC
 time, an Alibaba Cloud case, a hardware purchase and a look-alike (not cases), an ordinary purchase, and a
-hostile notice whose title and text carry <script> and onerror=. The extraction results are written here
+hostile notice whose title and text carry <script> and onerror=, and a possible case (a model service
+short of a case, with its reason). The extraction results are written here
 (not computed) so the tests do not depend on the NLP's current accuracy; evidence offsets point into the
 texts exactly as the extractor's do.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from extract.types import Amount, ComputeFindings, DocumentText, Evidence, NoticeExtraction, NoticeFields
-from tenderwatch.processing import RawAttachment, RawNotice  # noqa: E402
+from storage.processing import RawAttachment, RawNotice  # noqa: E402
 
 XSS_TITLE = '<script>alert("t")</script>云服务器租用<img src=x onerror=alert(1)>'
 XSS_TEXT = (
@@ -46,6 +47,8 @@ class Spec:
     attachment: tuple[str, str] | None = None  # (name, text)
     attachment_evidence: list[tuple[str, str]] = field(default_factory=list)
     raw: bytes | None = None
+    candidate_reasons: list[str] = field(default_factory=list)  # non-empty: a possible case, not a case
+    candidate_score: float = 0.0
 
 
 SPECS = [
@@ -180,6 +183,18 @@ SPECS = [
         amounts=[("budget", 20_000.0)],
     ),
     Spec(
+        key="candidate",
+        title="南江师范学院智能体平台接口调用服务采购公告",
+        text="采购人：南江师范学院。采购内容：智能体平台接口调用服务，按调用次数结算，服务期一年。预算：30万元。",
+        published="2024-06-12",
+        buyer="南江师范学院",
+        region="江苏省",
+        amounts=[("budget", 300_000.0)],
+        evidence=[("candidate:service_not_acquired", "智能体平台接口调用服务，按调用次数结算")],
+        candidate_reasons=["service_not_acquired", "compute_quantity"],  # codes of extract/compute/data/candidates.toml
+        candidate_score=0.62,
+    ),
+    Spec(
         key="furniture",
         title="东海大学办公家具采购",
         text="采购人：东海大学。采购内容：办公桌椅 200 套。预算：15万元。",
@@ -239,6 +254,8 @@ def fill(store) -> dict[str, int]:
             compute=ComputeFindings(
                 remote_compute=s.case, compute_kinds=list(s.kinds), hardware_purchase=s.hardware,
                 cloud_providers=sorted(s.providers), gpu_models=sorted(s.chips), flags=sorted(s.flags), evidence=compute_ev,
+                compute_candidate=bool(s.candidate_reasons), candidate_score=s.candidate_score,
+                candidate_reasons=list(s.candidate_reasons),
             ),
             extractor_version="webtest-1",
         )

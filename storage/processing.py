@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from extract.documents import read_document
 from extract.pipeline import extract_notice
 from extract.types import DocumentText
+from models.raw import RawAttachment, RawNotice
 from storage.store import SaveResult, Store
 
-
-@dataclass
-class RawAttachment:
-    url: str
-    name: str
-    data: bytes | None  # None when it could not be fetched
-    content_type: str | None = None
-    error: str | None = None  # why it could not be fetched ("http_404", "timeout", "too_large" …)
-
-
-@dataclass
-class RawNotice:
-    source: str  # "ccgp", "ggzy", "local" …
-    url: str  # canonical URL (no tracking params, http/https folded as the site needs)
-    data: bytes  # raw page bytes (HTML, JSON rendered to HTML/text, PDF …)
-    content_type: str | None = None
-    name: str = ""  # file name hint ("t20240528_123.htm", "notice.pdf")
-    external_id: str | None = None
-    list_meta: dict = field(
-        default_factory=dict
-    )  # what the list/API said: title, published_at, buyer, region, notice_type
-    attachments: list[RawAttachment] = field(default_factory=list)
+__all__ = ["RawAttachment", "RawNotice", "extract_stored", "process_notice", "read_attachment", "reprocess_notice"]
 
 
 def read_attachment(att: RawAttachment) -> DocumentText:
@@ -42,10 +20,15 @@ def read_attachment(att: RawAttachment) -> DocumentText:
     return read_document(att.data, name=att.name, content_type=att.content_type)
 
 
-def process_notice(store: Store, raw: RawNotice, *, run_id: int | None = None) -> SaveResult:
+def process_notice(
+    store: Store, raw: RawNotice, *, run_id: int | None = None, body: DocumentText | None = None
+) -> SaveResult:
     """Read the page and its attachments, extract, and store (raw bytes included). Attachments that could
-    not be fetched or read are recorded as crawl errors of the run, and the notice is stored all the same."""
-    body = read_document(raw.data, name=raw.name, content_type=raw.content_type)
+    not be fetched or read are recorded as crawl errors of the run, and the notice is stored all the same.
+    `body` is the page already read from `raw.data` by a caller that had to look at it first (ingest), so
+    a scanned page is not OCR'd twice."""
+    if body is None:
+        body = read_document(raw.data, name=raw.name, content_type=raw.content_type)
     unchanged = store.touch_if_unchanged(raw, body)  # a re-crawled page: no attachment parsing, no NLP
     if unchanged is not None:
         return unchanged
@@ -62,13 +45,19 @@ def process_notice(store: Store, raw: RawNotice, *, run_id: int | None = None) -
     return result
 
 
-def reprocess_notice(store: Store, notice_id: int) -> None:
-    """Re-read a stored notice from its raw blobs and rebuild every derived field (no network)."""
+def extract_stored(store: Store, notice_id: int):
+    """Run the current extractor on a stored notice's raw blobs (no network, no writes): (body, [(raw
+    attachment, its text)], extraction). `tenderwatch eval` scores this against the review decisions."""
     raw = store.raw_notice(notice_id)
     body = read_document(raw.data, name=raw.name, content_type=raw.content_type)
-    ids = store.attachment_ids(notice_id)
     attachments = [(att, read_attachment(att)) for att in raw.attachments]
-    extraction = extract_notice(body, [doc for _, doc in attachments], raw.list_meta)
+    return body, attachments, extract_notice(body, [doc for _, doc in attachments], raw.list_meta)
+
+
+def reprocess_notice(store: Store, notice_id: int) -> None:
+    """Re-read a stored notice from its raw blobs and rebuild every derived field (no network)."""
+    body, attachments, extraction = extract_stored(store, notice_id)
+    ids = store.attachment_ids(notice_id)
     store.replace_extraction(
         notice_id, body, [(ids[att.url], doc) for att, doc in attachments if att.data is not None], extraction
     )
