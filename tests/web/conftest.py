@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 
 # tests/web is on sys.path (no __init__: `web` is the app package). The site helpers live in web_site:
 # tests import them from there, since `conftest` by name can be another folder's conftest.
-from web_site import LiveServer, Site, _build, _serve
+from web_site import served_corpus
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -22,33 +21,22 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 def site(tmp_path_factory):
     """The corpus on SQLite, served once per test module."""
     tmp = tmp_path_factory.mktemp("web")
-    url = f"sqlite:///{tmp / 'tenderwatch.db'}"
-    ids = _build(url, tmp / "raw")
-    app = _serve(url, tmp / "raw")
-    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=30) as http:
-        yield Site(base, url, ids, http)
-    app.state.engine.dispose()
+    with served_corpus(f"sqlite:///{tmp / 'tenderwatch.db'}", tmp / "raw") as served:
+        yield served
 
 
 @pytest.fixture
 def site_any(database_url, tmp_path):
     """The corpus on each backend (SQLite, and PostgreSQL when configured)."""
-    ids = _build(database_url, tmp_path / "raw")
-    app = _serve(database_url, tmp_path / "raw")
-    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=30) as http:
-        yield Site(base, database_url, ids, http)
-    app.state.engine.dispose()
+    with served_corpus(database_url, tmp_path / "raw") as served:
+        yield served
 
 
 @pytest.fixture
 def own_site(tmp_path):
     """The corpus on a SQLite database of this test alone, served: a test may break the database under it."""
-    url = f"sqlite:///{tmp_path / 'tenderwatch.db'}"
-    ids = _build(url, tmp_path / "raw")
-    app = _serve(url, tmp_path / "raw")
-    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=30) as http:
-        yield Site(base, url, ids, http)
-    app.state.engine.dispose()
+    with served_corpus(f"sqlite:///{tmp_path / 'tenderwatch.db'}", tmp_path / "raw") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import hashlib
 
 import httpx
 import pytest
-from web_site import LiveServer, Site, _build
+from web_site import ROOT, TENDERWATCH, LiveServer, Site, _build, serve_process
 
 import review_site as rs
 
@@ -200,35 +200,15 @@ def test_the_plain_site_has_no_write_path_and_leaves_the_database_untouched(tmp_
 
 def test_serve_review_runs_the_review_site_in_its_own_process(tmp_path):
     import subprocess
-    import time
-    from pathlib import Path
-
-    from test_serve import TENDERWATCH, free_port
 
     url = f"sqlite:///{tmp_path / 'tw.db'}"
     rs.build(url, tmp_path / "raw")
-    root = Path(__file__).resolve().parents[2]
     env = {"TENDERWATCH_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     refused = subprocess.run([*TENDERWATCH, "serve", "--review", "--workers", "2", "--database-url", url],
-                             cwd=root, env=env, capture_output=True, text=True, timeout=60)
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "one worker" in refused.stderr and "Traceback" not in refused.stderr
-    port = free_port()
-    proc = subprocess.Popen([*TENDERWATCH, "serve", "--review", "--port", str(port), "--database-url", url],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                r = httpx.get(base + "/login", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read())
-                time.sleep(0.1)
+    with serve_process(["--review", "--database-url", url], tmp_path, "/login") as (base, r):
         assert r.status_code == 200 and 'name="csrf"' in r.text
         with httpx.Client(base_url=base) as http:
             assert rs.sign_in(http).status_code == 303
             assert http.get("/review").status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -4,6 +4,10 @@ can import it whatever other test folders run in the same session."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -64,3 +68,49 @@ def _serve(database_url: str, blob_dir: Path):
     from web.app import create_app
 
     return create_app(database_url, blob_root=blob_dir)
+
+
+@contextlib.contextmanager
+def served_corpus(database_url: str, blob_dir: Path):
+    """The test corpus stored in `database_url` and served by the real app in this process."""
+    ids = _build(database_url, blob_dir)
+    app = _serve(database_url, blob_dir)
+    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+        yield Site(base, database_url, ids, http)
+    app.state.engine.dispose()
+
+
+TENDERWATCH = [sys.executable, "-m", "tenderwatch.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_process(args: list[str], data_dir: Path, probe: str):
+    """`tenderwatch serve ARGS` as a user starts it, in its own process on a free port: yields the base URL and
+    the first answer to GET `probe`, once the server answers; stops the server afterwards."""
+    port = free_port()
+    env = {"TENDERWATCH_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([*TENDERWATCH, "serve", "--port", str(port), *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                first = httpx.get(base + probe, timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None:
+                    raise AssertionError(proc.stdout.read())
+                time.sleep(0.1)
+        else:
+            raise AssertionError(f"tenderwatch serve did not answer {probe} within 20 s")
+        yield base, first
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
