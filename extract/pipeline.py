@@ -22,8 +22,8 @@ def extract_notice(
     (notice_type, published_at, buyer, region, title), used only where the document itself is silent."""
     attachments = list(attachments)
     fields = extract_fields(body, attachments, hints or {})
+    compute = find_compute(body, attachments, fields)  # with the whole title: compute finds it in the text
     fields.title = cap_title(fields.title)
-    compute = find_compute(body, attachments, fields)
     mark_ocr_evidence(fields.evidence + compute.evidence, body, attachments)
     errors = list(body.errors) + [f"{a.name}: {e}" for a in attachments for e in a.errors]
     return NoticeExtraction(fields=fields, compute=compute, extractor_version=EXTRACTOR_VERSION, errors=errors)

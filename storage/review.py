@@ -109,6 +109,11 @@ def _kind_order(kinds: Iterable[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------- reads (any engine, read-only is fine)
+def split_values(values: Iterable[str]) -> list[str]:
+    """Corrected providers or chips as a reviewer types them: repeated, or comma lists (half- or full-width)."""
+    return [v.strip() for raw in values for v in raw.replace("，", ",").split(",") if v.strip()]
+
+
 def _row(r) -> dict[str, Any]:
     return dict(r._mapping)
 

@@ -149,7 +149,7 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
         db_label=_db_label(url),
     )
     env.filters["urlencode"] = lambda s: quote(str(s), safe="")
-    env.globals.update(review_mode=review, review_states=labels.REVIEW_STATES)
+    env.globals.update(review_mode=review, review_states=labels.REVIEW_STATES, compute_kinds=labels.KINDS)
 
     def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
         if review:  # who is signed in and the session's CSRF token, for the header and the forms

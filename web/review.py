@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storage import review as reviews
+from storage.db import is_row_id
 
 COOKIE = "tw_session"
 SESSION_MAX_AGE = 12 * 3600  # seconds a sign-in lasts
@@ -206,7 +207,7 @@ def install(app: FastAPI, url: str, *, page: Callable, engine) -> None:
         if decision not in reviews.DECISIONS:
             raise StarletteHTTPException(400, "Choose confirm or reject.")
         with engine.connect() as conn:
-            seen = reviews.seen_findings(conn, notice_id) if 0 < notice_id < 2**31 else None
+            seen = reviews.seen_findings(conn, notice_id) if is_row_id(engine.dialect.name, notice_id) else None
         if seen is None:
             raise StarletteHTTPException(404, f"There is no notice {notice_id}.")
         corrections: dict[str, list[str] | None] = {"kinds": None, "providers": None, "chips": None}
@@ -214,8 +215,8 @@ def install(app: FastAPI, url: str, *, page: Callable, engine) -> None:
             # The form shows the findings pre-filled: only what the reviewer changed is a correction.
             given = {
                 "kinds": form.get("kind") or [],
-                "providers": [v for raw in form.get("providers") or [] for v in raw.replace("，", ",").split(",")],
-                "chips": [v for raw in form.get("chips") or [] for v in raw.replace("，", ",").split(",")],
+                "providers": reviews.split_values(form.get("providers") or []),
+                "chips": reviews.split_values(form.get("chips") or []),
             }
             seen_keys = {"kinds": "compute_kinds", "providers": "cloud_providers", "chips": "gpu_models"}
             for key, values in given.items():

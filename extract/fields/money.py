@@ -431,7 +431,7 @@ def _notice_dollar(d: _Doc, stated: set[str]) -> str:
     """What a bare "$" means in this notice: the one kind of dollar it names elsewhere (HK$, NT$, US$, MOP$), else
     the place it names (香港, Taiwan …), else the default."""
     spec = L_AMOUNTS["dollar"]
-    dollars = stated & {"HKD", "TWD", "USD", "MOP"}
+    dollars = stated & {*spec["places"], spec["default"]}
     if len(dollars) == 1:
         return dollars.pop()
     for code, places in spec["places"].items():

@@ -170,9 +170,7 @@ def build_release(r: NoticeRecord, ocid: str) -> dict[str, Any]:
     if ntype == "intention":
         release["planning"] = {"budget": {"amount": _value(r.money("budget"))}}
     if awarded:
-        award_values = {(a["value_cny"], "CNY") if a["value_cny"] is not None else (a.get("value"), a.get("currency"))
-                        for a in r.amounts if a["kind"] == "award"}
-        award_values = {v for v in award_values if v[0] is not None and v[1]}
+        award_values = r.stated_money("award")
         award = {
             "id": f"{release_id}-award",
             "title": r.title,

@@ -89,17 +89,27 @@ class NoticeRecord:
         values = [a["value_cny"] for a in self.amounts if a["kind"] == kind and a["value_cny"] is not None]
         return max(values) if values else None
 
+    def stated_money(self, kind: str) -> set[tuple[float, str]]:
+        """Every amount of a kind with its currency: in yuan where the notice gives yuan (or a rate to it), else
+        as stated (HK$, MOP, NT$ … are not converted)."""
+        out = set()
+        for a in self.amounts:
+            if a["kind"] != kind:
+                continue
+            if a["value_cny"] is not None:
+                out.add((a["value_cny"], "CNY"))
+            elif a.get("value") is not None and a.get("currency"):
+                out.add((a["value"], a["currency"]))
+        return out
+
     def money(self, kind: str) -> Optional[tuple[float, str]]:
-        """The largest stated amount of a kind with its currency: in yuan when the notice gives yuan (or a rate to
-        it), else in the one other currency the notice states it in (HK$, MOP, NT$ … are not converted)."""
-        cny = self.amount(kind)
-        if cny is not None:
-            return cny, "CNY"
-        foreign = [(a["value"], a["currency"]) for a in self.amounts
-                   if a["kind"] == kind and a.get("value") is not None and a.get("currency")]
-        if len({c for _, c in foreign}) != 1:
-            return None
-        return max(foreign)
+        """The largest amount of a kind with its currency: in yuan when there is any, else in the one other
+        currency the notice states it in."""
+        stated = self.stated_money(kind)
+        cny = [m for m in stated if m[1] == "CNY"]
+        if cny or len({c for _, c in stated}) == 1:
+            return max(cny or stated)
+        return None
 
     def compute_evidence(self) -> list[dict[str, Any]]:
         """The evidence for the compute findings (not for the notice fields), best first."""

@@ -13,8 +13,9 @@ from tenderwatch.options import database_url_option
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
     """Repeated options and comma lists both work; not given = no correction."""
-    out = [v.strip() for raw in values for v in raw.split(",") if v.strip()]
-    return out or None
+    from storage.review import split_values
+
+    return split_values(values) or None
 
 
 @click.command()
