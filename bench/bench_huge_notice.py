@@ -13,6 +13,7 @@ on a SQLite database built in a temporary folder through the real Store.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import statistics
 import sys
@@ -23,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from timing import timed  # noqa: E402
 
 WORDS = ["采购", "服务", "云服务器", "算力租赁", "A100", "GPU", "办公设备", "维修", "物业管理", "预算金额", "人工智能"]
 
@@ -39,7 +43,7 @@ def build(url: str, blob_dir: Path, ordinary: int, chars: int, *, huge: bool) ->
             text = "算" * chars if i == ordinary else "。".join(
                 "".join(rng.choices(WORDS, k=8)) for _ in range(rng.randint(5, 40)))
             title = "超长公告" if i == ordinary else f"第{i}号采购公告"
-            extraction = NoticeExtraction(NoticeFields(title=title, published_at="2026-11-16"), ComputeFindings(),
+            extraction = NoticeExtraction(NoticeFields(title=title, published_at=dt.date(2026, 11, 16)), ComputeFindings(),
                                           "bench")
             raw = RawNotice(source="bench", url=f"http://bench.invalid/{i}", data=text.encode("utf-8"),
                             content_type="text/plain")
@@ -48,16 +52,6 @@ def build(url: str, blob_dir: Path, ordinary: int, chars: int, *, huge: bool) ->
                 store.commit_batch()
                 store.begin_batch()
         store.commit_batch()
-
-
-def timed(fn, rounds: int) -> list[float]:
-    fn()  # warm-up
-    out = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 def main(argv=None) -> int:
@@ -79,7 +73,7 @@ def main(argv=None) -> int:
 
         def measure() -> tuple[list[float], list[float]]:
             engine = make_engine(url, read_only=True)
-            searcher = Searcher(url, engine)
+            searcher = Searcher(engine)
             try:
                 return (timed(lambda: searcher.search(parse_params([("q", "算"), ("cases", "0")])), args.rounds),
                         timed(lambda: searcher.search(parse_params([("q", "A100"), ("cases", "0")])), args.rounds))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from extract.compute import find_compute  # noqa: E402
 from extract.compute.lexicon import norm_key  # noqa: E402
@@ -25,17 +26,9 @@ from extract.compute.nlp import gate, get_nlp  # noqa: E402
 from extract.documents import read_document  # noqa: E402
 from extract.pipeline import extract_notice  # noqa: E402
 from extract.types import NoticeFields  # noqa: E402
+from timing import best  # noqa: E402
 
 TEXTS = ROOT.parent / "shared" / "benchmarks" / "bidagent-gold" / "texts"
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> int:

@@ -14,7 +14,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,18 +21,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from timing import timed  # noqa: E402
+
 QUERIES = [dict(), dict(text="云"), dict(text="算力"), dict(text="阿里云"), dict(text="A100"), dict(kind="cloud"),
            dict(text="服务", sort="date")]
-
-
-def _time(fn, rounds: int) -> list[float]:
-    fn()  # warm-up
-    out = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
 
 
 def _p(values: list[float], q: float) -> float:
@@ -47,9 +38,9 @@ def measure(store, rounds: int) -> dict[str, list[float]]:
 
     search = []
     for kw in QUERIES:
-        search += _time(lambda: store.search(SearchQuery(cases_only=True, facets=True, **kw)), rounds)
+        search += timed(lambda: store.search(SearchQuery(cases_only=True, facets=True, **kw)), rounds)
     with store.engine.connect() as conn:
-        q = _time(lambda: queue(conn, pending_only=True, candidates_first=True, limit=500), rounds)
+        q = timed(lambda: queue(conn, pending_only=True, candidates_first=True, limit=500), rounds)
     return {"cases-only search": search, "review queue": q}
 
 

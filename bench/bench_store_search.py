@@ -75,6 +75,25 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def time_group(store: Store, label: str, queries: list[tuple[SearchQuery, object]], repeat: int) -> list[float]:
+    """Run each (query, what to call it) `repeat` times; print the group's p50/p95 and its slowest query."""
+    times = []
+    slowest = (0.0, "")
+    for query, what in queries:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            result = store.search(query)
+            ms = (time.perf_counter() - t0) * 1000
+            times.append(ms)
+            if ms > slowest[0]:
+                slowest = (ms, f"{what} ({result.total:,} hits)")
+    print(
+        f"  {label:<22} p50 {statistics.median(times):6.1f} ms   p95 {pct(times, 95):6.1f} ms   "
+        f"slowest {slowest[0]:.0f} ms: {slowest[1]}"
+    )
+    return times
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("db", type=Path)
@@ -89,36 +108,8 @@ def main(argv=None) -> int:
         store.search(SearchQuery(text=t))
     all_times: list[float] = []
     for label, kw in FILTERS.items():
-        times = []
-        slowest = (0.0, "")
-        for text in TEXTS:
-            for _ in range(args.repeat):
-                t0 = time.perf_counter()
-                result = store.search(SearchQuery(text=text, **kw))
-                ms = (time.perf_counter() - t0) * 1000
-                times.append(ms)
-                if ms > slowest[0]:
-                    slowest = (ms, f"{text} ({result.total:,} hits)")
-        all_times += times
-        print(
-            f"  {label:<22} p50 {statistics.median(times):6.1f} ms   p95 {pct(times, 95):6.1f} ms   "
-            f"slowest {slowest[0]:.0f} ms: {slowest[1]}"
-        )
-    times = []
-    slowest = (0.0, "")
-    for kw in FILTERED:
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            result = store.search(SearchQuery(**kw))
-            ms = (time.perf_counter() - t0) * 1000
-            times.append(ms)
-            if ms > slowest[0]:
-                slowest = (ms, f"{kw} ({result.total:,} hits)")
-    all_times += times
-    print(
-        f"  {'filter combinations':<22} p50 {statistics.median(times):6.1f} ms   p95 {pct(times, 95):6.1f} ms   "
-        f"slowest {slowest[0]:.0f} ms: {slowest[1]}"
-    )
+        all_times += time_group(store, label, [(SearchQuery(text=text, **kw), text) for text in TEXTS], args.repeat)
+    all_times += time_group(store, "filter combinations", [(SearchQuery(**kw), kw) for kw in FILTERED], args.repeat)
     print(f"  {'all':<22} p50 {statistics.median(all_times):6.1f} ms   p95 {pct(all_times, 95):6.1f} ms")
     print("  per query (facets, relevance), ms and hits:")
     for text in TEXTS:

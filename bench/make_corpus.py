@@ -9,16 +9,16 @@ rates: about one notice in three hundred is a remote-compute case (AWS/Azure thr
 GPU rental, model APIs, HPC time), about 1.5 % buy GPU servers, and look-alikes everywhere (云南, 政采云,
 云平台 boiler-plate, A100 meeting rooms). Deterministic for a given seed.
 
-Two ways in: `build(..., fast=False)` calls the real `Store.save_notice` per notice (≈45 notices/s here:
-right for small databases such as the screenshots'); the default bulk path writes the same rows in
-batches of 1,000 and indexes each notice with the storage layer's own `storage.search.index.index`, about
-ten times faster, so 100,000 notices take minutes, not most of an hour. tests/web/test_bench_corpus.py
-proves both paths give the same tables and the same search results.
+Two ways in: `build(..., fast=False)` calls `Store.save_notice` per notice (right for small databases such as
+the screenshots'); the default writes through the storage layer's bulk loader (`storage.bulk`: the same rows,
+batches of 1,000 — bench/bench_bulk.py measures both). tests/storage/test_bulk.py proves the loader writes
+the rows save_notice writes; tests/web/test_bench_corpus.py that both paths give the same search results.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
 import random
 import sys
@@ -280,7 +280,7 @@ class Generator:
         amounts = [Amount(kind="budget", value_cny=budget, raw=f"{budget / 1e4:.2f}万元")]
         fields = NoticeFields(
             notice_type=ntype, title=title, project_codes=[code], buyer=buyer, vendors=[vendor] if vendor else [],
-            amounts=amounts, published_at=published, region=province,
+            amounts=amounts, published_at=dt.date.fromisoformat(published), region=province,
             evidence=[e for e in ev_objs if e.field not in ("remote_compute", "hardware_purchase")],
         )
         html = f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><div class='vF_detail_content'>" \
@@ -305,22 +305,21 @@ def build(url: str, count: int, *, seed: int = 20240528, blob_dir: Path | None =
     stats = {"notices": 0, "cases": 0, "chars": 0}
 
     def tick(done: int) -> None:
-        if progress and done % 5000 < BATCH and done >= 5000:
+        if progress and done % 5000 == 0:
             rate = done / (time.perf_counter() - started)
             print(f"  {done:,}/{count:,} notices  ({rate:,.0f}/s, ~{(count - done) / rate:,.0f} s left)",
                   file=sys.stderr, flush=True)
 
     try:
         if fast:
-            bulk = _Bulk(store)
-            for start in range(0, count, BATCH):
-                batch = [gen.notice(i) for i in range(start, min(count, start + BATCH))]
-                bulk.write(batch)
-                for g in batch:
+            with store.bulk_loader(batch_size=BATCH) as loader:
+                for i in range(count):
+                    g = gen.notice(i)
+                    loader.add(g.raw, g.body, g.attachments, g.extraction)
                     stats["notices"] += 1
                     stats["cases"] += g.extraction.compute.remote_compute
                     stats["chars"] += len(g.body.text) + sum(len(d.text) for _, d in g.attachments)
-                tick(start + len(batch))
+                    tick(i + 1)
         else:
             for i in range(count):
                 g = gen.notice(i)
@@ -336,109 +335,6 @@ def build(url: str, count: int, *, seed: int = 20240528, blob_dir: Path | None =
 
 
 BATCH = 1000
-
-
-class _Bulk:
-    """Writes generated notices the way Store.save_notice + _apply_extraction would, a batch per transaction.
-    A procurement's notices (a tender and its award) are generated next to each other within one batch."""
-
-    def __init__(self, store):
-        import sqlalchemy as sa
-
-        from models.tables import (Attachment, Extraction, Notice, NoticeAmount, NoticeParty, NoticeTag,
-                                   NoticeVersion, Organisation, Source)
-
-        self.sa, self.store = sa, store
-        self.t = {name: model.__table__ for name, model in dict(
-            notice=Notice, version=NoticeVersion, attachment=Attachment, org=Organisation, party=NoticeParty,
-            amount=NoticeAmount, tag=NoticeTag, extraction=Extraction, source=Source).items()}
-        self.orgs: dict[str, int] = {}
-        self.next_id = 1
-        self.sources: set[str] = set()
-
-    def _org(self, rows: list, name: str | None) -> int | None:
-        from storage.normalise import normalise_name
-
-        key = normalise_name(name)
-        if not key:
-            return None
-        if key not in self.orgs:
-            self.orgs[key] = len(self.orgs) + 1
-            rows.append({"id": self.orgs[key], "name": name.strip(), "normalised_name": key})
-        return self.orgs[key]
-
-    def write(self, batch: list[Generated]) -> None:
-        import hashlib
-
-        from models.tables import utcnow
-        from storage import db
-        from storage.normalise import content_hash, normalise_code, normalise_name
-        from storage.search import index as search_index
-        from storage.store import TAG_FACETS, parse_datetime
-
-        rows: dict[str, list] = {k: [] for k in self.t}
-        now = utcnow()
-        ids = []
-        for g in batch:
-            nid = self.next_id
-            self.next_id += 1
-            ids.append(nid)
-            f, c, raw = g.extraction.fields, g.extraction.compute, g.raw
-            if raw.source not in self.sources:
-                self.sources.add(raw.source)
-                rows["source"].append({"name": raw.source, "title": raw.source})
-            buyer_id = self._org(rows["org"], f.buyer)
-            agency_id = self._org(rows["org"], f.agency)
-            vendor_ids = [v for v in (self._org(rows["org"], name) for name in f.vendors) if v is not None]
-            code = normalise_code(f.project_codes[0]) if f.project_codes else None
-            chash = content_hash(g.body.text)
-            raw_sha = hashlib.sha256(raw.data).hexdigest()
-            rows["notice"].append(dict(
-                id=nid, source=raw.source, url=raw.url, external_id=raw.external_id, title=f.title or "",
-                notice_type=f.notice_type, published_at=parse_datetime(f.published_at), bid_deadline=None,
-                region=f.region, project_code=code or None, buyer_id=buyer_id, agency_id=agency_id, text=g.body.text,
-                content_hash=chash, raw_sha256=raw_sha, raw_content_type=raw.content_type, raw_name=raw.name or "",
-                list_meta=raw.list_meta, first_seen=now, last_seen=now, last_changed=now,
-                extractor_version=g.extraction.extractor_version, remote_compute=bool(c.remote_compute),
-                hardware_purchase=bool(c.hardware_purchase),
-                procurement_key=f"{code}|{normalise_name(f.buyer)}" if code and f.buyer else None,
-            ))
-            rows["version"].append(dict(notice_id=nid, content_hash=chash, raw_sha256=raw_sha, title=f.title or "",
-                                        text=g.body.text, fetched_at=now))
-            for att, doc in g.attachments:
-                rows["attachment"].append(dict(
-                    notice_id=nid, url=att.url, name=att.name or "", sha256=hashlib.sha256(att.data).hexdigest(),
-                    size=len(att.data), content_type=att.content_type, text=doc.text or "", status="ok", error=None,
-                    fetched_at=now))
-            parties = {(buyer_id, "buyer"), (agency_id, "agency"), *((v, "vendor") for v in vendor_ids)}
-            parties.discard((None, "buyer"))
-            parties.discard((None, "agency"))
-            rows["party"] += [{"notice_id": nid, "organisation_id": o, "role": r} for o, r in sorted(parties)]
-            rows["amount"] += [{"notice_id": nid, "kind": a.kind, "value_cny": a.value_cny, "percent": a.percent,
-                                "raw": a.raw or ""} for a in f.amounts]
-            tags = {(facet, v) for facet, attr in TAG_FACETS.items() for v in getattr(c, attr) or ()}
-            rows["tag"] += [{"notice_id": nid, "facet": fc, "value": v, "inherited": False} for fc, v in sorted(tags)]
-            rows["extraction"].append(dict(notice_id=nid, extractor_version=g.extraction.extractor_version,
-                                           result=g.extraction.to_json(), created_at=now))
-        # A case's flags are the union over its procurement (Store._refresh_procurement_flags): the notices of
-        # one procurement are adjacent and in one batch here, so the union is computed batch-locally.
-        flags_by_key: dict[str, set[str]] = {}
-        key_of = {row["id"]: row["procurement_key"] for row in rows["notice"] if row["procurement_key"]}
-        for t in rows["tag"]:
-            if t["facet"] == "flag" and t["notice_id"] in key_of:
-                flags_by_key.setdefault(key_of[t["notice_id"]], set()).add(t["value"])
-        own = {(t["notice_id"], t["value"]) for t in rows["tag"] if t["facet"] == "flag"}
-        for nid, key in key_of.items():
-            for v in sorted(flags_by_key.get(key, ())):
-                if (nid, v) not in own:
-                    rows["tag"].append({"notice_id": nid, "facet": "flag", "value": v, "inherited": True})
-        order = ["source", "org", "notice", "version", "attachment", "party", "amount", "tag", "extraction"]
-        with db.write_transaction(self.store.engine) as conn:
-            for name in order:
-                if rows[name]:
-                    conn.execute(self.t[name].insert(), rows[name])
-            for nid in ids:  # the storage layer's own indexing, so the index is what a crawl would build
-                search_index.index(conn, nid)
 
 
 def main(argv=None) -> int:

@@ -8,6 +8,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("crawl: full pipeline vs. plain Scrapy download, replica, delays off", "bench_crawl.py"),
+    ("crawl: 1, 2 and 4 workers on one Redis frontier, 4 replica hosts with latency, per-host budget held",
+     "bench_crawl_scale.py"),
     ("fields: extraction from text vs. jieba alone, 598 real notices", "bench_extract.py"),
     ("pipeline: fields + compute NLP vs. jieba alone, 598 real notices", "bench_pipeline.py"),
     ("search: API latency on 100,000 generated notices vs. LIKE scan", "bench_search.py"),
@@ -18,7 +20,11 @@ BENCHMARKS = [
     ("OCR: RapidOCR vs. tesseract on rendered scans, scanned-PDF/JPG renditions, crawl with scanned attachments",
      "bench_ocr.py"),
     ("search: one 5,000,000-character notice among the hits vs. an unrelated query", "bench_huge_notice.py"),
+    ("bulk loading: notices/s, Store.save_notice vs. the bulk loader, SQLite and PostgreSQL", "bench_bulk.py"),
     ("review: case list and review queue with a decision on every case vs. none, 20,000 notices", "bench_review.py"),
+    ("reextract --shard: one process vs. two shards at once on one database, 1,000 notices", "bench_shard.py"),
+    ("serving under load: API p50/p95 with 1 vs. 16 clients, serve --workers 1 and 2, 100,000 notices",
+     "bench_serve_load.py"),
 ]
 
 

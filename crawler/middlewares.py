@@ -14,17 +14,15 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from tldextract import TLDExtract
 from twisted.python.failure import Failure
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
-from crawler.signals import crawl_error
+from crawler.runs import record_error, stop_crawl
+from extract.documents.encoding import declared_charset, decode
 
 logger = logging.getLogger(__name__)
 
 # Scrapy's cookie middleware fetches the Public Suffix List from the internet on first use; the snapshot
 # bundled with tldextract is enough, and a crawl must not depend on publicsuffix.org being reachable.
 cookies_middleware._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
-
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "euc-cn", "cp936"}
 
 
 class SkippedResponse(IgnoreRequest):
@@ -36,31 +34,9 @@ class SkippedResponse(IgnoreRequest):
         self.reason = reason
 
 
-def html_encoding(body: bytes, content_type: str | None) -> str:
-    """The encoding a browser would end up with for a Chinese page: UTF-8 when the bytes are UTF-8 (whatever
-    the declaration says), GB18030 for any GB declaration (GB18030 is a superset of GB2312/GBK, and pages
-    declaring gb2312 use characters outside it), the declared one when it decodes, else GB18030."""
-    try:
-        body.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    declared = http_content_type_encoding(content_type or "") or html_body_declared_encoding(body)
-    name = _codec_name(declared)
-    if name and name not in _GB_FAMILY and name not in ("utf-8", "utf8"):
-        try:
-            body.decode(name)
-            return name
-        except (UnicodeDecodeError, LookupError):
-            pass
-    return "gb18030"
-
-
 def _codec_name(label: str | None) -> str | None:
-    if not label:
-        return None
     try:
-        return codecs.lookup(label).name
+        return codecs.lookup(label).name if label else None
     except LookupError:
         return None
 
@@ -73,7 +49,8 @@ class CharsetMiddleware:
         if not isinstance(response, TextResponse) or not response.body:
             return response
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        encoding = html_encoding(response.body, content_type)
+        # The extractor's reading of the bytes (extract.documents.encoding): decided once, for both.
+        encoding = decode(response.body, declared_charset(response.body, content_type, html=True)).encoding
         if _codec_name(response.encoding) != _codec_name(encoding):
             return response.replace(encoding=encoding)
         return response
@@ -91,6 +68,9 @@ class BlockDetectionMiddleware:
       solved.
 
     Requests with ``meta["binary"]`` (attachments) only get the empty-body check.
+
+    With a shared frontier (TENDERWATCH_FRONTIER) the blocks in a row are counted over every worker and the
+    pause is the host's, for every worker (crawler/politeness.py: SharedBlocks); the stop stops them all.
     """
 
     def __init__(self, crawler):
@@ -102,6 +82,7 @@ class BlockDetectionMiddleware:
         self.blocks_in_row = 0
         self.stopping = False
         self._held_delays: list = []  # (downloader slot, its delay) while a block pause holds the queues
+        self._shared = None  # SharedBlocks, with a frontier (made when the first response comes)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -113,11 +94,24 @@ class BlockDetectionMiddleware:
         if request.meta.get("binary") or not isinstance(response, TextResponse):
             return response
         marker = self.block_marker(response)
+        shared = self.shared_blocks()
         if marker is None:
             if response.status < 400:
                 self.blocks_in_row = 0
+                if shared is not None:
+                    shared.answered(request.url)
             return response
+        if shared is not None:
+            return self._blocked_shared(shared, request, response, marker)
         return self._blocked(request, response, marker)
+
+    def shared_blocks(self):
+        if self._shared is None and self.crawler.settings.get("TENDERWATCH_FRONTIER"):
+            from crawler.frontier import Frontier
+            from crawler.politeness import SharedBlocks
+
+            self._shared = SharedBlocks(Frontier.of(self.crawler))
+        return self._shared
 
     def block_marker(self, response: TextResponse) -> str | None:
         spider = self.crawler.spider
@@ -146,9 +140,7 @@ class BlockDetectionMiddleware:
         stats = self.crawler.stats
         stats.inc_value("tenderwatch/blocked_pages")
         engine = self.crawler.engine
-        retry = request.replace(dont_filter=True, meta={**request.meta, "block_retries": request.meta.get("block_retries", 0) + 1})
-        if self.stopping:
-            raise SkippedResponse("blocked", f"blocked (crawl stopping): {request.url}")
+        retry = self._retry_after_block(request)
         if engine.paused:
             # Sent before the pause began: the same episode, not a further block. Try it again after the pause.
             return retry
@@ -159,11 +151,11 @@ class BlockDetectionMiddleware:
             self.stopping = True
             spider = self.crawler.spider
             url = spider.canonical_url(request.url) if hasattr(spider, "canonical_url") else request.url
-            spider.close_detail = f"{marker!r} at {url} ({self.blocks_in_row} block pages in a row)"
-            logger.error("Blocked by the site: %(detail)s; stopping the crawl", {"detail": spider.close_detail})
-            engine.pause()  # nothing more goes out while the crawl closes
-            self._drop_queued_downloads()
-            asyncio.ensure_future(engine.close_spider_async(reason="blocked"))
+            detail = f"{marker!r} at {url} ({self.blocks_in_row} block pages in a row)"
+            if stop_crawl(self.crawler, "blocked", detail):
+                logger.error("Blocked by the site: %(detail)s; stopping the crawl", {"detail": detail})
+                engine.pause()  # nothing more goes out while the crawl closes
+                self._drop_queued_downloads()
             raise SkippedResponse("blocked", f"blocked: {request.url}")
         pause = self.backoff * 2 ** (self.blocks_in_row - 1)
         logger.warning("Block page at %(url)s (%(marker)s); pausing the crawl for %(pause).0fs",
@@ -171,6 +163,36 @@ class BlockDetectionMiddleware:
         engine.pause()
         self._hold_queued_downloads(pause)
         asyncio.get_running_loop().call_later(pause, self._resume)
+        return retry
+
+    def _retry_after_block(self, request):
+        if self.stopping:
+            raise SkippedResponse("blocked", f"blocked (crawl stopping): {request.url}")
+        return request.replace(dont_filter=True, meta={**request.meta, "block_retries": request.meta.get("block_retries", 0) + 1})
+
+    def _blocked_shared(self, shared, request, response, marker: str):
+        """A block page with a frontier: the host pauses for every worker (its budget's next free moment moves
+        on), so this worker just retries the request, which waits for the host like any other."""
+        stats = self.crawler.stats
+        stats.inc_value("tenderwatch/blocked_pages")
+        retry = self._retry_after_block(request)
+        verdict, count, pause = shared.blocked(request.url, self.backoff, self.max_blocks)
+        if verdict == "episode":
+            return retry  # sent before the host's pause began: the same episode; it goes out after the pause
+        detail = f"block page ({marker!r}, HTTP {response.status}), {count} in a row over all workers"
+        self._record(request, "blocked", detail)
+        spider = self.crawler.spider
+        if verdict == "stop":
+            self.stopping = True
+            url = spider.canonical_url(request.url) if hasattr(spider, "canonical_url") else request.url
+            why = f"{marker!r} at {url} ({count} block pages in a row over all workers)"
+            # Workers that start while the site would still be blocking stop too: the stop holds as long as
+            # the next back-off would have been.
+            shared.frontier.stop_all(why, self.backoff * 2 ** count)
+            stop_crawl(self.crawler, "blocked", why)
+            raise SkippedResponse("blocked", f"blocked: {request.url}")
+        logger.warning("Block page at %(url)s (%(marker)s); every worker pauses this host for %(pause).0fs",
+                       {"url": request.url, "marker": marker, "pause": pause})
         return retry
 
     def _resume(self):
@@ -199,8 +221,7 @@ class BlockDetectionMiddleware:
                 deferred.errback(Failure(SkippedResponse("blocked", f"not sent, crawl stopping: {request.url}")))
 
     def _record(self, request, reason: str, detail: str):
-        self.crawler.signals.send_catch_log(crawl_error, url=request.url, reason=reason, detail=detail,
-                                            retry_meta=request.meta.get("list_meta"))
+        record_error(self.crawler, request.url, reason, detail, request.meta.get("list_meta"))
 
 
 # Download failures -> CrawlError / RawAttachment.error reasons (Scrapy ≥ 2.19 names, then Twisted's).

@@ -5,14 +5,13 @@ every channel and keyword with retries."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from urllib.parse import urlsplit
 
 from twisted.python.failure import Failure
 
 from crawler.middlewares import SkippedResponse, failure_reason, is_robots_request as _is_robots
-from crawler.signals import crawl_error
+from crawler.runs import record_error, stop_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +89,8 @@ class HostFailureMiddleware:
         spider = self.crawler.spider
         homepage = getattr(spider, "site", {}).get("site", {}).get("homepage")
         fetch = getattr(spider, "fetch_url", lambda url: url)
-        if homepage and _host(fetch(homepage)) == host and not getattr(spider, "close_detail", None):
-            spider.close_detail = self.down[host]
-            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="unreachable"))
+        if homepage and _host(fetch(homepage)) == host:
+            stop_crawl(self.crawler, "unreachable", self.down[host])
 
     def _drop_queued(self, host: str) -> None:
         for slot in self.crawler.engine.downloader.slots.values():
@@ -113,8 +111,7 @@ class HostFailureMiddleware:
     def _record(self, request, reason: str, detail: str) -> None:
         if _is_robots(request):
             return
-        self.crawler.signals.send_catch_log(crawl_error, url=request.url, reason=reason, detail=detail,
-                                            retry_meta=request.meta.get("list_meta"))
+        record_error(self.crawler, request.url, reason, detail, request.meta.get("list_meta"))
 
 
 def _host(url: str) -> str:

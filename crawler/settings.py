@@ -51,7 +51,10 @@ DOWNLOADER_MIDDLEWARES = {
 # Scrapy's HTTP handler, setting a site's WAF cookies as each request goes on the wire (crawler/waf.py).
 DOWNLOAD_HANDLERS = {"http": "crawler.waf.WafCookieDownloadHandler", "https": "crawler.waf.WafCookieDownloadHandler"}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
-EXTENSIONS = {"crawler.progress.ProgressLine": 500}
+# Inert unless TENDERWATCH_FRONTIER is set; then it wires in the shared frontier (crawler/frontier.py).
+ADDONS = {"crawler.frontier.FrontierAddon": 0}
+EXTENSIONS = {"crawler.scrapyd.DataDirectory": 0,  # scrapyd.py: an explicit data dir (Scrapyd jobs)
+              "crawler.runs.RunRecord": 100, "crawler.progress.ProgressLine": 500}  # runs.py: the run's record
 
 TELNETCONSOLE_ENABLED = False  # nothing should listen on the crawl machine
 REMOTE_CONTROL_ENABLED = False  # (Scrapy ≥ 2.19 opens an HTTP control port by default)
@@ -59,6 +62,7 @@ LOG_LEVEL = "INFO"
 
 # tenderwatch settings
 TENDERWATCH_DATABASE_URL = None  # None: storage.config.database_url() (TENDERWATCH_DATABASE_URL / data dir)
+TENDERWATCH_DATA_DIR = None  # None: the environment's (default ./data); required in a Scrapyd job (crawler/scrapyd.py)
 EMPTY_BODY_RETRY_DELAY = 1.0  # the CDN's 200-with-0-bytes answers clear after about a second (sites.md §1.4)
 BLOCK_BACKOFF_SECONDS = 60.0  # first pause after a block page; doubled on each further one
 BLOCK_MAX_COUNT = 3  # block pages in a row before the crawl stops (status "blocked"); never solve captchas
@@ -76,3 +80,11 @@ CONTINUE_OVERLAP_DAYS = 3  # without --since: the last finished run's window end
 RETRY_FAILED_RUNS = 3  # a notice page that failed in this many runs is not tried again by later runs
 TENDERWATCH_MAX_NOTICES = 0  # stop (resumably) after storing this many notices; 0 = no limit
 TENDERWATCH_MAX_MINUTES = 0  # stop (resumably) after this many minutes; 0 = no limit
+
+# A frontier shared by many crawl processes (crawler/frontier.py, crawler/politeness.py); None: this process alone.
+TENDERWATCH_FRONTIER = None  # redis://host:6379/N — queue, seen-set, host budgets and block state in Redis
+FRONTIER_KEY_PREFIX = "tenderwatch"  # Redis keys <prefix>:<spider>:…, <prefix>:host:<host>
+FRONTIER_IDLE_EXIT = 10.0  # a worker ends once the shared frontier has been empty this long
+FRONTIER_LEASE_SECONDS = 60.0  # requests taken by a worker that died are handed out again this long after
+FRONTIER_CONCURRENCY = 2  # requests in a worker's downloader at once (it takes no more from the frontier)
+FRONTIER_HOST_DELAY = None  # set from DOWNLOAD_DELAY (--delay) by the add-on: ≥ this between requests to a host

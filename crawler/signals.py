@@ -2,5 +2,5 @@
 
 # A URL failed (timeout, HTTP error, block page, parse failure …); kwargs: url, reason, detail, and
 # retry_meta (the list's meta of a notice page, which the next run fetches again; None for other pages).
-# StorePipeline records it in the crawl run (CrawlError) and counts it.
+# Sent only by crawler.runs.record_error; RunRecord records it in the crawl run (CrawlError) and counts it.
 crawl_error = object()

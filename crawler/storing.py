@@ -21,7 +21,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 logger = logging.getLogger(__name__)
 _store = None
@@ -33,8 +32,7 @@ _batch_started = 0.0
 _batch_count = 0
 
 # Read and extracted (not stored) at worker start, so the first real notice does not pay for loading the
-# extractor's models, nor pdfminer's CMaps for the common Chinese CID fonts (a 3 KB PDF of the replica).
-_WARM_UP_PDF = Path(__file__).resolve().parent / "replica" / "content" / "files" / "deal_notice_aws.pdf"
+# extractor's models, nor pdfminer's CMaps for the common Chinese CID font (warm_up_pdf).
 _WARM_UP_PAGE = (
     "<html><head><meta charset='utf-8'><title>采购公告</title></head><body><h2 class='tc'>算力租赁服务采购项目</h2>"
     "<div class='vF_detail_content'><p>一、项目编号：WARM-UP</p><p>二、采购人：某单位</p></div></body></html>"
@@ -55,10 +53,39 @@ def init_worker(database_url: str | None, parent_pid: int) -> None:
         from extract.documents import read_document
         from extract.pipeline import extract_notice
 
-        pdf = read_document(_WARM_UP_PDF.read_bytes(), name=_WARM_UP_PDF.name) if _WARM_UP_PDF.exists() else None
-        extract_notice(read_document(_WARM_UP_PAGE, name="warm-up.htm"), [pdf] if pdf else [])
+        # (Han characters enough for the PDF reader's dictionary test: loading jieba's dictionary is most of it)
+        pdf = read_document(warm_up_pdf("供应商提供GPU云服务器租赁服务，按卡时计费，服务期十二个月。" * 3), name="warm-up.pdf")
+        extract_notice(read_document(_WARM_UP_PAGE, name="warm-up.htm"), [pdf])
     except Exception:
         logger.exception("Warming up the extractor failed; each notice will report its own error")
+
+
+def warm_up_pdf(text: str) -> bytes:
+    """A one-page PDF of `text` in STSong-Light (UniGB-UCS2-H), the CID font Chinese PDFs mostly use: reading it
+    loads pdfminer's GB1 CMaps once. Written here, in memory, so the worker needs no file of the replica."""
+    content = b"BT /F1 12 Tf 72 720 Td <%s> Tj ET" % text.encode("utf-16-be").hex().upper().encode()
+    font = b"/BaseFont /STSong-Light"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >>"
+        b" /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type0 %s /Encoding /UniGB-UCS2-H /DescendantFonts [6 0 R] >>" % font,
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /CIDFontType0 %s /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >>"
+        b" /FontDescriptor 7 0 R >>" % font,
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [0 -200 1000 900] /ItalicAngle 0"
+        b" /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>",
+    ]
+    pdf, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(pdf)
 
 
 def store_notice(raw, run_id: int | None):

@@ -6,8 +6,19 @@ the text of the document named by `Evidence.document` ("" = the notice body, els
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Union
+
+# A notice's date: a day when the notice gives no time of day, else a naive local (China) datetime.
+When = Union[dt.date, dt.datetime]
+
+
+def iso_when(value: Optional[When]) -> Optional[str]:
+    """The JSON form of a date field: YYYY-MM-DD for a day, YYYY-MM-DDTHH:MM for a datetime."""
+    if value is None:
+        return None
+    return value.isoformat(timespec="minutes") if isinstance(value, dt.datetime) else value.isoformat()
 
 
 @dataclass
@@ -75,8 +86,8 @@ class NoticeFields:
     agency: Optional[str] = None
     vendors: list[str] = field(default_factory=list)
     amounts: list[Amount] = field(default_factory=list)
-    published_at: Optional[str] = None  # YYYY-MM-DD or YYYY-MM-DDTHH:MM
-    bid_deadline: Optional[str] = None  # YYYY-MM-DDTHH:MM
+    published_at: Optional[When] = None  # a date, or a datetime when the notice gives the time
+    bid_deadline: Optional[When] = None
     region: Optional[str] = None
     evidence: list[Evidence] = field(default_factory=list)
 
@@ -113,7 +124,7 @@ class NoticeExtraction:
         out.update(
             notice_type=f.notice_type, title=f.title, project_codes=f.project_codes, buyer=f.buyer,
             agency=f.agency, vendors=f.vendors, amounts=[a.to_json() for a in f.amounts],
-            published_at=f.published_at, bid_deadline=f.bid_deadline, region=f.region,
+            published_at=iso_when(f.published_at), bid_deadline=iso_when(f.bid_deadline), region=f.region,
             remote_compute=c.remote_compute, compute_kinds=c.compute_kinds, hardware_purchase=c.hardware_purchase,
             cloud_providers=c.cloud_providers, gpu_models=c.gpu_models, flags=c.flags,
             compute_candidate=c.compute_candidate, candidate_score=c.candidate_score,

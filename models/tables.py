@@ -218,6 +218,20 @@ class AppUser(SQLModel, table=True):
     created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
+class ReviewSession(SQLModel, table=True):
+    """A signed-in reviewer's session on the site. The cookie carries a random id whose SHA-256 is `token_hash`;
+    signing out sets `revoked_at`, so a copied cookie stops working (a signed cookie alone would not)."""
+
+    __tablename__ = "review_session"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    user_name: str = Field(index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime
+    revoked_at: Optional[NaiveDatetime] = None
+
+
 class Review(SQLModel, table=True):
     """One review decision on a notice; the newest per notice is its review state. Not derived from the raw
     bytes, so `reextract` leaves it alone; `seen` and `extractor_version` record what the reviewer was shown."""
@@ -237,3 +251,74 @@ class Review(SQLModel, table=True):
     extractor_version: Optional[str] = None
     seen: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))  # the compute findings shown
     via: str = "cli"  # cli | web
+
+
+class OrganisationResolution(SQLModel, table=True):
+    """Which organisation row a name is shown as (storage/orgs.py): rows whose names reduce to one `key` are
+    one organisation, shown as the canonical row (`into_id` None) with the others as its aliases. The
+    Organisation rows themselves never change, so a merge is undone by changing this row; `pinned` marks a
+    decision taken by hand, which automatic resolution leaves alone."""
+
+    __tablename__ = "organisation_resolution"
+
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    key: str = Field(index=True)  # the name after the resolution rules
+    into_id: Optional[int] = Field(default=None, foreign_key="organisation.id", index=True)
+    rule: str = ""  # the rules that made it an alias, "+"-joined (phone, address, branch, legal_form, manual, unmerged)
+    detail: str = ""  # the explanation shown with the alias
+    decided_by: str = "auto"  # "auto" or the person who merged or unmerged it
+    decided_at: NaiveDatetime = Field(default_factory=utcnow)
+    pinned: bool = False
+
+
+class ScreeningList(SQLModel, table=True):
+    """A screening list as imported (storage/screening.py): the US Consolidated Screening List, an
+    OpenSanctions export …; one row per list name, its entries replaced when a newer version is imported."""
+
+    __tablename__ = "screening_list"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    list_date: Optional[NaiveDatetime] = None  # the version's date (the publisher's, else --date, else the file's)
+    source: str = ""  # who publishes it, and the file it was read from
+    format: str  # csl-csv | csl-json | opensanctions-csv
+    file_name: str = ""
+    sha256: str = ""
+    entries: int = 0
+    imported_at: NaiveDatetime = Field(default_factory=utcnow)
+    matched_at: Optional[NaiveDatetime] = None  # when its matches were last computed
+    matched_through: int = 0  # the highest organisation id then: newer organisations are not matched yet
+
+
+class ScreeningEntry(SQLModel, table=True):
+    """One listed entity (or person) of a screening list, with the names it is listed under."""
+
+    __tablename__ = "screening_entry"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="screening_list.id", index=True)
+    entry_key: str = ""  # the list's own id (CSL `_id`, OpenSanctions `id`)
+    name: str
+    alt_names: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    entity_type: str = ""  # Entity, Individual, Vessel (CSL); Company, Organization, Person (OpenSanctions)
+    programs: str = ""  # "; "-joined
+    sublist: str = ""  # the list inside the list: CSL `source` (Entity List …), OpenSanctions `dataset`
+    addresses: str = ""
+    countries: str = ""
+    start_date: str = ""  # as the list states it
+    source_list_url: str = ""
+    details: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))  # the row's other fields
+
+
+class ScreeningMatch(SQLModel, table=True):
+    """A candidate hit: an organisation row whose name matches a list entry, for a person to confirm."""
+
+    __tablename__ = "screening_match"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    entry_id: int = Field(foreign_key="screening_entry.id", index=True)
+    score: float  # 100 for exact and alias-file hits; the rapidfuzz score for fuzzy ones
+    reason: str  # exact_name | exact_alt_name | alias_file | fuzzy
+    detail: str = ""  # which names met, in words
+    matched_at: NaiveDatetime = Field(default_factory=utcnow)

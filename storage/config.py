@@ -1,5 +1,5 @@
 """Where data lives: TENDERWATCH_DATA_DIR (default ./data) and TENDERWATCH_DATABASE_URL
-(default SQLite at <data dir>/tenderwatch.db)."""
+(default SQLite at <data dir>/tenderwatch.db); where the site is published: TENDERWATCH_PUBLIC_URL."""
 
 import os
 from pathlib import Path
@@ -18,3 +18,13 @@ def database_url() -> str:
 
 def blob_dir() -> Path:
     return data_dir() / "raw"
+
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where `tenderwatch serve` listens by default
+PUBLIC_URL_ENV = "TENDERWATCH_PUBLIC_URL"
+
+
+def public_url() -> str:
+    """The public address of the tenderwatch site (`tenderwatch serve`), which the digest links notices to and
+    the OCDS export names its extension and publisher at: TENDERWATCH_PUBLIC_URL, else the local default."""
+    return (os.environ.get(PUBLIC_URL_ENV) or DEFAULT_PUBLIC_URL).rstrip("/")

@@ -2,8 +2,11 @@
 
 SQLite gets WAL (readers never block the crawler's writer), foreign keys, a busy timeout and
 `synchronous=NORMAL` on every connection. The schema is owned by Alembic (`storage/migrations/`) from the
-first table on; `upgrade()` runs it programmatically and is what `Store.open` and `tenderwatch db upgrade`
-call. Concurrent first opens are serialised (a file lock on SQLite, an advisory lock on PostgreSQL).
+first table on; `upgrade()` runs it programmatically. Who may run it differs by backend (`open_schema`): a
+SQLite file belongs to one machine, so every writer brings it up to date when it opens it; a PostgreSQL
+database is shared by many crawler workers and the site, which may run different code versions, so only
+`tenderwatch db upgrade` migrates it — a writer only creates the schema in an empty database and refuses any
+other revision. Concurrent first opens are serialised (a file lock on SQLite, an advisory lock on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from storage import config
 
@@ -161,7 +165,9 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; a no-op when it is already there."""
-    if revision == "head" and current_revision(engine) == head_revision():
+    current = current_revision(engine)
+    _refuse_newer(current)
+    if revision == "head" and current == head_revision():
         return
     with _migration_lock(engine):
         with write_transaction(engine) as conn:
@@ -170,14 +176,54 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
             command.upgrade(alembic_config(conn), revision)
 
 
+def migrates_at_open(engine: sa.Engine) -> bool:
+    """Whether a writer opening this database migrates it (SQLite) or leaves that to `tenderwatch db upgrade`
+    (PostgreSQL: shared by workers that may run other code versions)."""
+    return engine.dialect.name == "sqlite"
+
+
+def open_schema(engine: sa.Engine) -> None:
+    """What a writer (crawler, ingest, reextract …) does to the schema when it opens the database: SQLite is
+    upgraded; PostgreSQL is only created when the database is empty (nothing to migrate, the advisory lock
+    serialises workers starting together) and is otherwise refused unless it is at this code's revision."""
+    if migrates_at_open(engine):
+        upgrade(engine)
+        return
+    current = current_revision(engine)
+    if current == head_revision():
+        return
+    if current is None:
+        with engine.connect() as conn:
+            empty = not sa.inspect(conn).get_table_names()
+        if empty:
+            upgrade(engine)
+            return
+    check_schema(engine)
+
+
 def check_schema(engine: sa.Engine) -> None:
-    """For read-only users (the web site): refuse a database whose schema is not this code's."""
+    """Refuse a database whose schema is not this code's, in one line that says what to do (readers: the web
+    site; writers on PostgreSQL, which never migrate it themselves)."""
     current, head = current_revision(engine), head_revision()
-    if current != head:
-        raise DatabaseError(
-            f"database schema is at revision {current or 'none'}, this code expects {head}: "
-            "run `tenderwatch db upgrade`"
-        )
+    if current == head:
+        return
+    _refuse_newer(current)
+    how = ("run `tenderwatch db upgrade`" if migrates_at_open(engine) else
+           "run `tenderwatch db upgrade --database-url URL` once (workers and the site never migrate PostgreSQL)")
+    raise DatabaseError(f"database schema is at revision {current or 'none'}, this code expects {head}: {how}")
+
+
+def _refuse_newer(current: str | None) -> None:
+    """A revision this code does not know was written by newer code: never touch it (a downgrade loses data)."""
+    if current is None:
+        return
+    try:
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(current) is not None
+    except CommandError:  # not in this code's history
+        known = False
+    if not known:
+        raise DatabaseError(f"database schema is at revision {current}, which this code (head {head_revision()}) "
+                            "does not know: it was upgraded by a newer tenderwatch; update this installation")
 
 
 @contextlib.contextmanager

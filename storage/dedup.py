@@ -17,17 +17,17 @@ numbers and items) land far apart. The value is stored in `Notice.simhash` as a 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
-import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 import sqlalchemy as sa
 
 from models.tables import Notice, NoticeLink
-from storage.normalise import normalise_code, normalise_name
+from storage.normalise import nfkc, normalise_name
+from storage.rows import notice_title, primary_code
 
 if TYPE_CHECKING:
     from extract.types import DocumentText, NoticeExtraction
@@ -41,50 +41,72 @@ BITS = 64
 # (with its 公告概要 table) and ggzy's copy of its body differ by 6 bits; a tender and its correction by 7
 # to 15; short templated notices of one site by as little as 3. So SimHash alone cannot tell notices
 # apart — the code, title and type gates above do most of the work, and the distance guards against a
-# code shared by different texts. tests/sources/test_dedup.py pins these cases.
+# code shared by different texts. tests/storage/test_dedup.py pins these cases.
 MAX_DISTANCE = 8
 MIN_FEATURES = 20  # below this many bigrams (a metadata-only page) a SimHash says nothing: no matching
 _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _MASK = (1 << BITS) - 1
+_BIT_SHIFTS = np.arange(BITS, dtype=np.uint64)
 
 
 def normalise_text(text: str) -> str:
     """NFKC, lower case, only letters, digits and CJK ideographs (spaces and punctuation dropped)."""
-    return "".join(_KEEP.findall(unicodedata.normalize("NFKC", text or "").lower()))
+    return "".join(_KEEP.findall(nfkc(text or "").lower()))
 
 
 def features(text: str) -> Counter:
     norm = normalise_text(text)
-    return Counter(norm[i:i + 2] for i in range(len(norm) - 1))
+    return Counter(map(str.__add__, norm, norm[1:]))  # the character bigrams, built in C
 
 
-@functools.lru_cache(maxsize=1 << 17)  # bigrams repeat across notices; a pure function of the feature
 def _hash64(feature: str) -> int:
     return int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def simhash(text: str) -> int | None:
-    """The 64-bit SimHash of `text` as a signed integer (for a BIGINT column); None for too little text."""
-    counts = features(text)
-    if sum(counts.values()) < MIN_FEATURES:
+    """The 64-bit SimHash of `text` as a signed integer (for a BIGINT column); None for too little text.
+    Bigrams are counted and weighted with numpy (every new or changed notice is hashed): each bigram is
+    the integer (first code point << 32 | second), so counting is one np.unique."""
+    norm = normalise_text(text)
+    if len(norm) - 1 < MIN_FEATURES:
         return None
-    weights = [0] * BITS
-    for feature, count in counts.items():
-        h = _hash64(feature)
-        for bit in range(BITS):
-            weights[bit] += count if h >> bit & 1 else -count
-    value = sum(1 << bit for bit in range(BITS) if weights[bit] > 0)
+    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    bigrams, weights = np.unique((points[:-1] << np.uint64(32)) | points[1:], return_counts=True)
+    hashes = np.fromiter(map(_bigram_hash, bigrams.tolist()), dtype=np.uint64, count=len(bigrams))
+    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")  # bit i of each hash
+    totals = 2 * (weights @ bits) - weights.sum()
+    value = int(np.packbits(totals[::-1] > 0).view(">u8")[0])
     return value - (1 << BITS) if value >> (BITS - 1) else value
+
+
+_BIGRAM_HASHES: dict[int, int] = {}  # bigrams repeat across notices
+
+
+def _bigram_hash(code: int) -> int:
+    h = _BIGRAM_HASHES.get(code)
+    if h is None:
+        if len(_BIGRAM_HASHES) > 1 << 18:
+            _BIGRAM_HASHES.clear()
+        h = _BIGRAM_HASHES[code] = _hash64(chr(code >> 32) + chr(code & 0xFFFFFFFF))
+    return h
+
+
+class Lazy:
+    """A value computed on first call and remembered (a SimHash is needed only when there is something to
+    compare it with, or a row to write)."""
+
+    def __init__(self, fn):
+        self._fn, self._done, self._value = fn, False, None
+
+    def __call__(self):
+        if not self._done:
+            self._value, self._done = self._fn(), True
+        return self._value
 
 
 def distance(a: int, b: int) -> int:
     """Hamming distance between two SimHashes (signed or unsigned)."""
     return bin((a & _MASK) ^ (b & _MASK)).count("1")
-
-
-def notice_title(raw: "RawNotice", body: "DocumentText", extraction: "NoticeExtraction") -> str:
-    """The title the store gives the notice (extraction first, then the list's, then the page's)."""
-    return extraction.fields.title or (raw.list_meta or {}).get("title") or body.title or ""
 
 
 def find_duplicate(conn: sa.Connection, raw: "RawNotice", body: "DocumentText", extraction: "NoticeExtraction",
@@ -97,12 +119,12 @@ def find_duplicate(conn: sa.Connection, raw: "RawNotice", body: "DocumentText", 
     `max_distance` bits.
 
     `own_simhash`: the SimHash of `body.text` if the caller has it (the store computes it with
-    `fast_simhash` for the row anyway), or a callable returning it; by default `simhash(body.text)`. It is
+    `simhash` for the row anyway), or a callable returning it; by default `simhash(body.text)`. It is
     only computed when there are candidates to compare with (most new notices have none)."""
     linked = conn.execute(sa.select(LINK.c.notice_id).where(LINK.c.url == raw.url)).scalar()
     if linked is not None:
         return linked, True
-    code = normalise_code(extraction.fields.project_codes[0]) if extraction.fields.project_codes else ""
+    code = primary_code(extraction)
     title = normalise_name(notice_title(raw, body, extraction))
     kind = extraction.fields.notice_type or (raw.list_meta or {}).get("notice_type")
     columns = (NOTICE.c.id, NOTICE.c.simhash, NOTICE.c.project_code, NOTICE.c.title, NOTICE.c.notice_type)

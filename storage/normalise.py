@@ -9,6 +9,13 @@ import unicodedata
 
 _SPACE = re.compile(r"\s+")
 
+# Blocks whose characters never compose with a neighbour under NFKC (Latin letters without combining marks,
+# punctuation and symbols, CJK, kana, Hangul syllables, full-width forms) — a character of these blocks
+# whose decomposition holds no combining mark is normalised alone, so a text made only of such characters
+# is NFKC'd character by character through a cached table (CPython's normalize costs ~0.5 µs a CJK character).
+_SAFE_BLOCKS = ((0x0000, 0x024F), (0x2000, 0x2BFF), (0x2E80, 0x9FFF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF),
+                (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+
 
 def fold_char(ch: str) -> str:
     """One character folded for matching: NFKC (full-width Ａ１００ → A100) then lower-cased. A character
@@ -36,6 +43,32 @@ def fold_text(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
+class _NfkcTable(dict):
+    """str.translate table: a character → its NFKC form, or None (absent) when it may compose with a
+    neighbour (then the whole text goes through unicodedata.normalize)."""
+
+    def __missing__(self, codepoint: int) -> str:
+        folded = unicodedata.normalize("NFKC", chr(codepoint))
+        safe = any(lo <= codepoint <= hi for lo, hi in _SAFE_BLOCKS) and not any(
+            unicodedata.combining(c) for c in unicodedata.normalize("NFKD", chr(codepoint)))
+        self[codepoint] = folded if safe else _UNSAFE
+        return self[codepoint]
+
+
+_UNSAFE = "\x00\x00"  # a marker no safe character maps to (their forms hold no NUL pair)
+_NFKC_TABLE = _NfkcTable()
+
+
+def nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), character by character where that gives the same result."""
+    if text.isascii():
+        return text
+    out = text.translate(_NFKC_TABLE)
+    if _UNSAFE in out:
+        return unicodedata.normalize("NFKC", text)
+    return out
+
+
 def normalise_name(name: str | None) -> str:
     """Organisation key: NFKC (full-width brackets and letters folded), all whitespace removed.
     Case is kept, since Chinese names have none and Latin initials are meaningful."""
@@ -54,7 +87,7 @@ def normalise_code(code: str | None) -> str:
 def normalise_body(text: str) -> str:
     """Body text as compared between crawls: NFKC and whitespace runs collapsed, so re-wrapped or
     re-indented markup of the same notice is not a change."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+    return _SPACE.sub(" ", nfkc(text or "")).strip()
 
 
 def content_hash(text: str) -> str:

@@ -4,33 +4,37 @@ Decisions are data: one `review` row per decision, never updated, so a notice's 
 its review state is its newest decision. They are not derived from the raw bytes, so `reextract` leaves
 them alone. `truth()` says once what a decision means for the benchmark keys (eval and the gold export).
 
-Writes go through `ReviewWriter`, whose engine is guarded so that only the `review` and `app_user` tables
-can change: on SQLite an authorizer refuses any other write inside SQLite itself, on PostgreSQL every
+Writes go through `ReviewWriter`, whose engine is guarded so that only the `review`, `app_user` and
+`review_session` tables can change: on SQLite an authorizer refuses any other write inside SQLite itself, on PostgreSQL every
 statement is checked before it is sent. The web site uses it only when started with `--review`; its other
 pages keep the read-only engine.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import sqlite3
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
 
-from models.tables import AppUser, Notice, NoticeTag, Review, utcnow
+from models.tables import AppUser, Notice, NoticeTag, Review, ReviewSession, utcnow
 from storage import db
 
 REVIEW = Review.__table__
 USER = AppUser.__table__
+SESSION = ReviewSession.__table__
 NOTICE = Notice.__table__
 TAG = NoticeTag.__table__
 
 DECISIONS = ("confirmed", "rejected")
 # Search and API filter values: a decision, any decision, or none yet.
 STATES = ("confirmed", "rejected", "reviewed", "pending")
-WRITABLE_TABLES = frozenset({REVIEW.name, USER.name})
+WRITABLE_TABLES = frozenset({REVIEW.name, USER.name, SESSION.name})
 MAX_NOTE_CHARS = 4000
 MAX_NAME_CHARS = 64
 MIN_PASSWORD_CHARS = 8  # NIST SP 800-63B minimum for a chosen password
@@ -40,16 +44,42 @@ class ReviewError(ValueError):
     """A decision or user that cannot be recorded; the message says why, for the user."""
 
 
-# ---------------------------------------------------------------------- SQL fragments (search, digest, lists)
+# ---------------------------------------------------------------------- the review state, decided here once
+def newest_ids() -> sa.Select:
+    """The id of each reviewed notice's newest decision — its review state (every reader uses this one)."""
+    return sa.select(sa.func.max(REVIEW.c.id)).group_by(REVIEW.c.notice_id)
+
+
+def _decided(decision: str) -> sa.Select:
+    return sa.select(REVIEW.c.notice_id).where(REVIEW.c.id.in_(newest_ids()), REVIEW.c.decision == decision)
+
+
 def latest_ids_sql(decision: str | None = None) -> str:
-    """SELECT of the notice ids whose newest review is `decision` (any decision when None)."""
+    """SELECT of the notice ids whose newest review is `decision` (any decision when None), as SQL text for
+    queries written as text (storage/search)."""
     if decision is not None and decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}")
-    cond = f" AND r.decision = '{decision}'" if decision else ""
-    return (
-        "SELECT r.notice_id FROM review r WHERE r.id = "
-        f"(SELECT max(r2.id) FROM review r2 WHERE r2.notice_id = r.notice_id){cond}"
+    stmt = _decided(decision) if decision else sa.select(REVIEW.c.notice_id).where(REVIEW.c.id.in_(newest_ids()))
+    return str(stmt.compile(compile_kwargs={"literal_binds": True}))
+
+
+def case_condition(notice=NOTICE) -> sa.ColumnElement[bool]:
+    """SQL: `notice` is a case after review — the extractor's finding unless the newest decision says otherwise:
+    a rejected case is none, a confirmed notice is one (the case list, search, digest, exports, stats, org pages)."""
+    return sa.or_(
+        sa.and_(notice.c.remote_compute.is_(True), notice.c.id.not_in(_decided("rejected"))),
+        notice.c.id.in_(_decided("confirmed")),
     )
+
+
+def is_case(remote_compute: bool, decision: str | None) -> bool:
+    """`case_condition` for a notice already loaded with its newest decision (None: not reviewed)."""
+    return decision == "confirmed" or (bool(remote_compute) and decision != "rejected")
+
+
+def decisions(conn: sa.Connection) -> dict[int, str]:
+    """notice id → its newest decision, for every reviewed notice (reviews are few beside the notices)."""
+    return dict(conn.execute(sa.select(REVIEW.c.notice_id, REVIEW.c.decision).where(REVIEW.c.id.in_(newest_ids()))).all())
 
 
 def promoted_ids(conn: sa.Connection) -> list[int]:
@@ -98,7 +128,7 @@ def truth(review: dict[str, Any]) -> dict[str, Any]:
 
 
 def _kinds() -> tuple[str, ...]:
-    from extract.compute.classify import KINDS
+    from extract.compute.vocabulary import KINDS
 
     return KINDS
 
@@ -122,11 +152,7 @@ def latest(conn: sa.Connection, notice_ids: Sequence[int]) -> dict[int, dict[str
     """The newest decision of each of these notices that has one."""
     if not notice_ids:
         return {}
-    newest = (
-        sa.select(sa.func.max(REVIEW.c.id))
-        .where(REVIEW.c.notice_id.in_([int(i) for i in notice_ids]))
-        .group_by(REVIEW.c.notice_id)
-    )
+    newest = newest_ids().where(REVIEW.c.notice_id.in_([int(i) for i in notice_ids]))
     return {r.notice_id: _row(r) for r in conn.execute(sa.select(REVIEW).where(REVIEW.c.id.in_(newest)))}
 
 
@@ -141,7 +167,7 @@ def reviewed(conn: sa.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(REVIEW, NOTICE.c.title, NOTICE.c.published_at)
         .join(NOTICE, NOTICE.c.id == REVIEW.c.notice_id)
-        .where(REVIEW.c.id.in_(sa.select(sa.func.max(REVIEW.c.id)).group_by(REVIEW.c.notice_id)))
+        .where(REVIEW.c.id.in_(newest_ids()))
         .order_by(REVIEW.c.notice_id)
     )
     return [_row(r) for r in rows]
@@ -224,6 +250,24 @@ def verify_password(conn: sa.Connection, name: str, password: str) -> bool:
     return ok and row is not None
 
 
+def session_user(conn: sa.Connection, token: str) -> str | None:
+    """The user a live session id belongs to (None: unknown, expired, revoked, or the user was removed)."""
+    if not token:
+        return None
+    row = conn.execute(
+        sa.select(SESSION.c.user_name)
+        .join(USER, USER.c.name == SESSION.c.user_name)
+        .where(SESSION.c.token_hash == _token_hash(token), SESSION.c.revoked_at.is_(None),
+               SESSION.c.expires_at > utcnow())
+    ).first()
+    return row.user_name if row else None
+
+
+def _token_hash(token: str) -> str:
+    # The id is 256 random bits, so a plain hash suffices: a leaked table gives no usable cookie.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     from argon2 import PasswordHasher
@@ -242,7 +286,7 @@ _SQLITE_DDL = {getattr(sqlite3, a) for a in dir(sqlite3) if re.match(r"SQLITE_(C
 
 
 def guarded_engine(url: str) -> sa.Engine:
-    """A writable engine that can change only the review and user tables (it never migrates, and never
+    """A writable engine that can change only the review, user and session tables (it never migrates, and never
     creates a database: decisions are about notices already stored)."""
     engine = db.make_engine(url, create=False)
     if engine.dialect.name == "sqlite":
@@ -261,7 +305,7 @@ def guarded_engine(url: str) -> sa.Engine:
         def _check(_conn, _cursor, statement, _params, _context, _many):
             written = {t.lower() for t in _WRITE.findall(statement)}
             if _DDL.search(statement) or written - WRITABLE_TABLES:
-                raise db.DatabaseError("the review connection may write only the review and user tables")
+                raise db.DatabaseError("the review connection may write only the review, user and session tables")
 
     return engine
 
@@ -274,14 +318,15 @@ class ReviewWriter:
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> "ReviewWriter":
-        """`migrate`: bring the schema up first (the command line does; the site only checks it)."""
+        """`migrate`: bring the schema up first as any writer does (storage.db.open_schema: SQLite is
+        upgraded, PostgreSQL only by `tenderwatch db upgrade`); the site only checks it."""
         from storage import config
 
         url = url or config.database_url()
         if migrate:
             plain = db.make_engine(url, create=False)
             try:
-                db.upgrade(plain)
+                db.open_schema(plain)
             finally:
                 plain.dispose()
         engine = guarded_engine(url)
@@ -323,6 +368,29 @@ class ReviewWriter:
             )
             new_id = conn.execute(sa.insert(REVIEW).values(**values).returning(REVIEW.c.id)).scalar_one()
         return {"id": new_id, **values}
+
+    def open_session(self, name: str, lifetime: timedelta) -> str:
+        """A new session for `name`; returns its id (for the cookie; only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with db.write_transaction(self.engine) as conn:
+            conn.execute(sa.insert(SESSION).values(token_hash=_token_hash(token), user_name=name, created_at=now,
+                                                   expires_at=now + lifetime))
+        return token
+
+    def end_session(self, token: str) -> None:
+        """Sign-out: the session id stops working at once, wherever the cookie was copied to."""
+        with db.write_transaction(self.engine) as conn:
+            conn.execute(sa.update(SESSION).where(SESSION.c.token_hash == _token_hash(token),
+                                                  SESSION.c.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+    def end_sessions_of(self, name: str) -> int:
+        """Sign a user out everywhere (a lost laptop, a shared password); returns how many sessions ended."""
+        with db.write_transaction(self.engine) as conn:
+            if not user_exists(conn, name):
+                raise ReviewError(f"there is no user {name!r}")
+            return conn.execute(sa.update(SESSION).where(SESSION.c.user_name == name, SESSION.c.revoked_at.is_(None))
+                                .values(revoked_at=utcnow())).rowcount
 
     def add_user(self, name: str, password: str) -> None:
         from argon2 import PasswordHasher

@@ -12,7 +12,78 @@ import os
 import socket
 from datetime import datetime, timedelta, timezone
 
-from models.tables import utcnow
+import sqlalchemy as sa
+
+from models.tables import CrawlError, CrawlRun, utcnow
+from storage.rows import jsonable
+
+RUN = CrawlRun.__table__
+ERROR = CrawlError.__table__
+
+
+# ---------------------------------------------------------------- the run rows (Store's crawl-run API)
+
+def start_run(conn: sa.Connection, spider: str, args: dict | None, host: str, pid: int | None) -> int:
+    now = utcnow()
+    return conn.execute(
+        RUN.insert()
+        .values(spider=spider, args=jsonable(args or {}), started_at=now, status="running", stats={},
+                host=host, pid=pid, heartbeat_at=now)
+        .returning(RUN.c.id)
+    ).scalar_one()
+
+
+def record_error(conn: sa.Connection, run_id: int | None, url: str, reason: str, detail: str,
+                 retry_meta: dict | None) -> None:
+    values = {"run_id": run_id, "url": url or "", "reason": reason, "detail": detail or "", "at": utcnow()}
+    if retry_meta is not None:  # left out, not None: a JSON column would store None as JSON 'null'
+        values["retry_meta"] = jsonable(retry_meta)
+    conn.execute(ERROR.insert().values(**values))
+
+
+def heartbeat(conn: sa.Connection, run_id: int, progress: dict) -> None:
+    conn.execute(RUN.update().where(RUN.c.id == run_id, RUN.c.status == "running")
+                 .values(heartbeat_at=utcnow(), stats=jsonable(progress)))
+
+
+def finish_run(conn: sa.Connection, run_id: int, status: str, stats: dict | None) -> None:
+    conn.execute(RUN.update().where(RUN.c.id == run_id)
+                 .values(status=status, stats=jsonable(stats or {}), finished_at=utcnow()))
+
+
+def interrupt_run(conn: sa.Connection, run_id: int, reason: str) -> bool:
+    row = conn.execute(sa.select(RUN.c.stats, RUN.c.heartbeat_at, RUN.c.started_at)
+                       .where(RUN.c.id == run_id, RUN.c.status == "running")).first()
+    if row is None:
+        return False
+    stats = {**(row.stats or {}), "status": "interrupted", "reason": reason}
+    conn.execute(RUN.update().where(RUN.c.id == run_id, RUN.c.status == "running").values(
+        status="interrupted", stats=jsonable(stats), finished_at=row.heartbeat_at or row.started_at))
+    return True
+
+
+def last_finished_run(conn: sa.Connection, spider: str) -> sa.Row | None:
+    return conn.execute(
+        sa.select(RUN.c.id, RUN.c.args, RUN.c.stats, RUN.c.started_at, RUN.c.finished_at)
+        .where(RUN.c.spider == spider, RUN.c.status == "finished")
+        .order_by(RUN.c.finished_at.desc(), RUN.c.id.desc()).limit(1)
+    ).first()
+
+
+def failed_notice_pages(conn: sa.Connection, spider: str) -> list[tuple[str, dict, int]]:
+    rows = conn.execute(
+        sa.select(ERROR.c.url, ERROR.c.retry_meta, ERROR.c.run_id)
+        .join(RUN, RUN.c.id == ERROR.c.run_id)
+        .where(RUN.c.spider == spider, ERROR.c.retry_meta.is_not(None))
+        .order_by(ERROR.c.id)
+    ).all()
+    found: dict[str, tuple[dict, set]] = {}
+    for url, meta, run in rows:
+        found[url] = (meta or {}, found.get(url, ({}, set()))[1] | {run})
+    return [(url, meta, len(runs)) for url, (meta, runs) in found.items()]
+
+
+# ---------------------------------------------------------------- liveness
 
 
 def this_process() -> tuple[str, int]:

@@ -25,6 +25,8 @@ COMMANDS = {
     "review": "tenderwatch.commands.review:review",
     "user": "tenderwatch.commands.user:user",
     "eval": "tenderwatch.commands.eval:eval_",
+    "orgs": "tenderwatch.commands.orgs:orgs",
+    "screening": "tenderwatch.commands.screening:screening",
 }
 
 

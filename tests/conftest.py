@@ -1,12 +1,17 @@
 """Fixtures shared by every test area: the ../shared benchmarks, and a database per backend."""
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The code under test comes before tests/ on sys.path (pytest puts tests/ first): the test folders mirror the
+# packages (tests/storage/exports), and a namespace package made of test folders must never shadow them.
+sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "tests" / "fixtures"))  # fixture builders (sample_database, make_documents …) by name
 SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -64,6 +69,35 @@ def postgres_url():
 
 
 @pytest.fixture
+def redis_url():
+    """The Redis the frontier tests use (TENDERWATCH_TEST_REDIS_URL, default redis://127.0.0.1:6379/3): skipped
+    when it does not answer, a failure under CI=true. Tests keep to keys under a `redis_prefix` of their own."""
+    url = os.environ.get("TENDERWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but Redis at {url} is not reachable: {exc}")
+        pytest.skip(f"Redis at {url} is not reachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url):
+    """A key prefix of this test's own (two runs at once cannot collide); its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"tw-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'tenderwatch.db'}"
 
@@ -84,3 +118,25 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(d))
     monkeypatch.delenv("TENDERWATCH_DATABASE_URL", raising=False)
     return d
+
+
+# The fixed sample database (tests/fixtures/sample_database.py), built through the real Store, read by the digest and
+# the export tests. `sample_url` is one SQLite copy shared by the read-only tests of a session;
+# `sample_url_any` builds it anew on each backend (SQLite and PostgreSQL) for tests whose output must not
+# depend on the database.
+@pytest.fixture(scope="session")
+def sample_url(tmp_path_factory) -> str:
+    from sample_database import build_sample_database
+
+    folder = tmp_path_factory.mktemp("digest-sample")
+    url = f"sqlite:///{folder / 'tenderwatch.db'}"
+    build_sample_database(url, folder / "raw")
+    return url
+
+
+@pytest.fixture
+def sample_url_any(database_url, tmp_path) -> str:
+    from sample_database import build_sample_database
+
+    build_sample_database(database_url, tmp_path / "raw")
+    return database_url

@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/digest_screenshot.py --out screenshots [--database-url URL] [--week 2026-W47]
 
-Without --database-url it renders the fixed sample database (storage/digest/sample.py) in a temporary folder,
+Without --database-url it renders the fixed sample database (tests/fixtures/sample_database.py) in a temporary folder,
 so the picture is the same on every machine. Uses Debian's /usr/bin/chromium through Playwright's Python
 API (never `playwright install`): apt-get install -y chromium fonts-wqy-microhei.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "tests" / "fixtures"))  # the sample database is a test fixture
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from storage.db import make_engine
     from storage.digest import IsoWeek, write_digest
     from storage.digest.render import file_names
-    from storage.digest.sample import SAMPLE_WEEK, build_sample_database
+    from sample_database import SAMPLE_WEEK, build_sample_database
 
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tw-digest-shot-") as tmp:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
+from storage.exports.tabular import cell
 from web.params import SearchParams
 
 COLUMNS = [
@@ -38,38 +39,20 @@ def _filename(p: SearchParams, fmt: str) -> str:
 
 
 def row(hit, base: str) -> dict:
+    """A hit's CSV row: `storage.exports.tabular.cell` writes the values (lists joined with "; ", numbers
+    without float noise, text that would be a formula quoted); yes/no for a reader's columns."""
     d = hit.to_json(base)
+    yes_no = {k: "yes" if d[k] else "no" for k in ("remote_compute", "hardware_purchase", "compute_candidate")}
     return {
-        "id": d["id"],
-        "permalink": d["permalink"],
-        "title": d["title"],
-        "published_at": d["published_at"] or "",
-        "notice_type": d["notice_type"] or "",
-        "buyer": d["buyer"] or "",
-        "vendors": "; ".join(d["vendors"]),
-        "region": d["region"] or "",
-        "amount_cny": "" if d["amount_cny"] is None else f"{d['amount_cny']:.2f}",
-        "remote_compute": "yes" if d["remote_compute"] else "no",
-        "hardware_purchase": "yes" if d["hardware_purchase"] else "no",
-        "compute_kinds": "; ".join(d["compute_kinds"]),
-        "cloud_providers": "; ".join(d["cloud_providers"]),
-        "gpu_models": "; ".join(d["gpu_models"]),
-        "flags": "; ".join(d["flags"]),
-        "possible_case": "yes" if d["compute_candidate"] else "no",
-        "candidate_reasons": "; ".join(d["candidate_reason_texts"]),
-        "evidence": d["evidence"] or "",
-        "snippet": d["snippet"] or "",
-        "source": d["source"] or "",
-        "url": d["url"],
-        "first_seen": d["first_seen"] or "",
+        **{k: d[k] for k in ("id", "permalink", "title", "published_at", "notice_type", "buyer", "vendors", "region",
+                             "amount_cny", "compute_kinds", "cloud_providers",
+                             "gpu_models", "flags", "evidence", "snippet", "source", "url",
+                             "first_seen")},
+        "remote_compute": yes_no["remote_compute"],
+        "hardware_purchase": yes_no["hardware_purchase"],
+        "possible_case": yes_no["compute_candidate"],
+        "candidate_reasons": d["candidate_reason_texts"],
     }
-
-
-def _csv_cell(value):
-    # A cell starting with = + - @ is a formula in a spreadsheet: scraped text must not become one.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def iter_csv(hits, base: str) -> Iterator[bytes]:
@@ -80,7 +63,7 @@ def iter_csv(hits, base: str) -> Iterator[bytes]:
     n = 0
     for hit in hits:
         r = row(hit, base)
-        writer.writerow([_csv_cell(r[c]) for c in COLUMNS])
+        writer.writerow([cell(r[c]) for c in COLUMNS])
         n += 1
         if n % 200 == 0:
             yield buf.getvalue().encode("utf-8")

@@ -19,7 +19,7 @@ PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 500  # deep offset paging is useless to a reader and costly; exports give the whole set
 
-MULTI = ("provider", "chip", "kind", "flag", "buyer", "vendor", "type", "region", "year", "review")
+MULTI = ("provider", "chip", "kind", "flag", "buyer", "vendor", "type", "region", "year", "review", "screened")
 SINGLE = ("region", "year")  # one value at a time: a facet click replaces it rather than adding
 SORTS = ("relevance", "date")
 EXPORT_FORMATS = ("csv", "json", "jsonl")
@@ -45,6 +45,7 @@ class SearchParams:
     region: tuple[str, ...] = ()
     year: tuple[str, ...] = ()
     review: tuple[str, ...] = ()  # review states (storage.review.STATES); any of them
+    screened: tuple[str, ...] = ()  # ("screened",): only notices with a screening-list candidate (storage/screening.py)
     since: date | None = None
     until: date | None = None
     amount_min: float | None = None
@@ -211,6 +212,8 @@ def parse_params(multi: Iterable[tuple[str, str]]) -> SearchParams:
             values = values[-1:]
         if len(values) > MAX_FILTER_VALUES:
             raise ParamError(f"Too many {name} values (the limit is {MAX_FILTER_VALUES}).")
+        if name == "screened" and any(v != "screened" for v in values):
+            raise ParamError("screened takes one value: screened")
         if name == "year":
             for v in values:
                 if not (len(v) == 4 and v.isdigit()):

@@ -4,9 +4,12 @@ the review form (`POST /notices/{id}/review`).
 Without --review none of this exists and the site keeps its read-only engine alone. With it, decisions and
 nothing else are written, through `storage.review.ReviewWriter`, whose engine can change only the review
 and user tables. Sessions live in a signed (itsdangerous), HttpOnly, SameSite=Strict cookie that holds the
-user name and the session's CSRF token; every form carries the token and every POST checks it. Failed
-sign-ins are counted per client address and per user name; past the limit, sign-in is refused until the
-window has passed (in this process: run the review site with one worker).
+id of a server-side session (`review_session`: signing out revokes it, so a copied cookie stops working) and
+the session's CSRF token; every form carries the token and every POST checks it. Failed sign-ins are counted
+per client address (5) and per user name (20: high enough that a stranger cannot lock a reviewer out with a
+few tries, low enough to stop guessing one account from many addresses); past a limit, sign-in is refused
+until the window has passed (counted in this process: run the review site with one worker). Password
+hashing (argon2, deliberately slow) runs in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from collections import defaultdict, deque
 from typing import Any, Callable
 from urllib.parse import quote
 
+from datetime import timedelta
+
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -31,7 +37,8 @@ from storage.db import is_row_id
 COOKIE = "tw_session"
 SESSION_MAX_AGE = 12 * 3600  # seconds a sign-in lasts
 SECRET_ENV = "TENDERWATCH_SESSION_SECRET"  # set it to keep sessions across restarts (and for several workers)
-LOGIN_LIMIT = 5  # failed sign-ins allowed per window, per client address and per user name
+LOGIN_LIMIT = 5  # failed sign-ins allowed per window, per client address
+NAME_LIMIT = 20  # … and per user name, from any address (see the module docstring)
 LOGIN_WINDOW = 15 * 60  # seconds
 MAX_FORM_BYTES = 64_000
 
@@ -67,7 +74,7 @@ class LoginLimiter:
 
 
 class Sessions:
-    """The signed session cookie: {"user": name or None, "csrf": token}."""
+    """The signed session cookie: {"sid": server-side session id or absent, "csrf": token}."""
 
     def __init__(self, secret: str):
         self.serializer = URLSafeTimedSerializer(secret, salt="tenderwatch-review-session")
@@ -89,6 +96,11 @@ class Sessions:
         )
 
 
+def _verify(engine, name: str, password: str) -> bool:
+    with engine.connect() as conn:
+        return reviews.verify_password(conn, name, password)
+
+
 def _local(path: str | None) -> str:
     """A redirect target on this site only (no //host, no scheme)."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
@@ -102,13 +114,19 @@ def install(app: FastAPI, url: str, *, page: Callable, engine) -> None:
     app.state.review_writer = writer
     sessions = Sessions(os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32))
     limiter = LoginLimiter()
+    name_limiter = LoginLimiter(limit=NAME_LIMIT)
     app.state.login_limiter = limiter
 
     def session(request: Request) -> dict[str, Any]:
-        """The request's session, read once per request."""
+        """The request's session, read once per request: the cookie, and whose it is while the server-side
+        session lives ("user")."""
         s = getattr(request.state, "tw_session", None)
         if s is None:
             s = request.state.tw_session = sessions.read(request)
+            sid = s.get("sid")
+            if isinstance(sid, str):
+                with engine.connect() as conn:
+                    s["user"] = reviews.session_user(conn, sid)
         return s
 
     def context(request: Request) -> dict[str, Any]:
@@ -143,11 +161,11 @@ def install(app: FastAPI, url: str, *, page: Callable, engine) -> None:
     def login_page(request: Request, next: str = "/review"):
         s = session(request)
         fresh = not s
-        if fresh:  # anonymous visitors get a session with a CSRF token, so the sign-in form is protected too
-            s.update(user=None, csrf=secrets.token_urlsafe(32))
+        if fresh:  # anonymous visitors get a cookie with a CSRF token, so the sign-in form is protected too
+            s.update(csrf=secrets.token_urlsafe(32))
         response = page(request, "login.html", {"next": _local(next), "error": None})
         if fresh:
-            sessions.write(request, response, s)
+            sessions.write(request, response, {"csrf": s["csrf"]})
         return response
 
     @app.post("/login", include_in_schema=False)
@@ -158,8 +176,8 @@ def install(app: FastAPI, url: str, *, page: Callable, engine) -> None:
         password = (form.get("password") or [""])[-1]
         target = _local((form.get("next") or [""])[-1])
         client = request.client.host if request.client else "unknown"
-        keys = (f"addr:{client}", f"user:{name.lower()}")
-        wait = limiter.wait(*keys)
+        by_client, by_name = f"addr:{client}", f"user:{name.lower()}"
+        wait = max(limiter.wait(by_client), name_limiter.wait(by_name))
         if wait > 0:
             minutes = max(1, round(wait / 60))
             response = page(request, "login.html", {
@@ -168,20 +186,23 @@ def install(app: FastAPI, url: str, *, page: Callable, engine) -> None:
             }, 429)
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
-        with engine.connect() as conn:
-            ok = bool(name) and reviews.verify_password(conn, name, password)
-        if not ok:
-            limiter.failed(*keys)
+        if not name or not await run_in_threadpool(_verify, engine, name, password):
+            limiter.failed(by_client)
+            name_limiter.failed(by_name)
             return page(request, "login.html", {"next": target, "error": "Wrong user name or password."}, 401)
         response = RedirectResponse(target, status_code=303)
         # A new session (and token) at sign-in: a token seen before signing in is worth nothing after.
-        sessions.write(request, response, {"user": name, "csrf": secrets.token_urlsafe(32)})
+        sid = await run_in_threadpool(writer.open_session, name, timedelta(seconds=SESSION_MAX_AGE))
+        sessions.write(request, response, {"sid": sid, "csrf": secrets.token_urlsafe(32)})
         return response
 
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request):
         form = await form_of(request)
         check_csrf(request, form)
+        sid = session(request).get("sid")
+        if isinstance(sid, str):
+            await run_in_threadpool(writer.end_session, sid)
         response = RedirectResponse("/search", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Hashable, TypeVar
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 FILES_DIR = CONTENT_DIR / "files"
@@ -70,15 +70,39 @@ class ReplicaAttachment:
 
 
 @dataclass
-class ReplicaNotice:
+class Record:
+    """One record of a replica's TOML data (a ccgp notice, a ggzy API record, a zcy article, a cebpub
+    bulletin): its fields read as attributes."""
+
     fields: dict[str, Any]
-    attachments: list[ReplicaAttachment] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
         try:
             return self.fields[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+R = TypeVar("R", bound=Record)
+
+
+def read_records(path: Path, table: str, build: Callable[[dict[str, Any]], R],
+                 key: Callable[[R], Hashable]) -> list[R]:
+    """The `[[table]]` records of a replica's TOML data file, each made by `build`; two with one `key` are an
+    error in the data (a replica serves each record at one URL)."""
+    with path.open("rb") as f:
+        records = [build(r) for r in tomllib.load(f)[table]]
+    seen: set[Hashable] = set()
+    for r in records:
+        if key(r) in seen:
+            raise ValueError(f"{path}: two [[{table}]] records with the key {key(r)!r}")
+        seen.add(key(r))
+    return records
+
+
+@dataclass
+class ReplicaNotice(Record):
+    attachments: list[ReplicaAttachment] = field(default_factory=list)
 
     @property
     def published_at(self) -> datetime:
@@ -132,13 +156,7 @@ def _build(fields: dict[str, Any]) -> ReplicaNotice:
 
 
 def load_notices(path: Path = CONTENT_DIR / "notices.toml") -> list[ReplicaNotice]:
-    with path.open("rb") as f:
-        data = tomllib.load(f)
-    notices = [_build(n) for n in data["notice"]]
-    ids = [n.id for n in notices]
-    if len(ids) != len(set(ids)):
-        raise ValueError(f"{path}: duplicate notice ids")
-    return notices
+    return read_records(path, "notice", _build, lambda n: n.id)
 
 
 def generated_notices(count: int, seeds: list[ReplicaNotice]) -> list[ReplicaNotice]:
@@ -192,6 +210,25 @@ def _attachment_lines(notice: ReplicaNotice, number: str) -> list[tuple]:
     return lines
 
 
+_NUMERALS = "一二三四五六七八九十"
+_ASK = "凡对本次公告内容提出询问，请按以下方式联系。"
+
+
+def _closing_sections(notice: ReplicaNotice, first: int, ask: str = _ASK,
+                     period_days: int | None = None) -> list[tuple]:
+    """The sections every notice kind ends with, numbered on from section `first`: the notice period (when the
+    kind states one), other matters, the contacts and the attachments (when there are any)."""
+    n = notice.fields
+    numbers = iter(_NUMERALS[first - 1:])
+    s: list[tuple] = []
+    if period_days is not None:
+        s += [("heading", f"{next(numbers)}、公告期限"), ("text", f"自本公告发布之日起{period_days}个工作日。")]
+    s += [("heading", f"{next(numbers)}、其他补充事宜"), ("field", "", n["supplement"], "supplement")]
+    s += _contacts(n, next(numbers), ask)
+    s += _attachment_lines(notice, next(numbers))
+    return s
+
+
 def _cn_datetime(value: str) -> str:
     d = datetime.strptime(value, "%Y-%m-%d %H:%M")
     return f"{d:%Y年%m月%d日 %H点%M分}（北京时间）"
@@ -232,13 +269,8 @@ def tender_sections(notice: ReplicaNotice) -> list[tuple]:
         ("heading", "四、提交投标文件截止时间、开标时间和地点"),
         ("field", "提交投标文件截止时间", _cn_datetime(n["deadline"]), "deadline"),
         ("field", "地点", n["place"], "open_place"),
-        ("heading", "五、公告期限"),
-        ("text", "自本公告发布之日起5个工作日。"),
-        ("heading", "六、其他补充事宜"),
-        ("field", "", n["supplement"], "supplement"),
     ]
-    s += _contacts(n, "七", "对本次招标提出询问，请按以下方式联系。")
-    s += _attachment_lines(notice, "八")
+    s += _closing_sections(notice, 5, "对本次招标提出询问，请按以下方式联系。", period_days=5)
     return s
 
 
@@ -258,13 +290,8 @@ def award_sections(notice: ReplicaNotice) -> list[tuple]:
         ("field", "", n["experts"], "experts"),
         ("heading", "六、代理服务收费标准及金额："),
         ("field", "代理服务收费标准", n["fee"], "fee"),
-        ("heading", "七、公告期限"),
-        ("text", "自本公告发布之日起1个工作日。"),
-        ("heading", "八、其他补充事宜"),
-        ("field", "", n["supplement"], "supplement"),
     ]
-    s += _contacts(n, "九", "凡对本次公告内容提出询问，请按以下方式联系。")
-    s += _attachment_lines(notice, "十")
+    s += _closing_sections(notice, 7, period_days=1)
     return s
 
 
@@ -284,8 +311,7 @@ def correction_sections(notice: ReplicaNotice) -> list[tuple]:
     ]
     if n.get("deadline"):
         s.append(("field", "提交投标文件截止时间", _cn_datetime(n["deadline"]), "deadline"))
-    s += [("heading", "三、其他补充事宜"), ("field", "", n["supplement"], "supplement")]
-    s += _contacts(n, "四", "凡对本次公告内容提出询问，请按以下方式联系。")
+    s += _closing_sections(notice, 3)
     return s
 
 
@@ -297,10 +323,8 @@ def cancellation_sections(notice: ReplicaNotice) -> list[tuple]:
         ("field", "采购项目名称", n["project_name"], "project_name"),
         ("heading", "二、项目废标（终止）的原因"),
         ("field", "", n["reason"], "reason"),
-        ("heading", "三、其他补充事宜"),
-        ("field", "", n["supplement"], "supplement"),
     ]
-    s += _contacts(n, "四", "凡对本次公告内容提出询问，请按以下方式联系。")
+    s += _closing_sections(notice, 3)
     return s
 
 

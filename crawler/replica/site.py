@@ -48,9 +48,11 @@ class ReplicaOptions:
     robots_disallow: list[str] = field(default_factory=lambda: list(DEFAULT_ROBOTS))
     block_after: int | None = None  # after this many content requests, every content request gets 频繁访问
     block_prefix: str = "/"  # … only requests whose path starts with this
+    block_pages: int | None = None  # … only this many block pages, then normal answers again (None: all)
     generated: int = 0  # extra generated notices (large replica for benchmarks)
     changed: bool = False  # serve the [notice.changed] variants
     slow_paths: dict[str, float] = field(default_factory=dict)  # path -> seconds to wait before answering
+    latency: float = 0.0  # seconds every other answer takes (a distant server; benchmarks)
     waf_lifetime: int | None = None  # WAF mode: HBB_HC lives this many seconds, renewed by every page
     waf_declared: int | None = None  # the max-age the script states, if not the true lifetime (a WAF that ends
     # sessions early: only a refusal tells the crawler)
@@ -63,6 +65,8 @@ class LoggedRequest:
     status: int
     size: int
     note: str = ""  # "empty", "blocked", "waf", "missing"
+    at: float = 0.0  # time.monotonic() when the request arrived (politeness is measured from these)
+    agent: str = ""  # the request's User-Agent (tells apart crawl processes that set their own)
 
 
 class ReplicaSite:
@@ -93,14 +97,15 @@ class ReplicaSite:
     # -- HTTP ----------------------------------------------------------------------------------------------
 
     def handle(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        arrived = time.monotonic()
         status, out_headers, body, note = self._route(target, headers)  # the WAF looks at the request on arrival
         if self.options.waf_lifetime and status == 200 and out_headers.get("Content-Type", "").startswith("text/html"):
             body = self._renew_waf_cookie(body)
-        delay = self.options.slow_paths.get(target)
+        delay = self.options.slow_paths.get(target, self.options.latency)
         if delay:
             time.sleep(delay)  # a slow server (each connection has its own thread)
         with self._lock:
-            self.log.append(LoggedRequest(target, status, len(body), note))
+            self.log.append(LoggedRequest(target, status, len(body), note, arrived, headers.get("User-Agent", "")))
         out_headers.setdefault("Content-Length", str(len(body)))
         return status, out_headers, body
 
@@ -134,7 +139,8 @@ class ReplicaSite:
             return False
         with self._lock:
             self._content_requests += 1
-            return self._content_requests > self.options.block_after
+            over = self._content_requests - self.options.block_after
+            return over > 0 and (self.options.block_pages is None or over <= self.options.block_pages)
 
     @staticmethod
     def _has_waf_cookie(headers: dict[str, str]) -> bool:

@@ -6,7 +6,9 @@ crawler/sites/, and the methods that read that site's pages:
    (numbered list or search pages, newest first, cut by the date window and --max-pages).
 #. Set ``name`` (= the TOML's file name and the Store's source unless ``source`` says otherwise).
 #. Write ``start_lists()`` (the first list requests), ``list_page_request(key, page)`` and
-   ``parse_list_page(response)`` for the mixin, and ``attachment_links(response)`` for detail pages.
+   ``parse_list_page(response)`` for the mixin. Channels named in the TOML (``[channels] codes`` or
+   ``default``) are checked by ``parse_channels``; detail pages' attachments are read from the TOML's
+   ``[attachments]`` selectors; list dates with ``list_date`` (the extractor's date reader).
 
 Spiders only find and fetch; the item pipeline stores (crawler/pipelines.py), and downloader middlewares
 watch for blocks (crawler/middlewares.py).
@@ -23,10 +25,12 @@ from typing import Any, Iterable, Iterator
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import scrapy
+from scrapy.http import TextResponse
 
 from crawler.items import AttachmentLink, RawAttachment, RawNotice
 from crawler.middlewares import failure_reason
-from crawler.signals import crawl_error
+from crawler.runs import record_error, stop_crawl
+from extract.fields.dates import parse_date as find_date
 
 SITES_DIR = Path(__file__).resolve().parent.parent / "sites"
 TRUE_WORDS = {"1", "true", "yes", "on", "y"}
@@ -79,6 +83,14 @@ def parse_number(name: str, value: Any, kind: type, minimum: float = 0) -> Any:
     return number
 
 
+def delay_settings(delay: float) -> dict[str, Any]:
+    """The settings a `delay` argument (seconds between requests to a host) sets, for every crawl and fetch."""
+    if delay == 0:  # a local mirror: no throttling, a few requests in parallel
+        return {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_START_DELAY": 0.1, "AUTOTHROTTLE_ENABLED": False,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
+    return {"DOWNLOAD_DELAY": delay, "AUTOTHROTTLE_START_DELAY": max(delay, 0.1)}
+
+
 def split_list(value: Any) -> list[str]:
     """A comma-separated argument (also accepts a list, as Python callers pass)."""
     if isinstance(value, (list, tuple)):
@@ -127,6 +139,7 @@ class ProcurementSpider(scrapy.Spider):
 
     # ProcurementSpider
     source: str | None = None  # Store source name; default: the spider's name
+    channel_kind = "channel"  # what a channel is called on this site, in argument errors
     default_max_pages = 10
     homepage_first = True  # visit the homepage before anything else (session / WAF cookies)
     notice_priority = 5  # detail pages before more list pages: finished notices reach the database sooner
@@ -152,7 +165,6 @@ class ProcurementSpider(scrapy.Spider):
         self.scheduled: set[str] = set()
         self.failed_pages: list[tuple[str, dict]] = []  # notice pages earlier runs failed on (set by the pipeline)
         self.window_from = "--since" if self.since else "the site's default"  # where `since` came from
-        self.close_detail: str | None = None  # why the crawl stopped early (set by BlockDetectionMiddleware)
         hosts = self.site["site"]["hosts"]
         self.host_prefixes = sorted(((p, h) for h, ps in hosts.items() for p in ps), key=lambda x: -len(x[0]))
         self.host_aliases = self.site["site"].get("host_aliases", {})
@@ -165,11 +177,7 @@ class ProcurementSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings  # still writable here (Scrapy ≥ 2.11)
         if spider.delay is not None:
-            settings.set("DOWNLOAD_DELAY", spider.delay, priority="spider")
-            settings.set("AUTOTHROTTLE_START_DELAY", max(spider.delay, 0.1), priority="spider")
-            if spider.delay == 0:  # a local mirror: no throttling, a few requests in parallel
-                settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
-                settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8, priority="spider")
+            settings.setdict(delay_settings(spider.delay), priority="spider")
         if not spider.obey_robots:
             settings.set("ROBOTSTXT_OBEY", False, priority="spider")
         return spider
@@ -199,7 +207,16 @@ class ProcurementSpider(scrapy.Spider):
         return list(self.site.get("search", {}).get("keywords", []))
 
     def parse_channels(self, names: list[str] | None) -> list[Any]:
-        return list(self.site.get("channels", {}).get("default", [])) if names is None else names
+        """The chosen channels (default: the TOML's ``default``), each one of ``codes`` (else of ``default``)."""
+        conf = self.site.get("channels", {})
+        known = conf.get("codes") or dict.fromkeys(conf.get("default", []), None)
+        chosen = list(conf.get("default", [])) if names is None else names
+        unknown = [c for c in chosen if c not in known]
+        if unknown:
+            listing = ", ".join(f"{k} {v}" if isinstance(v, str) else k for k, v in known.items())
+            raise SpiderArgumentError(f"spider argument `channels`: unknown {self.channel_kind} {unknown[0]!r} "
+                                      f"(known: {listing})")
+        return list(dict.fromkeys(chosen))
 
     def channel_name(self, channel: Any) -> str:
         return str(channel)
@@ -208,14 +225,51 @@ class ProcurementSpider(scrapy.Spider):
         raise NotImplementedError
 
     def check_notice_page(self, response) -> str | None:
-        """Why this response is not a notice page (None when it is). Default: the TOML's required selectors."""
-        for selector in self.site.get("detail", {}).get("required", []):
+        """Why this response is not a notice page (None when it is): the TOML's ``[detail]`` says what it
+        starts with (``starts_with``, e.g. a PDF's "%PDF") or which selectors it has (``required``)."""
+        conf = self.site.get("detail", {})
+        if "starts_with" in conf and not response.body.startswith(conf["starts_with"].encode()):
+            kind = _header(response, "Content-Type") or "no content type"
+            return f"expected {conf['expected']}, got {kind} ({len(response.body)} bytes)"
+        for selector in conf.get("required", []):
             if not response.css(selector):
                 return f"no {selector} on the page"
         return None
 
     def attachment_links(self, response) -> Iterable[AttachmentLink]:
-        return ()
+        """The TOML's ``[attachments]``: ``biz`` anchors (their id put into ``biz_url``), and ``listed`` anchors
+        whose text or URL has one of ``extensions`` (a name without one gets the URL's)."""
+        conf = self.site.get("attachments", {})
+        for a in response.css(conf["biz"]) if "biz" in conf else ():
+            if a.attrib.get("id"):
+                name = "".join(a.css("::text").getall()).strip()
+                yield AttachmentLink(self.canonical_url(conf["biz_url"].format(id=a.attrib["id"])), name)
+        for a in response.css(conf["listed"]) if "listed" in conf else ():
+            name, href = "".join(a.css("::text").getall()).strip(), a.attrib.get("href", "")
+            by_name, by_url = file_extension(name), file_extension(href)
+            web_link = urlsplit(response.urljoin(href)).scheme in ("http", "https")  # not javascript:, mailto: …
+            if not web_link or not {by_name, by_url} & set(conf["extensions"]):
+                continue  # e.g. ccgp's "获取采购文件" (ignore=1 links to the purchase page, not a file)
+            yield AttachmentLink(self.canonical_url(response.urljoin(href)),
+                                 name if by_name in conf["extensions"] else f"{name}.{by_url}")
+
+    @staticmethod
+    def pick(record: dict, fields: dict[str, str]) -> dict[str, Any]:
+        """What an API record says, under list_meta's names (`fields`: the TOML's record field -> meta key)."""
+        return {key: record[name] for name, key in fields.items() if record.get(name) not in (None, "")}
+
+    @staticmethod
+    def list_date(text: Any) -> date | None:
+        """The day a list or API says a notice was published (the extractor's reading of dates)."""
+        hit = find_date(str(text or ""))
+        return hit.date if hit else None
+
+    def window(self, default_days: int) -> tuple[date, date]:
+        """The days to list: since..until (until: today), or the last `default_days` without --since."""
+        if self.since:
+            return self.since, self.until or date.today()
+        end = self.until or date.today()
+        return end - timedelta(days=default_days), end
 
     def external_id(self, url: str) -> str | None:
         pattern = self.site.get("detail", {}).get("external_id")
@@ -240,13 +294,16 @@ class ProcurementSpider(scrapy.Spider):
         return host if any(h == host for _, h in self.host_prefixes) else None
 
     def fetch_url(self, url: str) -> str:
-        """Where to fetch `url` from: unchanged, or moved onto --site-root when it is on one of the site's hosts."""
+        """Where to fetch `url` from: unchanged, or moved onto --site-root when it is on one of the site's hosts
+        (under ``/<key>`` for hosts the TOML's ``root_keys`` names: hosts whose paths are the same)."""
         if not self.site_root:
             return url
         parts = urlsplit(url)
-        if url.startswith(self.site_root + "/") or self._site_host(parts.hostname) is None:
+        host = self._site_host(parts.hostname)
+        if url.startswith(self.site_root + "/") or host is None:
             return url
-        return self.site_root + urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        key = self.site["site"].get("root_keys", {}).get(host)
+        return self.site_root + (f"/{key}" if key else "") + urlunsplit(("", "", parts.path or "/", parts.query, ""))
 
     def canonical_url(self, url: str) -> str:
         """The URL a notice or attachment is stored under: the site's own host (chosen by path when the page
@@ -312,8 +369,20 @@ class ProcurementSpider(scrapy.Spider):
             return None
         # The dupefilter (persisted with JOBDIR) keeps a resumed crawl from fetching a queued notice twice;
         # --refresh must get past it.
-        return self.page_request(entry.url, self.parse_notice, priority=self.notice_priority,
-                                 meta={"list_meta": entry.meta}, dont_filter=self.refresh)
+        return self.page_request(self.detail_url(entry), self.parse_notice, priority=self.notice_priority,
+                                 meta={"list_meta": entry.meta, "canonical": canonical}, dont_filter=self.refresh)
+
+    def detail_url(self, entry: ListEntry) -> str:
+        """Where a listed notice's content is fetched from (default: its page; a site may have an API)."""
+        return entry.url
+
+    def notice_requests(self, entries: Iterable[ListEntry]) -> Iterator[scrapy.Request]:
+        """The detail-page requests for the listed notices in the date window (not stored, not yet requested)."""
+        for entry in entries:
+            if self.in_window(entry.published):
+                request = self.notice_request(entry)
+                if request is not None:
+                    yield request
 
     def in_window(self, published: date | None) -> bool:
         if published is None:
@@ -322,7 +391,22 @@ class ProcurementSpider(scrapy.Spider):
 
     # -- detail pages and attachments -------------------------------------------------------------------
 
+    def captcha(self, response) -> bool:
+        """True (and the crawl stopping as blocked) when the site sent its captcha instead of the page: a
+        marker of the TOML's ``[captcha]`` in the URL it redirected to, or in the text of a non-PDF page."""
+        conf = self.site.get("captcha")
+        if not conf:
+            return False
+        marker = next((m for m in conf["url_markers"] if m in response.url), None)
+        if marker is None and isinstance(response, TextResponse) and not response.body.startswith(b"%PDF"):
+            marker = next((m for m in conf["markers"] if m in response.text), None)
+        if marker is not None:
+            self.stop_blocked(response.url, f"{conf['name']} ({marker!r}) instead of the page; not solved")
+        return marker is not None
+
     def parse_notice(self, response):
+        if self.captcha(response):
+            return
         self.crawler.stats.inc_value("tenderwatch/pages/detail")
         problem = self.check_notice_page(response)
         if problem:
@@ -334,16 +418,18 @@ class ProcurementSpider(scrapy.Spider):
         except Exception as exc:  # keep the notice even when its attachment list cannot be read
             self.record_error(response.url, "parse_error", f"attachment links: {exc!r}")
             links = []
-        notice = RawNotice(
-            source=self.source,
-            url=self.canonical_url(response.url),
-            data=response.body,
-            content_type=_header(response, "Content-Type"),
-            name=PurePosixPath(urlsplit(response.url).path).name,
-            external_id=self.external_id(response.url),
-            list_meta=dict(response.meta.get("list_meta") or {}),
+        yield from self.next_attachment(self.make_notice(response), links)
+
+    def make_notice(self, response, page_url: str | None = None, list_meta: dict | None = None) -> RawNotice:
+        """The item for a fetched notice: the response's bytes, stored under `page_url` (default: the
+        response's URL), with what the list said."""
+        page_url = page_url or response.url
+        return RawNotice(
+            source=self.source, url=self.canonical_url(page_url), data=response.body,
+            content_type=_header(response, "Content-Type"), name=PurePosixPath(urlsplit(response.url).path).name,
+            external_id=self.external_id(page_url),
+            list_meta=dict(response.meta.get("list_meta") or {} if list_meta is None else list_meta),
         )
-        yield from self.next_attachment(notice, links)
 
     def next_attachment(self, notice: RawNotice, pending: list[AttachmentLink]) -> Iterator[Any]:
         """Fetch the notice's attachments one after the other; the item leaves with the last one."""
@@ -368,7 +454,7 @@ class ProcurementSpider(scrapy.Spider):
     def attachment_failed(self, failure):
         meta = failure.request.meta
         reason, detail, _ = failure_reason(failure)
-        if reason == "blocked":
+        if reason in ("blocked", "not_sent"):  # (not_sent: crawler/frontier_download.py)
             return  # the crawl is stopping; the notice is left unstored so the next run fetches it whole
         link: AttachmentLink = meta["link"]
         meta["notice"].attachments.append(RawAttachment(url=link.url, name=link.name, data=None, error=reason))
@@ -387,18 +473,16 @@ class ProcurementSpider(scrapy.Spider):
     def record_error(self, url: str, reason: str, detail: str = "", retry_meta: dict | None = None):
         """Record a failed page. `retry_meta` (what the list said) marks a notice page the next run fetches again."""
         self.logger.warning("%(reason)s: %(url)s %(detail)s", {"reason": reason, "url": url, "detail": detail})
-        self.crawler.signals.send_catch_log(crawl_error, url=url, reason=reason, detail=detail, retry_meta=retry_meta)
+        record_error(self.crawler, url, reason, detail, retry_meta)
 
-    def stop_blocked(self, url: str, detail: str):
-        """Stop the crawl now with status "blocked" (a captcha or JS challenge: never solved, and waiting
-        does not clear it). Recorded as a ``blocked`` error; the run's reason says what and where."""
-        import asyncio
-
+    def stop_blocked(self, url: str, detail: str, *, when_idle: bool = False):
+        """Stop the crawl with status "blocked" (a captcha or JS challenge: never solved, and waiting does
+        not clear it) — now, or once the rest is crawled (`when_idle`: one portal of several refused).
+        Recorded as a ``blocked`` error; the run's reason says what and where."""
         self.record_error(url, "blocked", detail)
-        if not self.close_detail:
-            self.close_detail = f"{detail} at {url}"
-            self.logger.error("Blocked: %(detail)s; stopping the crawl", {"detail": self.close_detail})
-            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="blocked"))
+        detail = detail if when_idle else f"{detail} at {url}"
+        if stop_crawl(self.crawler, "blocked", detail, when_idle=when_idle) and not when_idle:
+            self.logger.error("Blocked: %(detail)s; stopping the crawl", {"detail": detail})
 
 
 class PagedListMixin:
@@ -411,6 +495,8 @@ class PagedListMixin:
     list_stat = "list"  # counted as tenderwatch/pages/<list_stat>
 
     def parse_list(self, response):
+        if self.captcha(response):
+            return
         key, page = response.meta["list_key"], response.meta["page"]
         self.crawler.stats.inc_value(f"tenderwatch/pages/{response.meta.get('list_stat', self.list_stat)}")
         try:
@@ -419,11 +505,7 @@ class PagedListMixin:
         except Exception as exc:
             self.record_error(response.url, "parse_error", f"list page: {exc!r}")
             return
-        for entry in entries:
-            if self.in_window(entry.published):
-                request = self.notice_request(entry)
-                if request is not None:
-                    yield request
+        yield from self.notice_requests(entries)
         if self.wants_next_page(page, page_count, entries):
             yield self.list_page_request(key, page + 1)
 
@@ -446,7 +528,3 @@ def file_extension(text: str) -> str:
     name = PurePosixPath(unquote(urlsplit(text).path if "://" in text or text.startswith("/") else text)).name
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
-
-def default_window(until: date | None, days: int) -> tuple[date, date]:
-    end = until or date.today()
-    return end - timedelta(days=days), end

@@ -1,11 +1,7 @@
 import re
-from datetime import datetime
 from urllib.parse import urlencode
 
-from crawler.items import AttachmentLink
-from crawler.spiders.base import (
-    ListEntry, PagedListMixin, ProcurementSpider, SpiderArgumentError, default_window, file_extension,
-)
+from crawler.spiders.base import ListEntry, PagedListMixin, ProcurementSpider, SpiderArgumentError
 
 
 class CcgpSpider(PagedListMixin, ProcurementSpider):
@@ -52,8 +48,7 @@ class CcgpSpider(PagedListMixin, ProcurementSpider):
             url = conf["url"].format(zone=key[1], code=key[2], page=page_name)
         else:
             conf = self.site["search"]
-            start, end = (self.since, self.until) if self.since else default_window(self.until, conf["default_days"])
-            end = end or datetime.now().date()
+            start, end = self.window(conf["default_days"])
             params = {**conf["params"], "kw": key[1], "page_index": page + 1,
                       "start_time": start.strftime(conf["date_format"]), "end_time": end.strftime(conf["date_format"])}
             url = f"{conf['url']}?{urlencode(params)}"
@@ -69,7 +64,7 @@ class CcgpSpider(PagedListMixin, ProcurementSpider):
     def channel_entries(self, response, key, sel):
         for li in response.css(sel["item"]):
             published, region, buyer = (li.css(sel["fields"]).getall() + [None] * 3)[:3]
-            day = _date(published)
+            day = self.list_date(published)
             meta = {"title": li.css(sel["title"]).get(), "published_at": published, "region": region, "buyer": buyer,
                     "notice_type": self.site["channels"]["codes"][key[2]], "channel": f"{key[1]}/{key[2]}"}
             yield ListEntry(response.urljoin(li.css(sel["link"]).get()), day, meta)
@@ -86,30 +81,10 @@ class CcgpSpider(PagedListMixin, ProcurementSpider):
             labels = li.css(f"{sel['meta']} strong::text").getall()
             meta = {"title": "".join(li.css(f"{sel['title']} ::text").getall()).strip(), "published_at": fields[0]}
             for f in fields:
-                for prefix, key in (("采购人：", "buyer"), ("代理机构：", "agency")):
+                for prefix, key in sel["labels"].items():
                     if f.startswith(prefix):  # the real agency field runs on into the type label: cut at the line end
                         meta[key] = f[len(prefix):].splitlines()[0].split("  ")[0].strip()
             if labels:
                 meta["notice_type_label"] = labels[0].strip()
                 meta["notice_type"] = next((t for w, t in self.site["search"]["notice_types"].items() if w in labels[0]), None)
-            yield ListEntry(url, _date(fields[0]), meta)
-
-    def attachment_links(self, response):
-        conf = self.site["attachments"]
-        for a in response.css(conf["biz"]):
-            if a.attrib.get("id"):
-                name = "".join(a.css("::text").getall()).strip()
-                yield AttachmentLink(self.canonical_url(conf["biz_url"].format(id=a.attrib["id"])), name)
-        for a in response.css(conf["listed"]):
-            name, href = "".join(a.css("::text").getall()).strip(), a.attrib.get("href", "")
-            by_name, by_url = file_extension(name), file_extension(href)
-            if by_name not in conf["extensions"] and by_url not in conf["extensions"]:
-                continue  # e.g. "获取采购文件" (ignore=1 links to the purchase page, not a file)
-            if by_name not in conf["extensions"]:
-                name = f"{name}.{by_url}"
-            yield AttachmentLink(self.canonical_url(response.urljoin(href)), name)
-
-
-def _date(text):
-    match = re.search(r"(\d{4})[-.年/](\d{1,2})[-.月/](\d{1,2})", text or "")
-    return datetime(*map(int, match.groups())).date() if match else None
+            yield ListEntry(url, self.list_date(fields[0]), meta)

@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, datetime, timedelta
+from datetime import timedelta
+from urllib.parse import urljoin
 
 import scrapy
 
-from crawler.items import AttachmentLink, RawNotice
 from crawler.middlewares import failure_reason
-from crawler.spiders.base import (
-    ListEntry, ProcurementSpider, SpiderArgumentError, default_window, file_extension,
-)
+from crawler.spiders.base import ListEntry, ProcurementSpider
 
 
 class GgzySpider(ProcurementSpider):
@@ -37,17 +35,9 @@ class GgzySpider(ProcurementSpider):
 
     name = "ggzy"
     # ProcurementSpider
+    channel_kind = "DEAL_CLASSIFY"
     # 50 pages × 20 records is the API's 1000-result cap: a slice never has more pages than that.
     default_max_pages = 50
-
-    def parse_channels(self, names):
-        codes = self.site["channels"]["codes"]
-        chosen = self.site["channels"]["default"] if names is None else names
-        unknown = [c for c in chosen if c not in codes]
-        if unknown:
-            raise SpiderArgumentError(f"spider argument `channels`: unknown DEAL_CLASSIFY {unknown[0]!r} "
-                                      f"(known: {', '.join(f'{k} {v}' for k, v in codes.items())})")
-        return list(dict.fromkeys(chosen))
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -57,9 +47,7 @@ class GgzySpider(ProcurementSpider):
         return spider
 
     def start_lists(self):
-        api = self.site["api"]
-        start, end = (self.since, self.until or date.today()) if self.since else default_window(self.until, api["default_days"])
-        day = end
+        start, day = self.window(self.site["api"]["default_days"])
         while day >= start:  # newest first
             for classify in self.channels:
                 for keyword in self.keywords or [""]:
@@ -111,12 +99,7 @@ class GgzySpider(ProcurementSpider):
                 return
             self.record_error(response.url, "result_capped",
                               f"{_describe(key, page)}: {total} results, the API's cap; later ones are not listed")
-        for record in records:
-            entry = self.list_entry(response, record)
-            if entry is not None and self.in_window(entry.published):
-                request = self.notice_request(entry)
-                if request is not None:
-                    yield request
+        yield from self.notice_requests(e for e in map(self.list_entry, records) if e is not None)
         if page < pages and page < self.max_pages:
             yield self.list_request(key, page + 1)
 
@@ -154,18 +137,16 @@ class GgzySpider(ProcurementSpider):
         if reason in ("http_403", "http_429"):  # refused outright: fail closed rather than hammer
             self.stop_blocked(failure.request.url, f"list API answered {detail}")
 
-    def list_entry(self, response, record):
+    def list_entry(self, record):
         url = record.get("url")
         if not url:
             return None
-        fields = self.site["api"]["fields"]
-        meta = {key: record.get(name) for name, key in fields.items() if record.get(name)}
+        meta = self.pick(record, self.site["api"]["fields"])
         meta["notice_type"] = self.site["api"]["notice_types"].get(str(record.get("informationType")))
         meta["ggzy_id"] = record.get("id")
         # The list names the shell page (/html/a/); its content is the page it frames (/html/b/).
-        content = re.sub(r"/html/a/", "/html/b/", response.urljoin(url), count=1)
-        published = _date(record.get("publishTime"))
-        return ListEntry(self.canonical_url(content), published, meta)
+        content = re.sub(r"/html/a/", "/html/b/", urljoin(self.site["api"]["url"], url), count=1)
+        return ListEntry(self.canonical_url(content), self.list_date(record.get("publishTime")), meta)
 
     # -- detail pages ----------------------------------------------------------------------------------
 
@@ -191,15 +172,9 @@ class GgzySpider(ProcurementSpider):
 
     def parse_origin(self, response):
         """Store the ggzy notice with its origin's full text (under the ggzy URL: the link is ggzy's record)."""
-        page = response.meta["ggzy_page"]
         self.crawler.stats.inc_value("tenderwatch/pages/detail")
         meta = {**response.meta["list_meta"], "origin_url": self.canonical_url(response.url)}
-        ctype = response.headers.get("Content-Type")
-        yield RawNotice(
-            source=self.source, url=self.canonical_url(page.url), data=response.body,
-            content_type=ctype.decode("latin-1") if ctype else None,
-            name=response.url.rstrip("/").rsplit("/", 1)[-1], external_id=self.external_id(page.url), list_meta=meta,
-        )
+        yield self.make_notice(response, response.meta["ggzy_page"].url, meta)
 
     def origin_failed(self, failure):
         """The origin could not be fetched: record why and keep the ggzy page as it is (metadata only)."""
@@ -211,20 +186,6 @@ class GgzySpider(ProcurementSpider):
         page.meta["list_meta"] = failure.request.meta["list_meta"]
         yield from super().parse_notice(page)
 
-    def attachment_links(self, response):
-        conf = self.site["attachments"]
-        for a in response.css(conf["biz"]):
-            if a.attrib.get("id"):
-                name = "".join(a.css("::text").getall()).strip()
-                yield AttachmentLink(self.canonical_url(conf["biz_url"].format(id=a.attrib["id"])), name)
-        for a in response.css(conf["listed"]):
-            name, href = "".join(a.css("::text").getall()).strip(), a.attrib.get("href", "")
-            if href.startswith("javascript"):
-                continue
-            by_name, by_url = file_extension(name), file_extension(href)
-            if by_name in conf["extensions"] or by_url in conf["extensions"]:
-                yield AttachmentLink(self.canonical_url(response.urljoin(href)), name if by_name else f"{name}.{by_url}")
-
 
 def _describe(key, page) -> str:
     day, classify, keyword, province = key
@@ -235,7 +196,3 @@ def _describe(key, page) -> str:
         parts.append(f"FINDTXT {keyword!r}")
     return ", ".join(parts) + f", page {page}"
 
-
-def _date(text):
-    match = re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", str(text or ""))
-    return datetime(*map(int, match.groups())).date() if match else None

@@ -2,21 +2,19 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import date, datetime, timedelta, timezone
-from urllib.parse import quote, urlsplit, urlunsplit
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import scrapy
-from scrapy import signals
-from scrapy.exceptions import CloseSpider
 from scrapy.http import JsonRequest
 
 from crawler.items import AttachmentLink, RawNotice
-from crawler.spiders.base import ListEntry, ProcurementSpider, SpiderArgumentError, default_window
+from crawler.spiders.base import ListEntry, PagedListMixin, ProcurementSpider
 
 CHINA = timezone(timedelta(hours=8))  # publishDate is epoch milliseconds; notices print Beijing time
 
 
-class ZcySpider(ProcurementSpider):
+class ZcySpider(PagedListMixin, ProcurementSpider):
     """
     Domain
       政采云 portals: 浙江政府采购网 zfcg.czt.zj.gov.cn and 上海政府采购网 www.zfcg.sh.gov.cn — the JSON
@@ -35,35 +33,11 @@ class ZcySpider(ProcurementSpider):
 
     name = "zcy"
     # ProcurementSpider
+    channel_kind = "portal"
     homepage_first = False  # each portal's homepage (its client cookie) is visited in start_lists
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
-        return spider
-
-    def parse_channels(self, names):
-        conf = self.site["channels"]
-        chosen = conf["default"] if names is None else names
-        unknown = [n for n in chosen if n not in conf or n == "default"]
-        if unknown:
-            raise SpiderArgumentError(f"spider argument `channels`: unknown portal {unknown[0]!r} (known: {', '.join(conf['default'])})")
-        return list(dict.fromkeys(chosen))
-
-    # -- hosts: both portals have the same paths, so --site-root serves each under its own key -------------
-
-    def fetch_url(self, url):
-        if not self.site_root or url.startswith(self.site_root + "/"):
-            return url
-        parts = urlsplit(url)
-        portal = self.portal_of_host().get(self._site_host(parts.hostname) or "")
-        if portal is None:
-            return url
-        return f"{self.site_root}/{portal}" + urlunsplit(("", "", parts.path or "/", parts.query, ""))
-
-    def portal_of_host(self):
-        return {self.site["channels"][p]["host"]: p for p in self.site["channels"]["default"]}
+    def api_url(self, portal, path):
+        return f"https://{self.site['channels'][portal]['host']}{path}"
 
     # -- lists ----------------------------------------------------------------------------------------
 
@@ -76,71 +50,55 @@ class ZcySpider(ProcurementSpider):
 
     def portal_home(self, response):
         portal = response.meta["portal"]
-        if self.challenged(response, portal):
-            return
-        for code in self.site["channels"][portal]["categories"]:
-            for keyword in self.keywords or [""]:
-                yield self.category_request((portal, code, keyword), 1)
+        if not self.challenged(response, portal):
+            for code in self.site["channels"][portal]["categories"]:
+                for keyword in self.keywords or [""]:
+                    yield self.list_page_request((portal, code, keyword), 0)
 
-    def category_request(self, key, page):
-        portal, code, keyword = key
-        conf, api = self.site["channels"][portal], self.site["api"]
-        start, end = (self.since, self.until or date.today()) if self.since else default_window(self.until, api["default_days"])
-        body = {"pageNo": page, "pageSize": api["page_size"], "categoryCode": code, **conf.get("body", {}),
-                "_t": int(time.time() * 1000), "publishDateBegin": start.isoformat(), "publishDateEnd": end.isoformat()}
-        if keyword:
-            body["keyword"] = keyword
-        return JsonRequest(self.fetch_url(f"https://{conf['host']}{api['category']}"), data=body, callback=self.parse_category,
+    def list_page_request(self, key, page):
+        (portal, code, keyword), api = key, self.site["api"]
+        start, end = self.window(api["default_days"])
+        body = {"pageNo": page + 1, "pageSize": api["page_size"], "categoryCode": code,
+                **self.site["channels"][portal].get("body", {}), "_t": int(time.time() * 1000),
+                "publishDateBegin": start.isoformat(), "publishDateEnd": end.isoformat(),
+                **({"keyword": keyword} if keyword else {})}
+        return JsonRequest(self.fetch_url(self.api_url(portal, api["category"])), data=body, callback=self.parse_list,
                            errback=self.page_failed, dont_filter=True,
                            meta={"portal": portal, "list_key": key, "page": page})
 
-    def parse_category(self, response):
-        portal, key, page = response.meta["portal"], response.meta["list_key"], response.meta["page"]
-        if self.challenged(response, portal):
-            return
-        self.crawler.stats.inc_value("tenderwatch/pages/list")
-        try:
-            payload = response.json()
-            data = payload["result"]["data"]
-            items, total = list(data.get("data") or []), int(data.get("total") or 0)
-        except (ValueError, KeyError, TypeError) as exc:
-            self.record_error(response.url, "parse_error", f"category {key[1]} page {page}: not the API's JSON ({exc!r})")
-            return
-        for item in items:
-            entry = self.list_entry(portal, key[1], item)
-            if entry is None or not self.in_window(entry.published):
-                continue
-            request = self.notice_request(entry)
-            if request is not None:
-                ms = int(time.time() * 1000)
-                api = f"https://{self.site['channels'][portal]['host']}" + self.site["api"]["detail"].format(
-                    id=quote(entry.meta["article_id"], safe=""), ms=ms)
-                yield request.replace(url=self.fetch_url(api), callback=self.parse_detail,
-                                      meta={**request.meta, "portal": portal, "canonical": entry.url})
-        self.served[key] = self.served.get(key, 0) + len(items)
-        if items and self.served[key] < total and page < self.max_pages:
-            yield self.category_request(key, page + 1)
+    def parse_list(self, response):
+        if not self.challenged(response, response.meta["portal"]):
+            yield from super().parse_list(response)
 
-    def list_entry(self, portal, category, item):
-        article_id = item.get("articleId")
-        if not article_id:
-            return None
+    def parse_list_page(self, response):
+        (portal, category, _), page = response.meta["list_key"], response.meta["page"]
+        data = response.json()["result"]["data"]
+        items, total = list(data.get("data") or []), int(data.get("total") or 0)
+        key = response.meta["list_key"]
+        self.served[key] = self.served.get(key, 0) + len(items)  # the portal caps pageSize: count what came
         conf = self.site["channels"][portal]
-        published = _from_ms(item.get("publishDate"))
-        meta = {
-            "title": item.get("title"), "published_at": published and published.strftime("%Y-%m-%d %H:%M"),
-            "region": item.get("districtName"), "buyer": item.get("purchaseName"), "agency": item.get("author"),
-            "project_code": item.get("projectCode"), "notice_type": conf["categories"].get(category),
-            "budget": item.get("budgetPrice"), "portal": portal, "category": category, "article_id": article_id,
-        }
-        meta = {k: v for k, v in meta.items() if v not in (None, "")}
-        return ListEntry(conf["detail_page"].format(id=quote(article_id, safe="")), published and published.date(), meta)
+        entries = []
+        for item in items:
+            if not item.get("articleId"):
+                continue
+            published = _from_ms(item.get("publishDate"))
+            meta = {**self.pick(item, self.site["api"]["list_fields"]), "portal": portal, "category": category,
+                    "published_at": published and published.strftime("%Y-%m-%d %H:%M"),
+                    "notice_type": conf["categories"].get(category), "article_id": item["articleId"]}
+            entries.append(ListEntry(conf["detail_page"].format(id=quote(item["articleId"], safe="")),
+                                     published and published.date(), {k: v for k, v in meta.items() if v is not None}))
+        return entries, page + (2 if self.served[key] < total else 1)
 
-    # -- details --------------------------------------------------------------------------------------
+    # -- details: the API's JSON, stored as one HTML page under the portal's own page URL ---------------
 
-    def parse_detail(self, response):
-        portal, canonical = response.meta["portal"], response.meta["canonical"]
-        if self.challenged(response, portal):
+    def detail_url(self, entry):
+        article = quote(entry.meta["article_id"], safe="")
+        path = self.site["api"]["detail"].format(id=article, ms=int(time.time() * 1000))
+        return self.api_url(entry.meta["portal"], path)
+
+    def parse_notice(self, response):
+        meta = dict(response.meta.get("list_meta") or {})
+        if self.challenged(response, meta["portal"]):
             return
         self.crawler.stats.inc_value("tenderwatch/pages/detail")
         try:
@@ -150,28 +108,25 @@ class ZcySpider(ProcurementSpider):
             data = payload["result"]["data"]
         except (ValueError, KeyError, TypeError) as exc:
             # Not stored: the URL stays unknown, so the next crawl tries it again.
-            self.record_error(canonical, "parse_error", f"detail API: {exc}")
+            self.record_error(response.meta["canonical"], "parse_error", f"detail API: {exc}")
             return
-        meta = dict(response.meta.get("list_meta") or {})
-        for field, key in (("projectCode", "project_code"), ("projectName", "project_name"),
-                           ("announcementType", "announcement_type"), ("districtName", "region")):
-            if data.get(field):
-                meta[key] = data[field]
-        host = self.site["channels"][portal]["host"]
-        links = [AttachmentLink(f"https://{host}" + self.site["api"]["attachment"].format(id=quote(str(a["fileId"]), safe="")),
+        meta.update(self.pick(data, self.site["api"]["detail_fields"]))
+        attachment = self.site["api"]["attachment"]
+        links = [AttachmentLink(self.api_url(meta["portal"], attachment.format(id=quote(str(a["fileId"]), safe=""))),
                                 str(a.get("name") or a["fileId"]))
                  for a in data.get("attachmentList") or [] if a.get("fileId")]
-        notice = RawNotice(
-            source=self.source, url=canonical, data=render_detail(data, meta), content_type="text/html; charset=utf-8",
-            name=f"{meta.get('article_id', 'detail')}.html", external_id=meta.get("article_id"), list_meta=meta,
-        )
+        page = render_detail(data, meta, self.site["detail"]["facts"])
+        notice = RawNotice(source=self.source, url=response.meta["canonical"], data=page,
+                           content_type="text/html; charset=utf-8", name=f"{meta.get('article_id', 'detail')}.html",
+                           external_id=meta.get("article_id"), list_meta=meta)
         yield from self.next_attachment(notice, links)
 
     # -- the WAF --------------------------------------------------------------------------------------
 
     def challenged(self, response, portal) -> bool:
-        """True when the portal answered with the WAF's JavaScript challenge instead of its page or JSON."""
-        if portal in getattr(self, "blocked_portals", {}):
+        """True when the portal answered with the WAF's JavaScript challenge instead of its page or JSON: that
+        portal is left alone, the others crawled, and the run ends as blocked."""
+        if portal in self.blocked_portals:
             return True
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         if "json" in content_type or not isinstance(response, scrapy.http.TextResponse):
@@ -183,25 +138,17 @@ class ZcySpider(ProcurementSpider):
         detail = f"{conf['title']} ({conf['host']}) answers with Aliyun WAF's JavaScript challenge ({marker!r}); not solved"
         self.blocked_portals[portal] = detail
         self.crawler.stats.inc_value("tenderwatch/blocked_pages")
-        self.record_error(response.url, "blocked", detail)
         self.logger.error("%(detail)s; leaving that portal alone", {"detail": detail})
+        self.stop_blocked(response.url, detail, when_idle=True)
         return True
 
-    def spider_idle(self):
-        """Once the other portals are done, end the run as blocked if a portal refused."""
-        if getattr(self, "blocked_portals", None) and not self.close_detail:
-            self.close_detail = "; ".join(self.blocked_portals.values())
-            raise CloseSpider("blocked")
 
-
-def render_detail(data: dict, meta: dict) -> bytes:
+def render_detail(data: dict, meta: dict, facts: list[list[str]]) -> bytes:
     """The detail API's JSON as one HTML page (what is stored and read): title, date, facts, body."""
     title = html.escape(str(data.get("title") or meta.get("title") or ""))
     published = _from_ms(data.get("publishDate"))
-    facts = [("项目编号", data.get("projectCode")), ("项目名称", data.get("projectName")),
-             ("公告类型", data.get("announcementType")), ("行政区域", data.get("districtName")),
-             ("采购人", meta.get("buyer")), ("代理机构", meta.get("agency"))]
-    rows = "".join(f"<tr><td>{k}</td><td>{html.escape(str(v))}</td></tr>" for k, v in facts if v)
+    values = [(label, data.get(key) or meta.get(key)) for label, key in facts]
+    rows = "".join(f"<tr><td>{k}</td><td>{html.escape(str(v))}</td></tr>" for k, v in values if v)
     date_line = f"<p class='time'>发布时间：{published:%Y-%m-%d %H:%M}</p>" if published else ""
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"

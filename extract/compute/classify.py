@@ -41,13 +41,13 @@ from typing import Iterable, Optional
 from extract.compute.lexicon import Lexicon, compiled, load_lexicon, norm_key, trie_regex
 from extract.compute.nlp import decode_figures, gate, get_nlp, infer_spec_chip, line_gate, spec_matches
 from extract.compute.pinyin import OffsetMap, strip_pinyin
+from extract.compute.vocabulary import FLAGS, KINDS  # in their order (data/kinds.toml, flags.toml)
 from extract.compute.structure import (
     Mention, Sentence, attach_mentions, category_spans, clause_of, has_goods_marker, is_goods_category,
     soft_wrap, split_sentences,
 )
 from extract.types import ComputeFindings, DocumentText, Evidence, NoticeFields
 
-KINDS = ("cloud", "gpu_rental", "model_api", "hpc")
 STRONG = 2.0  # points that establish a kind or a purchase
 SERVICE = ("service", "service_weak")
 # words that say something is acquired as a service; beside a service term a provider name says so too
@@ -410,7 +410,7 @@ def _goods_words() -> re.Pattern:
 
 def _notice_date(fields: Optional[NoticeFields], body: DocumentText) -> Optional[str]:
     if fields and fields.published_at:
-        return fields.published_at[:10]
+        return fields.published_at.isoformat()[:10]  # the day of a date or datetime
     pub = (body.meta or {}).get("PubDate") if body.meta else None
     for text in (pub or "", body.text[:3000]):
         m = _DATE.search(text or "")
@@ -781,5 +781,4 @@ def _flags(findings: ComputeFindings, checked, usable, providers, chips, fields,
             flags.append("domestic_only")
             s, m = _best(dom, 1)[0]
             ev.append(_evidence("flags:domestic_only", s, m))
-    order = ("us_provider", "controlled_chip", "intermediary", "offshore", "domestic_only")
-    findings.flags = [f for f in order if f in flags]
+    findings.flags = [f for f in FLAGS if f in flags]

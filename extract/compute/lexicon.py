@@ -92,6 +92,7 @@ class ControlRow:
 @dataclass(frozen=True)
 class Chip:
     id: str
+    label: str
     vendor: str
     names: tuple[str, ...]
     tpp: int
@@ -188,7 +189,7 @@ def load_lexicon() -> Lexicon:
             key=lambda r: r.effective,
         )
         chips[c["id"]] = Chip(
-            id=c["id"], vendor=c["vendor"], names=tuple(c["names"]), tpp=int(c.get("tpp", 0)),
+            id=c["id"], label=c["label"], vendor=c["vendor"], names=tuple(c["names"]), tpp=int(c.get("tpp", 0)),
             tpp_note=c.get("tpp_note", ""), specs=tuple(c.get("specs", [])), specs_source=c.get("specs_source", ""),
             export_control=tuple(rows),
         )

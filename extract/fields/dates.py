@@ -41,11 +41,11 @@ class DateHit:
     time: tuple[int, int] | None  # (hour, minute)
     has_year: bool = True
 
-    def iso(self) -> str:
-        """YYYY-MM-DD, or YYYY-MM-DDTHH:MM when a time was given."""
+    def value(self) -> dt.date | dt.datetime:
+        """The day, or a naive datetime when a time was given (a stated day never becomes 00:00)."""
         if self.time is None:
-            return self.date.isoformat()
-        return f"{self.date.isoformat()}T{self.time[0]:02d}:{self.time[1]:02d}"
+            return self.date
+        return dt.datetime.combine(self.date, dt.time(*self.time))
 
 
 def _num(s: str) -> int | None:
@@ -196,3 +196,22 @@ def parse_date(s: str, default_year: int | None = None) -> DateHit | None:
     """The first date in `s`, or None."""
     found = find_dates(s, default_year)
     return found[0] if found else None
+
+
+def read_when(value: object) -> dt.date | dt.datetime | None:
+    """A date as a list page or API hands it over (a date, a datetime, or text in any form `find_dates` reads)
+    as a date field's value: a datetime loses its time zone (notices are in China local time); None when no date
+    can be read."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:  # ISO 8601, as stored JSON gives dates back (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+08:00])
+        iso = dt.datetime.fromisoformat(value.strip())
+        # to the minute, as `find_dates` reads a time (and storage stored such strings before)
+        return iso.replace(tzinfo=None, second=0, microsecond=0) if ":" in value else iso.date()
+    except ValueError:
+        hit = parse_date(value)
+        return hit.value() if hit else None

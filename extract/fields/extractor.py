@@ -19,7 +19,7 @@ from extract.types import Amount, DocumentText, NoticeFields
 
 from .base import _Doc, _meta_summary, _summary
 from .codes import _codes, _title_codes
-from .dates import find_dates
+from .dates import find_dates, read_when
 from .kind import _breadcrumb, _is_candidate_notice, _notice_type, _title
 from .money import _amounts
 from .names import _org, _unlabelled_buyer, _vendors
@@ -29,7 +29,9 @@ from .when import _deadline, _published
 
 def extract_fields(body: DocumentText, attachments: list[DocumentText], hints: dict[str, Any]) -> NoticeFields:
     """Fields of one notice. The body decides; an attachment fills a field only where the body is silent."""
-    hints = hints or {}
+    hints = dict(hints or {})
+    if "published_at" in hints:  # a list page's date, read once into a date field's value
+        hints["published_at"] = read_when(hints["published_at"])
     out = _from_document(body, hints)
     for att in attachments or []:
         if not att.text or att.needs_ocr:
@@ -100,20 +102,20 @@ def _from_document(doc: DocumentText, hints: dict, name: str = "") -> NoticeFiel
     pub = _published(d, summary, meta)
     if pub:
         hit, base = pub
-        out.published_at = hit.iso()
+        out.published_at = hit.value()
         ev.append(d.ev("published_at", base + hit.start, base + hit.end))
     elif meta.get("PubDate"):
         hits = find_dates(str(meta["PubDate"]))
         if hits:
-            out.published_at = hits[0].iso()
+            out.published_at = hits[0].value()
     published = out.published_at or hints.get("published_at")
-    year = int(published[:4]) if published else None  # for deadlines written without a year
+    year = published.year if published else None  # for deadlines written without a year
 
     dl = _deadline(d, out.notice_type, year, summary)
     if dl:
         hit, base = dl
-        # a deadline stated without a time keeps its day (YYYY-MM-DD) rather than inventing 00:00
-        out.bid_deadline = hit.iso()
+        # a deadline stated without a time keeps its day (a date) rather than inventing 00:00
+        out.bid_deadline = hit.value()
         ev.append(d.ev("bid_deadline", base + hit.start, base + hit.end))
 
     if out.buyer is None and (out.project_codes or out.amounts or out.bid_deadline):

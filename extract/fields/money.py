@@ -10,7 +10,7 @@ from functools import lru_cache
 from ._data import load
 from .amounts import CURRENCY_MARKS, currency_named, find_money, unit_factor
 from .base import Hit, changed_re, L, _Doc, _LOT, _WS, _alt, _body_rows, _f, _tab_tables, label_key
-from .names import _clean_name, _org_names, _winner_regions
+from .names import _clean_name, _org_names, _winner_regions, _winner_table_rows
 from .text import fold, traditional_chars
 
 L_AMOUNTS = load("amounts")
@@ -205,41 +205,30 @@ def _changed_amounts(d: _Doc) -> list[_Am]:
 def _row_amounts(d: _Doc, regions: list[tuple[int, int]]) -> list[_Am]:
     """Amounts in winner tables without `label：` pairs ("… 哈尔滨迅泽生物科技有限公司 哈尔滨市… 332,200.00元 91.5"):
     money with an explicit unit after a vendor / amount column header. Bare numbers there are scores."""
-    spec = L["vendors"]
-    head = re.compile(rf"(?:{d.alt(spec['labels'])})(?![ \t]*[:：])")
     not_amount = _f(L["amounts"]["not_amount"] + L["amounts"]["not_amount_near"])
     out = []
-    for a, b in regions:
-        in_table = False
-        for line_m in re.finditer(r"[^\n]+", d.f[a:b]):
-            line, base = line_m.group(), a + line_m.start()
-            hs = list(head.finditer(line))
-            if hs:
-                in_table = True
-                line, base = line[hs[-1].end():], base + hs[-1].end()
-            if not in_table or any(w in line for w in ("候选人", "未中标", "未成交")):
+    for line, base in _winner_table_rows(d, regions):
+        # one amount per winner: the first money after each name (a row may go on with unit prices)
+        names = [off for _, off in _org_names(line)] or [0]
+        taken = set()
+        for m in find_money(line, default_factor=None):
+            if not m.explicit_unit or m.capital:
                 continue
-            # one amount per winner: the first money after each name (a row may go on with unit prices)
-            names = [off for _, off in _org_names(line)] or [0]
-            taken = set()
-            for m in find_money(line, default_factor=None):
-                if not m.explicit_unit or m.capital:
-                    continue
-                owner = max([o for o in names if o <= m.start], default=-1)
-                if owner in taken:
-                    continue
-                # the cell's own label: the text just before the money, back to the previous blank
-                before = re.split(r"\s", line[:m.start].rstrip() or " ")[-1][-8:]
-                if any(w in before for w in not_amount):
-                    continue
-                taken.add(owner)
-                if m.percent is not None:
-                    kind = "rate"
-                elif m.per_unit or any(fold(w) in before for w in L["amounts"]["unit_price"]):
-                    kind = "unit_price"
-                else:
-                    kind = "award"
-                out.append(_Am(kind, m.value, m.percent, base + m.start, base + m.end, m.currency))
+            owner = max([o for o in names if o <= m.start], default=-1)
+            if owner in taken:
+                continue
+            # the cell's own label: the text just before the money, back to the previous blank
+            before = re.split(r"\s", line[:m.start].rstrip() or " ")[-1][-8:]
+            if any(w in before for w in not_amount):
+                continue
+            taken.add(owner)
+            if m.percent is not None:
+                kind = "rate"
+            elif m.per_unit or any(fold(w) in before for w in L["amounts"]["unit_price"]):
+                kind = "unit_price"
+            else:
+                kind = "award"
+            out.append(_Am(kind, m.value, m.percent, base + m.start, base + m.end, m.currency))
     return out
 
 

@@ -299,15 +299,10 @@ def _org_names(s: str) -> list[tuple[str, int]]:
     return out
 
 
-def _vendors_in_tables(d: _Doc, regions: list[tuple[int, int]], blank: list[str]) -> list[Hit]:
-    """Winners in tables whose cells ran together. After a vendor column header, an organisation name that
-    starts a cell (after a row number, a price, a bracket, a colon or a blank) is a winner; one glued to the name
-    before it is that winner's address. A 联合体 row names every member. `blank`: texts such as the project name
-    that fill columns before the winner and are masked first."""
-    spec = L["vendors"]
-    head = re.compile(rf"(?:{d.alt(spec['labels'])})(?![ \t]*[:：])")
-    markers = _f(spec["consortium"]["markers"])
-    out = []
+def _winner_table_rows(d: _Doc, regions: list[tuple[int, int]]):
+    """(line, offset in `d.f`) of each row after a vendor column header within `regions` (the header itself cut
+    off), except rows of candidates and losing bids. The rows both the winners and their amounts are read from."""
+    head = re.compile(rf"(?:{d.alt(L['vendors']['labels'])})(?![ \t]*[:：])")
     for a, b in regions:
         in_table = False
         for line_m in re.finditer(r"[^\n]+", d.f[a:b]):
@@ -318,19 +313,30 @@ def _vendors_in_tables(d: _Doc, regions: list[tuple[int, int]], blank: list[str]
                 line, base = line[hs[-1].end():], base + hs[-1].end()
             if not in_table or any(w in line for w in ("候选人", "未中标", "未成交")):
                 continue
-            for t in blank:
-                if len(t) >= 4:
-                    line = line.replace(t, " " * len(t))
-            cons = next((line.find(mk) for mk in markers if mk in line), -1)
-            last_end = -1
-            for name, off in _org_names(line):
-                prev = line[off - 1] if off > 0 else " "
-                gap = line[last_end:off] if last_end >= 0 else None
-                starts_cell = not re.match(r"[\u4e00-\u9fffA-Za-z]", prev)
-                glued_to_name = gap is not None and gap.strip() == ""
-                if (0 <= cons < off) or (starts_cell and not glued_to_name):
-                    out.append(Hit(name, base + off, base + off + len(name)))
-                    last_end = off + len(name)
+            yield line, base
+
+
+def _vendors_in_tables(d: _Doc, regions: list[tuple[int, int]], blank: list[str]) -> list[Hit]:
+    """Winners in tables whose cells ran together. After a vendor column header, an organisation name that
+    starts a cell (after a row number, a price, a bracket, a colon or a blank) is a winner; one glued to the name
+    before it is that winner's address. A 联合体 row names every member. `blank`: texts such as the project name
+    that fill columns before the winner and are masked first."""
+    markers = _f(L["vendors"]["consortium"]["markers"])
+    out = []
+    for line, base in _winner_table_rows(d, regions):
+        for t in blank:
+            if len(t) >= 4:
+                line = line.replace(t, " " * len(t))
+        cons = next((line.find(mk) for mk in markers if mk in line), -1)
+        last_end = -1
+        for name, off in _org_names(line):
+            prev = line[off - 1] if off > 0 else " "
+            gap = line[last_end:off] if last_end >= 0 else None
+            starts_cell = not re.match(r"[\u4e00-\u9fffA-Za-z]", prev)
+            glued_to_name = gap is not None and gap.strip() == ""
+            if (0 <= cons < off) or (starts_cell and not glued_to_name):
+                out.append(Hit(name, base + off, base + off + len(name)))
+                last_end = off + len(name)
     return out
 
 

@@ -19,11 +19,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from extract.compute.vocabulary import KINDS, terms  # noqa: E402
 from storage.digest.data import WeekCount  # noqa: E402
-from storage.exports.records import KIND_ORDER  # noqa: E402
 
-KIND_COLOURS = {"cloud": "#2b6cb0", "gpu_rental": "#c05621", "model_api": "#6b46c1", "hpc": "#2f855a"}
-KIND_LABELS = {"cloud": "cloud", "gpu_rental": "GPU rental", "model_api": "model API", "hpc": "HPC time"}
+KIND_COLOURS = {k.id: k.colour for k in terms("kind").values()}  # extract/compute/data/kinds.toml
 
 RC = {
     "svg.hashsalt": "tenderwatch-digest",
@@ -45,11 +44,11 @@ def _figure(history: Sequence[WeekCount], title: str) -> Figure:
     xs = range(len(history))
     # A wide light bar for all cases of the week, the kinds as narrow bars in front of it.
     ax.bar(xs, [w.cases for w in history], width=0.86, color="#e2e8f0", label="all cases", linewidth=0)
-    n = len(KIND_ORDER)
+    n = len(KINDS)
     width = 0.76 / n
-    for i, kind in enumerate(KIND_ORDER):
+    for i, kind in enumerate(KINDS):
         ax.bar([x - 0.38 + width * (i + 0.5) for x in xs], [w.by_kind.get(kind, 0) for w in history], width=width,
-               color=KIND_COLOURS[kind], label=KIND_LABELS[kind], linewidth=0)
+               color=KIND_COLOURS[kind], label=terms("kind")[kind].label, linewidth=0)
     # "W47" under each bar; the year under the first week and wherever it changes.
     labels = []
     for i, w in enumerate(history):

@@ -6,6 +6,11 @@ notice was first seen; a case first seen earlier *changed* in a week when one of
 that week (awarded, corrected, cancelled …) or when a page of it was re-fetched with new content (revised,
 from `NoticeVersion`).
 
+By publication (`by="published"`) the same holds with each notice's own publication date in place of when it
+was first seen (the first-seen time where a notice states no date), and without revisions: a fresh database
+of old notices then shows the weeks they were published in. Such a week can still grow when notices
+published in it are crawled later; the first-seen digest cannot.
+
 Rebuilding a past week gives the same digest: everything is selected by times before the week's end (a later
 award does not leak into an earlier week's case), and every list is ordered in Python, never by the
 database's collation, so SQLite and PostgreSQL agree.
@@ -21,14 +26,16 @@ from typing import Any, Iterable, Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from extract.compute.vocabulary import KINDS, in_order, sort_kinds
 from models.tables import Notice, NoticeTag, NoticeVersion
 from storage.digest.weeks import IsoWeek
-from storage.exports.records import BATCH, KIND_ORDER, NoticeRecord, load_records, sort_kinds
-from storage.review import latest_ids_sql, promoted_ids
+from storage.exports.records import BATCH, NoticeRecord, load_records
+from storage.review import decisions, is_case
 
 HISTORY_WEEKS = 12  # weeks in the chart, this one included
 COMPARE_WEEKS = 4  # previous weeks the totals are compared with
 NO_PROVIDER = "provider not named"
+CLOCKS = ("first_seen", "published")  # what puts a notice in a week: when we first saw it, or its own date
 
 EVENT_BY_TYPE = {
     "award": "awarded",
@@ -50,8 +57,9 @@ STATUS_BY_TYPE = {
 class Case:
     key: str
     first_seen: datetime
-    notices: list[NoticeRecord]  # those first seen before the week's end, by (first_seen, id)
+    notices: list[NoticeRecord]  # those first seen (or published) before the week's end, in that order
     number: int = 0  # C<number> in the digest, assigned in reading order
+    opened: Optional[datetime] = None  # when the case began by the digest's clock (first seen or published)
 
     @property
     def label(self) -> str:
@@ -99,13 +107,14 @@ class Case:
         return self.lead.published_at
 
     @property
-    def budget(self) -> Optional[float]:
-        return next((n.amount("budget") for n in self.notices if n.amount("budget") is not None), None)
+    def budget(self) -> Optional[tuple[float, str]]:
+        """The first stated budget with its currency (yuan, or the one currency a notice states it in)."""
+        return next((n.money("budget") for n in self.notices if n.money("budget") is not None), None)
 
     @property
-    def award(self) -> Optional[float]:
-        """The latest award or contract amount."""
-        return next((n.amount("award") for n in reversed(self.notices) if n.amount("award") is not None), None)
+    def award(self) -> Optional[tuple[float, str]]:
+        """The latest award or contract amount with its currency."""
+        return next((n.money("award") for n in reversed(self.notices) if n.money("award") is not None), None)
 
     @property
     def suppliers(self) -> list[str]:
@@ -125,7 +134,16 @@ class Case:
 
     @property
     def flags(self) -> list[str]:
-        return sorted({f for n in self.notices for f in n.flags})
+        return in_order("flag", (f for n in self.notices for f in n.flags))
+
+    @property
+    def screening(self) -> list[dict[str, Any]]:
+        """Its parties' screening-list candidates over its notices, each (organisation, entry, list) once."""
+        seen: dict[tuple, dict[str, Any]] = {}
+        for n in self.notices:
+            for h in n.screening:
+                seen.setdefault((h["organisation_id"], h["entry"], h["list"]), h)
+        return list(seen.values())
 
     @property
     def status(self) -> str:
@@ -162,7 +180,7 @@ class Change:
 class WeekCount:
     week: IsoWeek
     cases: int = 0
-    by_kind: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KIND_ORDER})
+    by_kind: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
 
 
 @dataclass
@@ -182,6 +200,7 @@ class Digest:
     # Possible cases first seen this week (compute evidence short of a case), outside any case: "to check",
     # shown apart from the cases, by (first_seen, id); labelled P1, P2 … (`candidate_label`).
     to_check: list[NoticeRecord] = field(default_factory=list)
+    by: str = "first_seen"  # one of CLOCKS
 
     def candidate_label(self, record: NoticeRecord) -> str:
         return f"P{self.to_check.index(record) + 1}"
@@ -242,28 +261,38 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[i : i + BATCH]
 
 
-def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTORY_WEEKS) -> Digest:
+def notice_clock(by: str) -> Any:
+    """The column that puts a notice in a week: first_seen, or its publication date (else first_seen)."""
+    if by not in CLOCKS:
+        raise ValueError(f"unknown digest clock {by!r}; known: {', '.join(CLOCKS)}")
+    return Notice.first_seen if by == "first_seen" else sa.func.coalesce(Notice.published_at, Notice.first_seen)
+
+
+def notice_moment(r: NoticeRecord, by: str) -> datetime:
+    return r.published_at or r.first_seen if by == "published" else r.first_seen
+
+
+def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTORY_WEEKS,
+                 by: str = "first_seen") -> Digest:
     start, end = week.start, week.end
     first_week = week.shift(-(history_weeks - 1))
     hist_start = first_week.start
+    clock = notice_clock(by)
+    columns = (Notice.id, Notice.procurement_key, clock, Notice.remote_compute, Notice.notice_type)
 
-    # Light rows of every notice first seen in the chart's window.
+    # Light rows of every notice first seen (or published) in the chart's window.
     light: dict[int, tuple[Optional[str], datetime, bool, Optional[str]]] = {}
-    rows = session.exec(
-        select(Notice.id, Notice.procurement_key, Notice.first_seen, Notice.remote_compute, Notice.notice_type)
-        .where(Notice.first_seen >= hist_start, Notice.first_seen < end)
-    ).all()
+    rows = session.exec(select(*columns).where(clock >= hist_start, clock < end)).all()
     for nid, key, seen, rc, ntype in rows:
         light[nid] = (key, seen, bool(rc), ntype)
 
-    # Pages of older notices re-fetched with new content this week.
+    # Pages of older notices re-fetched with new content this week (a fetch time: first-seen digests only).
     revisions: dict[int, tuple[datetime, str]] = {}
     for nid, key, seen, rc, ntype, fetched, chash in session.exec(
-        select(Notice.id, Notice.procurement_key, Notice.first_seen, Notice.remote_compute, Notice.notice_type,
-               NoticeVersion.fetched_at, NoticeVersion.content_hash)
+        select(*columns, NoticeVersion.fetched_at, NoticeVersion.content_hash)
         .join(NoticeVersion, NoticeVersion.notice_id == Notice.id)
-        .where(NoticeVersion.fetched_at >= start, NoticeVersion.fetched_at < end, Notice.first_seen < start)
-    ).all():
+        .where(NoticeVersion.fetched_at >= start, NoticeVersion.fetched_at < end, clock < start)
+    ).all() if by == "first_seen" else ():
         light[nid] = (key, seen, bool(rc), ntype)
         if nid not in revisions or (fetched, chash) > revisions[nid]:
             revisions[nid] = (fetched, chash)
@@ -272,16 +301,14 @@ def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTOR
     keys = sorted({key for key, *_ in light.values() if key})
     for chunk in _chunks(keys):
         for nid, key, seen, rc, ntype in session.exec(
-            select(Notice.id, Notice.procurement_key, Notice.first_seen, Notice.remote_compute, Notice.notice_type)
-            .where(Notice.procurement_key.in_(chunk), Notice.first_seen < end)
+            select(*columns).where(Notice.procurement_key.in_(chunk), clock < end)
         ).all():
             light[nid] = (key, seen, bool(rc), ntype)
 
     # Reviewers' newest decisions, as on the site's case list: a rejected notice is no case; a confirmed one
     # is a case although the extractor does not call it one (promoted).
-    rejected = set(session.connection().execute(sa.text(latest_ids_sql("rejected"))).scalars())
-    promoted = set(promoted_ids(session.connection()))
-    light = {nid: (key, seen, (rc or nid in promoted) and nid not in rejected, ntype)
+    decided = decisions(session.connection())
+    light = {nid: (key, seen, is_case(rc, decided.get(nid)), ntype)
              for nid, (key, seen, rc, ntype) in light.items()}
 
     members: dict[str, list[int]] = defaultdict(list)
@@ -323,15 +350,16 @@ def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTOR
 
     def case_of(key: str) -> Case:
         notices = [records[i] for i in members[key] if i in records]
-        return Case(key=key, first_seen=notices[0].first_seen, notices=notices)
+        return Case(key=key, first_seen=min(n.first_seen for n in notices), notices=notices,
+                    opened=notice_moment(notices[0], by))
 
     new_cases = [case_of(k) for k in new_keys]
     changes = []
     for key in changed_keys:
         case = case_of(key)
         events = [
-            Event(EVENT_BY_TYPE.get(n.notice_type or "", "new notice"), n.first_seen, n)
-            for n in case.notices if n.first_seen >= start
+            Event(EVENT_BY_TYPE.get(n.notice_type or "", "new notice"), notice_moment(n, by), n)
+            for n in case.notices if notice_moment(n, by) >= start
         ]
         events += [
             Event("revised", revisions[n.id][0], n, revisions[n.id][1]) for n in case.notices if n.id in revisions
@@ -341,17 +369,17 @@ def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTOR
 
     # Possible cases of the week, unless their procurement is a case (then the case already shows them).
     candidates = session.exec(
-        select(Notice.id, Notice.procurement_key, Notice.first_seen)
-        .where(Notice.compute_candidate.is_(True), Notice.first_seen >= start, Notice.first_seen < end)
+        select(Notice.id, Notice.procurement_key, clock)
+        .where(Notice.compute_candidate.is_(True), clock >= start, clock < end)
     ).all()
     to_check_ids = [nid for nid, key, _ in sorted(candidates, key=lambda r: (r[2], r[0]))
-                    if (key or f"notice-{nid}") not in compute_keys and nid not in rejected]  # rejected: checked
+                    if (key or f"notice-{nid}") not in compute_keys and decided.get(nid) != "rejected"]  # rejected: checked
     to_check = [r for chunk in _chunks(to_check_ids) for r in load_records(session, chunk, with_text=True)]
 
     # Reading order: new cases by provider group, then changes by their first event; numbered in that order.
-    digest = Digest(week, new_cases, changes, history, to_check)
+    digest = Digest(week, new_cases, changes, history, to_check, by)
     ordered = [c for _, cases in digest.provider_groups
-               for c in sorted(cases, key=lambda c: (c.first_seen, c.key))]
+               for c in sorted(cases, key=lambda c: (c.opened, c.key))]
     digest.new_cases = ordered
     digest.changes.sort(key=lambda ch: (ch.events[0].at, ch.case.key))
     for number, case in enumerate(ordered + [ch.case for ch in digest.changes], 1):

@@ -18,11 +18,13 @@ from urllib.parse import quote
 
 import jinja2
 
-from storage.digest.chart import KIND_COLOURS, KIND_LABELS, render_chart
-from storage.digest.data import Case, Digest, Event
-from storage.exports.records import KIND_ORDER, NoticeRecord
+from extract.compute import vocabulary
+from storage.digest.chart import KIND_COLOURS, render_chart
+from storage.digest.data import NO_PROVIDER, Case, Digest, Event
+from storage.exports.records import NoticeRecord
 from storage.search.vocab import candidate_reason_text
 from storage.exports.tabular import CSV_ENCODING, local_stamp, utc_stamp, write_csv
+from storage.screening import hit_summary
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -43,26 +45,38 @@ TO_CHECK_NOTE = ("Notices whose compute evidence fell short of a case, with the 
 
 CASE_COLUMNS = (
     "case", "case_id", "change", "title", "buyer", "agency", "region", "project_code", "status", "published_at",
-    "first_seen", "budget_cny", "award_cny", "suppliers", "compute_kinds", "cloud_providers", "gpu_models", "flags",
-    "evidence", "source", "url",
+    "first_seen", "budget", "budget_currency", "award", "award_currency", "suppliers", "compute_kinds", "cloud_providers", "gpu_models", "flags",
+    "evidence", "source", "url", "tenderwatch_url", "screening",
 )
 
 
-def file_names(week: str) -> dict[str, str]:
-    stem = f"digest-{week}"
+def file_names(week: str, by: str = "first_seen") -> dict[str, str]:
+    """The week's files; a digest by publication week is a different digest, so its files have their own names."""
+    stem = f"digest-{week}" + ("" if by == "first_seen" else f"-{by}")
     names = {fmt: f"{stem}.{fmt}" for fmt in ("md", "html", "csv", "json", "atom")}
     names.update(png=f"{stem}-chart.png", svg=f"{stem}-chart.svg")
     return names
 
 
-def cny(value: Optional[float]) -> str:
-    if value is None:
+def money_text(money: Optional[tuple[float, str]]) -> str:
+    """(198600.0, "CNY") → "CNY 198,600"; an amount stated in another currency keeps it ("HKD 1,200,000")."""
+    if money is None:
         return ""
-    return f"CNY {value:,.0f}" if float(value).is_integer() else f"CNY {value:,.2f}"
+    value, currency = money
+    return f"{currency} {value:,.0f}" if float(value).is_integer() else f"{currency} {value:,.2f}"
 
 
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
+    return vocabulary.label("kind", kind)
+
+
+def labels(facet: str, values: Sequence[str]) -> str:
+    """Ids as readers see them (the site's labels): "aws, nvidia-a100" → "AWS 亚马逊云科技", "NVIDIA A100"."""
+    return ", ".join(vocabulary.label(facet, v) for v in values)
+
+
+def clock_words(d: Digest) -> str:
+    return "published" if d.by == "published" else "first seen"
 
 
 def counts_text(counts: dict[str, int], label=lambda k: k) -> str:
@@ -77,7 +91,7 @@ def date_range(d: Digest) -> str:
     mon, sun = d.week.monday, d.week.sunday
     start = f"{mon.day} {mon:%B}" if mon.year == sun.year and mon.month != sun.month else (
         f"{mon.day}" if mon.month == sun.month else f"{mon.day} {mon:%B %Y}")
-    return f"Monday {start} – Sunday {sun.day} {sun:%B %Y} (UTC)"
+    return f"Monday {start} – Sunday {sun.day} {sun:%B %Y}" + (" (UTC)" if d.by == "first_seen" else "")
 
 
 def comparison(d: Digest) -> str:
@@ -102,9 +116,8 @@ def summary(d: Digest) -> str:
 
 
 def notice_label(n) -> str:
-    return {"tender": "tender notice", "correction": "correction notice", "cancellation": "cancellation notice",
-            "award": "award notice", "contract": "contract notice", "intention": "procurement intention"}.get(
-        n.notice_type or "", "notice")
+    term = vocabulary.terms("notice_type").get(n.notice_type or "")
+    return term.noun if term else "notice"
 
 
 def event_detail(e: Event) -> str:
@@ -115,8 +128,8 @@ def event_detail(e: Event) -> str:
     if e.kind in ("awarded", "contract signed"):
         if e.notice.vendor_names:
             extra.append("supplier " + "、".join(e.notice.vendor_names))
-        if e.notice.amount("award") is not None:
-            extra.append(cny(e.notice.amount("award")))
+        if e.notice.money("award") is not None:
+            extra.append(money_text(e.notice.money("award")))
     return ", ".join(extra)
 
 
@@ -134,31 +147,41 @@ def case_facts(c: Case) -> list[tuple[str, str]]:
         ("Project code", c.project_code or ""),
         ("Published", (local_stamp(c.published_at) or "").replace("T", " ")),
         ("Status", c.status),
-        ("Budget", cny(c.budget)),
-        ("Awarded", cny(c.award)),
+        ("Budget", money_text(c.budget)),
+        ("Awarded", money_text(c.award)),
         ("Supplier", "、".join(c.suppliers)),
-        ("Compute", ", ".join(kind_label(k) for k in c.kinds)),
-        ("Providers", ", ".join(c.providers)),
-        ("Chips", ", ".join(c.chips)),
-        ("Flags", ", ".join(c.flags)),
+        ("Compute", labels("kind", c.kinds)),
+        ("Providers", labels("provider", c.providers)),
+        ("Chips", labels("chip", c.chips)),
+        ("Flags", labels("flag", c.flags)),
         ("Review", "confirmed ✓" if c.confirmed else ""),
+        # a party may be on a screening list: candidates for a person to confirm, with the list's name, date, source
+        ("Screening", " · ".join(hit_summary(h) for h in c.screening)),
     ]
     return [(k, v) for k, v in facts if v]
+
+
+def notice_page(public_url: Optional[str], n: NoticeRecord) -> Optional[str]:
+    """The notice's page on the tenderwatch site (`tenderwatch serve`) at its public URL."""
+    return f"{public_url.rstrip('/')}/notices/{n.id}" if public_url else None
 
 
 # --- JSON and CSV ------------------------------------------------------------------------------------------
 
 
-def case_json(c: Case) -> dict[str, Any]:
+def case_json(c: Case, public_url: Optional[str] = None) -> dict[str, Any]:
+    budget, award = c.budget or (None, None), c.award or (None, None)
     return {
         "case": c.label, "case_id": c.key, "title": c.title, "buyer": c.buyer, "agency": c.agency,
         "region": c.region, "project_code": c.project_code, "status": c.status,
         "published_at": local_stamp(c.published_at), "first_seen": utc_stamp(c.first_seen),
-        "budget_cny": c.budget, "award_cny": c.award, "suppliers": c.suppliers, "compute_kinds": c.kinds,
+        "budget": budget[0], "budget_currency": budget[1], "award": award[0], "award_currency": award[1],
+        "suppliers": c.suppliers, "compute_kinds": c.kinds,
         "cloud_providers": c.providers, "gpu_models": c.chips, "flags": c.flags, "evidence": c.evidence,
-        "source": c.lead.source, "url": c.lead.url,
+        "screening": c.screening, "source": c.lead.source, "url": c.lead.url, "tenderwatch_url": notice_page(public_url, c.lead),
         "notices": [
             {"notice_id": n.id, "notice_type": n.notice_type, "title": n.title, "url": n.url, "source": n.source,
+             "tenderwatch_url": notice_page(public_url, n),
              "published_at": local_stamp(n.published_at), "first_seen": utc_stamp(n.first_seen),
              "also_at": [link["url"] for link in n.links]}
             for n in c.notices
@@ -178,19 +201,21 @@ def candidate_facts(r: NoticeRecord) -> list[tuple[str, str]]:
     return [(k, v) for k, v in facts if v]
 
 
-def candidate_json(d: Digest, r: NoticeRecord) -> dict[str, Any]:
+def candidate_json(d: Digest, r: NoticeRecord, public_url: Optional[str] = None) -> dict[str, Any]:
     return {
         "label": d.candidate_label(r), "notice_id": r.id, "title": r.title, "buyer": r.buyer, "region": r.region,
         "notice_type": r.notice_type, "published_at": local_stamp(r.published_at), "first_seen": utc_stamp(r.first_seen),
         "candidate_score": r.candidate_score, "candidate_reasons": r.candidate_reasons,
         "candidate_reason_texts": [candidate_reason_text(code) for code in r.candidate_reasons],
         "evidence": r.evidence_sentence(), "source": r.source, "url": r.url,
+        "tenderwatch_url": notice_page(public_url, r),
     }
 
 
-def digest_json(d: Digest) -> dict[str, Any]:
+def digest_json(d: Digest, public_url: Optional[str] = None) -> dict[str, Any]:
     return {
         "week": str(d.week),
+        "by": d.by,
         "start": d.week.monday.isoformat(),
         "end": d.week.sunday.isoformat(),
         "timezone": "UTC",
@@ -204,16 +229,16 @@ def digest_json(d: Digest) -> dict[str, Any]:
             "possible_cases": len(d.to_check),
         },
         "history": [{"week": str(w.week), "cases": w.cases, "by_kind": w.by_kind} for w in d.history],
-        "new_cases": [case_json(c) for c in d.new_cases],
+        "new_cases": [case_json(c, public_url) for c in d.new_cases],
         "changes": [
-            {"case": case_json(ch.case), "events": [
+            {"case": case_json(ch.case, public_url), "events": [
                 {"event": e.kind, "at": utc_stamp(e.at), "notice_id": e.notice.id, "notice_type": e.notice.notice_type,
                  "title": e.notice.title, "url": e.notice.url}
                 for e in ch.events]}
             for ch in d.changes
         ],
         # Possible cases, apart from the cases: never counted in the totals, groups or history above.
-        "to_check": [candidate_json(d, r) for r in d.to_check],
+        "to_check": [candidate_json(d, r, public_url) for r in d.to_check],
         "groups": {
             facet: [{"value": g.value, "new": [c.label for c in g.new], "changed": [c.label for c in g.changed]}
                     for g in d.groups(facet)]
@@ -222,15 +247,16 @@ def digest_json(d: Digest) -> dict[str, Any]:
     }
 
 
-def render_json(d: Digest) -> str:
-    return json.dumps(digest_json(d), ensure_ascii=False, indent=2) + "\n"
+def render_json(d: Digest, public_url: Optional[str] = None) -> str:
+    return json.dumps(digest_json(d, public_url), ensure_ascii=False, indent=2) + "\n"
 
 
-def render_csv(d: Digest) -> bytes:
+def render_csv(d: Digest, public_url: Optional[str] = None) -> bytes:
     def row(c: Case, change: str) -> dict[str, Any]:
-        j = case_json(c)
+        j = case_json(c, public_url)
         return {**j, "change": change, "suppliers": c.suppliers, "compute_kinds": c.kinds,
-                "cloud_providers": c.providers, "gpu_models": c.chips, "flags": c.flags}
+                "cloud_providers": c.providers, "gpu_models": c.chips, "flags": c.flags,
+                "screening": [hit_summary(h) for h in c.screening]}
 
     rows = [row(c, "new") for c in d.new_cases]
     rows += [row(ch.case, "; ".join(dict.fromkeys(e.kind for e in ch.events))) for ch in d.changes]
@@ -249,15 +275,15 @@ def md(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def render_markdown(d: Digest) -> str:
-    names = file_names(str(d.week))
-    out = [f"# tenderwatch weekly digest — {d.week}", "",
-           f"Remote-compute procurement cases first seen {date_range(d)}.", ""]
+def render_markdown(d: Digest, public_url: Optional[str] = None) -> str:
+    names = file_names(str(d.week), d.by)
+    out = [f"# tenderwatch weekly digest — {d.week}" + (" by publication date" if d.by == "published" else ""), "",
+           f"Remote-compute procurement cases {clock_words(d)} {date_range(d)}.", ""]
     if d.is_empty:
-        out += [f"No new remote-compute case was first seen in {d.week}, and no earlier case changed.", ""]
+        out += [f"No new remote-compute case was {clock_words(d)} in {d.week}, and no earlier case changed.", ""]
         if comparison(d):
             out += [comparison(d), ""]
-        return "\n".join(out + markdown_to_check(d))
+        return "\n".join(out + markdown_to_check(d, public_url))
 
     out += [f"**{summary(d)}**", "", comparison(d), "",
             f"![New cases per week by compute kind]({names['png']})", ""]
@@ -268,40 +294,40 @@ def render_markdown(d: Digest) -> str:
         lines += [f"- {k}: {md(v)}" for k, v in case_facts(c)]
         if c.evidence:
             lines += ["", f"> {md(c.evidence)}"]
-        lines += ["", "Source: " + " · ".join(f"[{md(label)}]({url})" for label, url in case_links(c)), ""]
+        lines += ["", "Source: " + " · ".join(f"[{md(label)}]({url})" for label, url in case_links(c, public_url)), ""]
         return lines
 
     if d.new_cases:
         out += ["## New cases", ""]
         for group, cases in d.provider_groups:
-            out += [f"### {md(group)} ({len(cases)})", ""]
+            out += [f"### {md(provider_group_label(cases))} ({len(cases)})", ""]
             for c in cases:
                 out += case_block(c)
     if d.changes:
         out += ["## Changes to earlier cases", ""]
         for ch in d.changes:
             out += case_block(ch.case, ch.events)
-    out += markdown_to_check(d)
+    out += markdown_to_check(d, public_url)
 
     for facet, title in (("provider", "By provider"), ("chip", "By chip"), ("buyer", "By buyer")):
         groups = d.groups(facet)
         if not groups:
             continue
         out += [f"## {title}", "", f"| {facet} | new | changed | cases |", "|---|---:|---:|---|"]
-        out += [f"| {md(g.value)} | {len(g.new)} | {len(g.changed)} | {', '.join(c.label for c in g.new + g.changed)} |"
+        out += [f"| {md(group_label(g))} | {len(g.new)} | {len(g.changed)} | {', '.join(c.label for c in g.new + g.changed)} |"
                 for g in groups]
         out.append("")
 
     out += [f"## The last {len(d.history)} weeks", "",
-            "| week | new cases | " + " | ".join(kind_label(k) for k in KIND_ORDER) + " |",
-            "|---|---:|" + "---:|" * len(KIND_ORDER)]
-    out += [f"| {w.week} | {w.cases} | " + " | ".join(str(w.by_kind.get(k, 0)) for k in KIND_ORDER) + " |"
+            "| week | new cases | " + " | ".join(kind_label(k) for k in vocabulary.KINDS) + " |",
+            "|---|---:|" + "---:|" * len(vocabulary.KINDS)]
+    out += [f"| {w.week} | {w.cases} | " + " | ".join(str(w.by_kind.get(k, 0)) for k in vocabulary.KINDS) + " |"
             for w in d.history]
     out += ["", "A case counts under each compute kind it seeks.", ""]
     return "\n".join(out)
 
 
-def markdown_to_check(d: Digest) -> list[str]:
+def markdown_to_check(d: Digest, public_url: Optional[str] = None) -> list[str]:
     """The "to check" section: possible cases, apart from the cases (nothing when there are none)."""
     if not d.to_check:
         return []
@@ -311,17 +337,31 @@ def markdown_to_check(d: Digest) -> list[str]:
         out += [f"- {k}: {md(v)}" for k, v in candidate_facts(r)]
         if sentence := r.evidence_sentence():
             out += ["", f"> {md(sentence)}"]
-        out += ["", f"Source: [{md(notice_label(r))} ({md(r.source)})]({r.url})", ""]
+        out += ["", "Source: " + " · ".join(f"[{md(label)}]({url})" for label, url in notice_links(r, public_url)), ""]
     return out
 
 
-def case_links(c: Case) -> list[tuple[str, str]]:
-    """(label, url) of every notice of the case, and where else each was published."""
-    links = []
-    for n in c.notices:
-        links.append((f"{notice_label(n)} ({n.source})", n.url))
-        links += [(f"also at {link['source']}", link["url"]) for link in n.links]
-    return links
+def notice_links(n: NoticeRecord, public_url: Optional[str] = None) -> list[tuple[str, str]]:
+    """(label, url) of a notice at its source, on the tenderwatch site, and where else it was published."""
+    links = [(f"{notice_label(n)} ({n.source})", n.url)]
+    if page := notice_page(public_url, n):
+        links.append(("on tenderwatch", page))
+    return links + [(f"also at {link['source']}", link["url"]) for link in n.links]
+
+
+def case_links(c: Case, public_url: Optional[str] = None) -> list[tuple[str, str]]:
+    """(label, url) of every notice of the case: its source, its tenderwatch page, its republications."""
+    return [link for n in c.notices for link in notice_links(n, public_url)]
+
+
+def group_label(g) -> str:
+    """A "By provider/chip/buyer" row: providers and chips by their labels, buyers by name."""
+    return vocabulary.label(g.facet, g.value) if g.facet in ("provider", "chip") else g.value
+
+
+def provider_group_label(cases: Sequence[Case]) -> str:
+    """The heading of a group of new cases naming the same providers, by the providers' labels."""
+    return labels("provider", cases[0].providers) or NO_PROVIDER
 
 
 # --- HTML --------------------------------------------------------------------------------------------------
@@ -343,15 +383,17 @@ def html_listing(d: Digest) -> tuple[set[str], set[str]]:
     return full & listed, listed
 
 
-def render_html(d: Digest) -> str:
+def render_html(d: Digest, public_url: Optional[str] = None) -> str:
     full, listed = html_listing(d)
     top = max([w.cases for w in d.history] + [1])
     bars = [{"week": str(w.week), "cases": w.cases, "width": round(100 * w.cases / top),
              "current": w.week == d.week} for w in d.history]
     return _env.get_template("digest.html").render(
         d=d, summary=summary(d), comparison=comparison(d), date_range=date_range(d), bars=bars,
-        case_facts=case_facts, case_links=case_links, event_detail=event_detail, kind_label=kind_label,
-        kinds=KIND_ORDER, colours=KIND_COLOURS, files=file_names(str(d.week)), full=full, listed=listed,
+        case_facts=case_facts, case_links=lambda c: case_links(c, public_url), event_detail=event_detail,
+        kind_label=kind_label, label=vocabulary.label, provider_group_label=provider_group_label,
+        group_label=group_label, notice_links=lambda r: notice_links(r, public_url), clock_words=clock_words(d),
+        kinds=vocabulary.KINDS, colours=KIND_COLOURS, files=file_names(str(d.week), d.by), full=full, listed=listed,
         unlisted_new=sum(c.label not in listed for c in d.new_cases),
         unlisted_changes=sum(ch.case.label not in listed for ch in d.changes), group_rows=HTML_GROUP_ROWS,
         to_check=d.to_check[:HTML_LISTED_TO_CHECK], unlisted_to_check=max(0, len(d.to_check) - HTML_LISTED_TO_CHECK),
@@ -383,12 +425,13 @@ def entry_id(case: Case, event: Optional[Event] = None) -> str:
     return tag_uri(*parts)
 
 
-def _entry_html(case: Case, events: Sequence[Event]) -> str:
+def _entry_html(case: Case, events: Sequence[Event], public_url: Optional[str]) -> str:
     return _env.get_template("entry.html").render(
-        c=case, events=events, case_facts=case_facts, case_links=case_links, event_line=event_line)
+        c=case, events=events, case_facts=case_facts, case_links=lambda c: case_links(c, public_url),
+        event_line=event_line)
 
 
-def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None) -> str:
+def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None, public_url: Optional[str] = None) -> str:
     """The feed of the last digests (newest last in `digests`), newest entries first."""
     ET.register_namespace("", ATOM_NS)
 
@@ -399,7 +442,7 @@ def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None) -> st
         return el
 
     current = digests[-1]
-    names = file_names(str(current.week))
+    names = file_names(str(current.week), current.by)
     entries: list[tuple[datetime, str, ET.Element]] = []
 
     def entry(case: Case, event: Optional[Event], when: datetime) -> None:
@@ -414,10 +457,10 @@ def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None) -> st
         for kind in case.kinds:
             sub(el, "category", term=kind, label=kind_label(kind), scheme=tag_uri("kind"))
         for provider in case.providers:
-            sub(el, "category", term=provider, scheme=tag_uri("provider"))
+            sub(el, "category", term=provider, label=vocabulary.label("provider", provider), scheme=tag_uri("provider"))
         for chip in case.chips:
-            sub(el, "category", term=chip, scheme=tag_uri("chip"))
-        sub(el, "content", _entry_html(case, [event] if event else []), type="html")
+            sub(el, "category", term=chip, label=vocabulary.label("chip", chip), scheme=tag_uri("chip"))
+        sub(el, "content", _entry_html(case, [event] if event else [], public_url), type="html")
         entries.append((when, eid, el))
 
     for d in digests:
@@ -451,17 +494,21 @@ def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None) -> st
 # --- all files ---------------------------------------------------------------------------------------------
 
 
-def render_all(digests: Sequence[Digest], base_url: Optional[str] = None) -> dict[str, bytes]:
-    """Every file of the newest digest in `digests` (the earlier ones feed the Atom file): name -> bytes."""
+def render_all(digests: Sequence[Digest], base_url: Optional[str] = None, public_url: Optional[str] = None
+               ) -> dict[str, bytes]:
+    """Every file of the newest digest in `digests` (the earlier ones feed the Atom file): name -> bytes.
+    `base_url`: where the digest files are served (the feed's self link); `public_url`: the tenderwatch site,
+    linked beside each notice's source."""
     d = digests[-1]
-    names = file_names(str(d.week))
-    png, svg = render_chart(d.history, f"New remote-compute cases per week, to {d.week}")
+    names = file_names(str(d.week), d.by)
+    title = "New remote-compute cases per week" + (" (by publication date)" if d.by == "published" else "")
+    png, svg = render_chart(d.history, f"{title}, to {d.week}")
     return {
-        names["md"]: render_markdown(d).encode("utf-8"),
-        names["html"]: render_html(d).encode("utf-8"),
-        names["csv"]: render_csv(d),
-        names["json"]: render_json(d).encode("utf-8"),
-        names["atom"]: render_atom(digests, base_url).encode("utf-8"),
+        names["md"]: render_markdown(d, public_url).encode("utf-8"),
+        names["html"]: render_html(d, public_url).encode("utf-8"),
+        names["csv"]: render_csv(d, public_url),
+        names["json"]: render_json(d, public_url).encode("utf-8"),
+        names["atom"]: render_atom(digests, base_url, public_url).encode("utf-8"),
         names["png"]: png,
         names["svg"]: svg,
     }

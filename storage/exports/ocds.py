@@ -1,4 +1,5 @@
-"""OCDS 1.1 release packages: one release per stored notice, one ocid per procurement.
+"""OCDS 1.1 release packages (one release per stored notice, one ocid per procurement) and record packages
+(per ocid: its releases and the compiled release, merged as OCDS's merge routine does).
 
 The mapping (which notice type gives which release tag, who is buyer / procuringEntity / supplier, where
 budgets, award values and documents go) and the `computeFindings` extension are documented in
@@ -7,18 +8,21 @@ docs/ocds-extension.md; the extension itself (extension.json, release-schema.jso
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Iterable, Optional, Sequence
+from typing import IO, Any, Optional, Sequence
 from urllib.parse import quote
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from extract.compute import vocabulary
 from models.tables import Notice
-from storage.exports.records import BATCH, NoticeRecord, iter_notice_records
+from storage.exports.records import BATCH, NoticeRecord, iter_notice_records, load_records
 from storage.exports.tabular import utc_stamp
 
 OCDS_VERSION = "1.1"
@@ -29,6 +33,9 @@ CHINA_OFFSET = "+08:00"  # dates printed on notices are Beijing time
 EXTENSION_DIR = Path(__file__).resolve().parent / "ocds_extension"
 EXTENSION_METADATA = EXTENSION_DIR / "extension.json"
 EXTENSION_SCHEMA = EXTENSION_DIR / "release-schema.json"
+# Where `tenderwatch serve` publishes the extension (web/views/ocds.py): extension.json, release-schema.json
+# beside it (extension.json names its schemas relative to itself), and the documentation page.
+EXTENSION_PATH = "/ocds/extension/"
 
 RELEASE_TAG = {
     "intention": "planning",
@@ -44,16 +51,46 @@ NOTICE_DOCUMENT_TYPE = {
     "intention": "procurementPlan", "tender": "tenderNotice", "correction": "clarifications",
     "cancellation": "cancellationDetails", "award": "awardNotice", "contract": "contractNotice",
 }
-KIND_DESCRIPTION = {
-    "cloud": "Cloud computing resources",
-    "gpu_rental": "Rented GPU / accelerator capacity",
-    "model_api": "Hosted AI model access (API calls or tokens)",
-    "hpc": "Supercomputing centre time",
-}
-
-
 class ExportError(RuntimeError):
     pass
+
+
+@dataclass
+class PackageMeta:
+    """The package's metadata, decided by the caller (`tenderwatch export` options / TENDERWATCH_OCDS_*)."""
+
+    uri: str
+    publisher: str = "tenderwatch"
+    publisher_scheme: Optional[str] = None  # an org-id.guide scheme, e.g. "GB-COH"
+    publisher_uid: Optional[str] = None  # the publisher's id in that scheme
+    publisher_uri: Optional[str] = None
+    license: Optional[str] = None  # the canonical URI of the data's licence
+    publication_policy: Optional[str] = None  # URL of the publisher's publication policy
+    extensions: list[str] = field(default_factory=list)  # URLs of extension.json files
+
+    def header(self, published: Optional[datetime]) -> dict[str, Any]:
+        return _prune({
+            "uri": to_uri(self.uri),
+            "version": OCDS_VERSION,
+            "extensions": [to_uri(u) for u in self.extensions],
+            "publishedDate": utc_stamp(published),  # the data's own latest change: re-exports are reproducible
+            "publisher": {"name": self.publisher, "scheme": self.publisher_scheme, "uid": self.publisher_uid,
+                          "uri": to_uri(self.publisher_uri) if self.publisher_uri else None},
+            "license": to_uri(self.license) if self.license else None,
+            "publicationPolicy": to_uri(self.publication_policy) if self.publication_policy else None,
+        })
+
+
+def extension_url(public_url: str) -> str:
+    """The URL of extension.json where the tenderwatch site at `public_url` serves it."""
+    return public_url.rstrip("/") + EXTENSION_PATH + "extension.json"
+
+
+def extension_metadata(public_url: str) -> dict[str, Any]:
+    """extension.json as served at `public_url`: its documentationUrl points at the served documentation."""
+    meta = json.loads(EXTENSION_METADATA.read_text(encoding="utf-8"))
+    meta["documentationUrl"] = {"en": public_url.rstrip("/") + EXTENSION_PATH}
+    return meta
 
 
 def ocid_prefix(explicit: Optional[str] = None) -> str:
@@ -94,6 +131,11 @@ def _media_type(content_type: Optional[str]) -> Optional[str]:
         return None
     media = content_type.split(";")[0].strip().lower()
     return media if "/" in media else None
+
+
+def kind_description(kind: str) -> str:
+    term = vocabulary.terms("kind").get(kind)
+    return term.description if term else vocabulary.pretty(kind)
 
 
 def build_release(r: NoticeRecord, ocid: str) -> dict[str, Any]:
@@ -137,9 +179,10 @@ def build_release(r: NoticeRecord, ocid: str) -> dict[str, Any]:
     awarded = ntype in ("award", "contract")
 
     if r.remote_compute and r.kinds:
-        items = [{"id": kind, "description": " ".join(
-            [KIND_DESCRIPTION.get(kind, kind)] + ([f"({', '.join(r.providers)})"] if r.providers else []))}
-            for kind in r.kinds]
+        # One item per kind sought, described as the vocabulary describes it, with the providers by their labels.
+        named = ", ".join(vocabulary.label("provider", p) for p in r.providers)
+        items = [{"id": kind, "description": kind_description(kind) + (f" ({named})" if named else "")}
+                 for kind in r.kinds]
     else:
         items = [{"id": "1", "description": r.title}] if r.title else []
     category = "services" if r.remote_compute else ("goods" if r.hardware_purchase else None)
@@ -208,8 +251,8 @@ def build_release(r: NoticeRecord, ocid: str) -> dict[str, Any]:
     return out
 
 
-def ocids_for(session: Session, records: Sequence[NoticeRecord], prefix: str) -> dict[int, str]:
-    """ocid per notice: prefix, then source and id of the procurement's earliest stored notice, so a tender
+def ocids_for(session: Session, records: Sequence[Any], prefix: str) -> dict[int, str]:
+    """ocid per notice (records: anything with id, source, first_seen, procurement_key): prefix, then source and id of the procurement's earliest stored notice, so a tender
     and its correction and award share one contracting process."""
     keys = sorted({r.procurement_key for r in records if r.procurement_key})
     first: dict[str, tuple[datetime, int, str]] = {}
@@ -229,30 +272,30 @@ def ocids_for(session: Session, records: Sequence[NoticeRecord], prefix: str) ->
     return out
 
 
+def _matching(session: Session, where: Sequence[Any]) -> Optional[datetime]:
+    """The latest change among the notices matching `where`; an error when none match (a package needs one)."""
+    count, published = session.exec(select(func.count(Notice.id), func.max(Notice.last_changed)).where(*where)).one()
+    if not count:
+        raise ExportError("no notices match: an OCDS package needs at least one release")
+    return published
+
+
+def _open_package(out: IO[str], meta: PackageMeta, published: Optional[datetime], key: str) -> None:
+    head = json.dumps(meta.header(published), ensure_ascii=False, indent=2)
+    out.write(head[:-2] + f',\n  "{key}": [\n')
+
+
+def _write_item(out: IO[str], item: dict[str, Any], first: bool) -> None:
+    text = json.dumps(item, ensure_ascii=False, indent=2)
+    out.write(("" if first else ",\n") + "\n".join("    " + line for line in text.splitlines()))
+
+
 def write_release_package(
-    session: Session,
-    where: Sequence[Any],
-    out: IO[str],
-    *,
-    prefix: Optional[str] = None,
-    uri: str,
-    publisher: str = "tenderwatch",
-    extension_urls: Iterable[str] = (),
+    session: Session, where: Sequence[Any], out: IO[str], meta: PackageMeta, *, prefix: Optional[str] = None
 ) -> int:
     """Stream a release package of the notices matching `where` to `out`; returns the number of releases."""
     prefix = ocid_prefix(prefix)
-    count, published = session.exec(select(func.count(Notice.id), func.max(Notice.last_changed)).where(*where)).one()
-    if not count:
-        raise ExportError("no notices match: an OCDS release package needs at least one release")
-    header = _prune({
-        "uri": to_uri(uri),
-        "version": OCDS_VERSION,
-        "extensions": list(extension_urls),
-        "publishedDate": utc_stamp(published),  # the data's own latest change: re-exports are reproducible
-        "publisher": {"name": publisher},
-    })
-    head = json.dumps(header, ensure_ascii=False, indent=2)
-    out.write(head[:-2] + ',\n  "releases": [\n')
+    _open_package(out, meta, _matching(session, where), "releases")
     n = 0
     batch: list[NoticeRecord] = []
 
@@ -260,8 +303,7 @@ def write_release_package(
         nonlocal n
         ocids = ocids_for(session, batch, prefix)
         for r in batch:
-            text = json.dumps(build_release(r, ocids[r.id]), ensure_ascii=False, indent=2)
-            out.write((",\n" if n else "") + "\n".join("    " + line for line in text.splitlines()))
+            _write_item(out, build_release(r, ocids[r.id]), n == 0)
             n += 1
         batch.clear()
 
@@ -270,5 +312,73 @@ def write_release_package(
         if len(batch) >= BATCH:
             flush()
     flush()
+    out.write("\n  ]\n}\n")
+    return n
+
+
+# --- records: the releases of one ocid and its compiled release ---------------------------------------------
+
+
+def release_order(release: dict[str, Any]) -> tuple[datetime, str]:
+    """Date order across time zones (notice dates are +08:00, first-seen times Z), then id."""
+    return datetime.fromisoformat(release["date"].replace("Z", "+00:00")), release["id"]
+
+
+def merge_releases(releases: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The compiled release of one ocid, by OCDS's merge routine: releases in date order, each field's latest
+    value wins; objects merge field by field; arrays of objects with an `id` merge item by item (parties,
+    awards, contracts, documents, items); other arrays are replaced whole."""
+    ordered = sorted(releases, key=release_order)
+    compiled: dict[str, Any] = {}
+    for release in ordered:
+        compiled = _merge(compiled, release)
+    compiled["id"] = f"{ordered[-1]['ocid']}-{ordered[-1]['date']}"
+    compiled["tag"] = ["compiled"]
+    return compiled
+
+
+def _merge(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = dict(old)
+        for key, value in new.items():
+            out[key] = _merge(old.get(key), value)
+        return out
+    if (isinstance(old, list) and isinstance(new, list) and new
+            and all(isinstance(x, dict) and "id" in x for x in old + new)):
+        merged = {item["id"]: item for item in old}
+        for item in new:
+            merged[item["id"]] = _merge(merged.get(item["id"]), item)
+        return list(merged.values())
+    return copy.deepcopy(new)
+
+
+def write_record_package(
+    session: Session, where: Sequence[Any], out: IO[str], meta: PackageMeta, *, prefix: Optional[str] = None
+) -> int:
+    """Stream a record package of the notices matching `where`: one record per ocid with its releases (in date
+    order) and its compiled release. Returns the number of records."""
+    prefix = ocid_prefix(prefix)
+    _open_package(out, meta, _matching(session, where), "records")
+    # First pass: which notices make up each ocid (light rows); second: the records, a batch of ocids at a time.
+    ids_by_ocid: dict[str, list[int]] = {}
+    rows = session.exec(select(Notice.id, Notice.procurement_key, Notice.first_seen, Notice.source)
+                        .where(*where).order_by(Notice.first_seen, Notice.id)).all()
+    for i in range(0, len(rows), BATCH):
+        for nid, ocid in ocids_for(session, rows[i : i + BATCH], prefix).items():
+            ids_by_ocid.setdefault(ocid, []).append(nid)
+
+    n = 0
+    ocids = sorted(ids_by_ocid)
+    for i in range(0, len(ocids), BATCH):
+        group = ocids[i : i + BATCH]
+        ids = [nid for ocid in group for nid in ids_by_ocid[ocid]]
+        by_id = {r.id: r for start in range(0, len(ids), BATCH)
+                 for r in load_records(session, ids[start : start + BATCH])}
+        for ocid in group:
+            releases = sorted((build_release(by_id[nid], ocid) for nid in ids_by_ocid[ocid] if nid in by_id),
+                              key=release_order)
+            _write_item(out, {"ocid": ocid, "releases": releases, "compiledRelease": merge_releases(releases)},
+                        n == 0)
+            n += 1
     out.write("\n  ]\n}\n")
     return n

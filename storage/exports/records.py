@@ -1,4 +1,5 @@
-"""Notices as flat records: one read path for the exports (CSV, JSONL, OCDS) and the weekly digest.
+"""Notices as flat records for the exports (CSV, JSONL, OCDS) and the weekly digest, built from the read model
+(storage/reading.py: its tables, organisation names and extraction choice), in SQLAlchemy Core.
 
 Everything a notice row links to (organisations by role, amounts, facet tags, attachments, republications,
 the extraction's evidence) is fetched in a few `IN (...)` queries per batch instead of one query per notice,
@@ -9,23 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
-from models.tables import (
-    Attachment,
-    Extraction,
-    Notice,
-    NoticeAmount,
-    NoticeLink,
-    NoticeParty,
-    NoticeTag,
-    Organisation,
-)
-from storage.evidence import case_sentence, compute_evidence
+from extract.compute.vocabulary import sort_kinds
+from storage.evidence import case_sentence, compute_evidence, stored_evidence
+from storage.reading import AMOUNT, ATTACHMENT, LINK, NOTICE, ORG, PARTY, TAG, org_names
+from storage.review import case_condition, is_case
 
-KIND_ORDER = ("cloud", "gpu_rental", "model_api", "hpc")  # the order extract.types.ComputeFindings uses
 BATCH = 500  # notices per IN (...) round trip; well under SQLite's variable limit
 
 
@@ -67,13 +61,14 @@ class NoticeRecord:
     compute_candidate: bool = False
     candidate_score: Optional[float] = None
     candidate_reasons: list[str] = field(default_factory=list)
+    # Its buyer's, agency's and vendors' screening-list candidates (storage.screening.notice_screening).
+    screening: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_case(self) -> bool:
         """A case as the case list shows it: the extractor's finding unless a reviewer's newest decision says
         otherwise (storage/review.py)."""
-        decision = self.review["decision"] if self.review else None
-        return decision == "confirmed" or (self.remote_compute and decision != "rejected")
+        return is_case(self.remote_compute, self.review["decision"] if self.review else None)
 
     @property
     def case_key(self) -> str:
@@ -122,89 +117,107 @@ class NoticeRecord:
         return case_sentence(self.evidence, self.title, lambda name: documents.get(name, "") if name else self.text)
 
 
-def sort_kinds(kinds: Iterable[str]) -> list[str]:
-    order = {k: i for i, k in enumerate(KIND_ORDER)}
-    return sorted(set(kinds), key=lambda k: (order.get(k, len(order)), k))
-
-
 def notice_filter(
     *, cases_only: bool = False, since: Optional[datetime] = None, until: Optional[datetime] = None
 ) -> list[Any]:
     """WHERE clauses on Notice: compute cases only, first seen in [since, until)."""
     where: list[Any] = []
-    if cases_only:
-        where.append(Notice.remote_compute.is_(True))
+    if cases_only:  # cases after review, as the case list shows them
+        where.append(case_condition(NOTICE))
     if since is not None:
-        where.append(Notice.first_seen >= since)
+        where.append(NOTICE.c.first_seen >= since)
     if until is not None:
-        where.append(Notice.first_seen < until)
+        where.append(NOTICE.c.first_seen < until)
     return where
 
 
+def _connection(db: sa.Connection | Session) -> sa.Connection:
+    """Callers holding an ORM Session (the digest, the OCDS export) pass it; every query here runs on its
+    connection, in SQLAlchemy Core like the rest of the read model (storage/reading.py)."""
+    return db.connection() if isinstance(db, Session) else db
+
+
 def iter_notice_records(
-    session: Session, where: Sequence[Any] = (), *, with_text: bool = False, batch: int = BATCH
+    db: sa.Connection | Session, where: Sequence[Any] = (), *, with_text: bool = False, batch: int = BATCH
 ) -> Iterator[NoticeRecord]:
-    """Records of the notices matching `where`, ordered by (first_seen, id), loaded `batch` at a time."""
-    ids = session.exec(select(Notice.id).where(*where).order_by(Notice.first_seen, Notice.id)).all()
+    """Records of the notices matching `where`, ordered by (first_seen, id), loaded `batch` at a time (only
+    the ids are held for the whole run: memory stays bounded however many notices match)."""
+    conn = _connection(db)
+    n = NOTICE.c
+    ids = conn.execute(sa.select(n.id).where(*where).order_by(n.first_seen, n.id)).scalars().all()
     for i in range(0, len(ids), batch):
-        yield from load_records(session, ids[i : i + batch], with_text=with_text)
+        yield from load_records(conn, ids[i : i + batch], with_text=with_text)
 
 
-def load_records(session: Session, ids: Sequence[int], *, with_text: bool = False) -> list[NoticeRecord]:
-    """Records of the given notices, in the order of `ids`."""
+def load_records(db: sa.Connection | Session, ids: Sequence[int], *, with_text: bool = False) -> list[NoticeRecord]:
+    """Records of the given notices, in the order of `ids` (at most a few hundred: one IN (...) each)."""
+    from storage.review import latest
+    from storage.screening import notice_screening
+
+    conn = _connection(db)
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
-    notices = {n.id: n for n in session.exec(select(Notice).where(Notice.id.in_(ids)))}
+    n = NOTICE.c
+    columns = [n.id, n.source, n.url, n.external_id, n.title, n.notice_type, n.published_at, n.bid_deadline,
+               n.region, n.project_code, n.procurement_key, n.first_seen, n.last_changed, n.content_hash,
+               n.extractor_version, n.remote_compute, n.hardware_purchase, n.buyer_id, n.agency_id,
+               n.compute_candidate, n.candidate_score, n.candidate_reasons]
+    if with_text:
+        columns.append(n.text)
+    notices = {row["id"]: row for row in conn.execute(sa.select(*columns).where(n.id.in_(ids))).mappings()}
     records: dict[int, NoticeRecord] = {}
     for nid in ids:
-        n = notices.get(nid)
-        if n is None:
+        row = notices.get(nid)
+        if row is None:
             continue
         records[nid] = NoticeRecord(
-            id=n.id, source=n.source, url=n.url, external_id=n.external_id, title=n.title or "",
-            notice_type=n.notice_type, published_at=n.published_at, bid_deadline=n.bid_deadline,
-            region=n.region, project_code=n.project_code, procurement_key=n.procurement_key,
-            first_seen=n.first_seen, last_changed=n.last_changed, content_hash=n.content_hash,
-            extractor_version=n.extractor_version, remote_compute=bool(n.remote_compute),
-            hardware_purchase=bool(n.hardware_purchase), buyer_id=n.buyer_id, agency_id=n.agency_id,
-            text=n.text if with_text else "",
-            compute_candidate=bool(n.compute_candidate), candidate_score=n.candidate_score,
-            candidate_reasons=list(n.candidate_reasons or []),
+            id=row["id"], source=row["source"], url=row["url"], external_id=row["external_id"],
+            title=row["title"] or "", notice_type=row["notice_type"], published_at=row["published_at"],
+            bid_deadline=row["bid_deadline"], region=row["region"], project_code=row["project_code"],
+            procurement_key=row["procurement_key"], first_seen=row["first_seen"], last_changed=row["last_changed"],
+            content_hash=row["content_hash"], extractor_version=row["extractor_version"],
+            remote_compute=bool(row["remote_compute"]), hardware_purchase=bool(row["hardware_purchase"]),
+            buyer_id=row["buyer_id"], agency_id=row["agency_id"], text=row["text"] if with_text else "",
+            compute_candidate=bool(row["compute_candidate"]), candidate_score=row["candidate_score"],
+            candidate_reasons=list(row["candidate_reasons"] or []),
         )
     if not records:
         return []
     keys = list(records)
 
-    # Organisations: the buyer and agency columns, and the winners from NoticeParty.
-    parties = session.exec(select(NoticeParty).where(NoticeParty.notice_id.in_(keys))).all()
-    org_ids = {p.organisation_id for p in parties}
-    org_ids |= {r.buyer_id for r in records.values() if r.buyer_id} | {
-        r.agency_id for r in records.values() if r.agency_id}
-    names = dict(session.exec(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()) \
-        if org_ids else {}
+    # Organisations: the notice's own buyer and agency columns first, the party table when they are empty
+    # (its first of the role by name, as read_notice chooses), and the winners from the party table. Sorted
+    # in Python, not by the database's collation, so SQLite and PostgreSQL agree.
+    names = org_names(conn, [i for r in records.values() for i in (r.buyer_id, r.agency_id)])
     for r in records.values():
         r.buyer = names.get(r.buyer_id) if r.buyer_id else None
         r.agency = names.get(r.agency_id) if r.agency_id else None
-    for p in parties:
-        r = records[p.notice_id]
-        if p.role == "buyer" and r.buyer is None:
-            r.buyer, r.buyer_id = names.get(p.organisation_id), p.organisation_id
-        elif p.role == "agency" and r.agency is None:
-            r.agency, r.agency_id = names.get(p.organisation_id), p.organisation_id
-        elif p.role == "vendor":
-            r.vendors.append((p.organisation_id, names.get(p.organisation_id, "")))
-    for r in records.values():
-        r.vendors.sort(key=lambda v: (v[1], v[0]))
+    p = PARTY.c
+    parties = conn.execute(
+        sa.select(p.notice_id, p.role, ORG.c.id, ORG.c.name).join(ORG, ORG.c.id == p.organisation_id)
+        .where(p.notice_id.in_(keys))
+    ).all()
+    for nid, role, oid, name in sorted(parties, key=lambda row: (row[0], row[1], row[3], row[2])):
+        r = records[nid]
+        if role == "buyer" and r.buyer is None:
+            r.buyer, r.buyer_id = name, oid
+        elif role == "agency" and r.agency is None:
+            r.agency, r.agency_id = name, oid
+        elif role == "vendor":
+            r.vendors.append((oid, name))  # in (name, id) order
 
-    for a in session.exec(select(NoticeAmount).where(NoticeAmount.notice_id.in_(keys)).order_by(NoticeAmount.id)):
-        records[a.notice_id].amounts.append(
-            {"kind": a.kind, "value_cny": a.value_cny, "percent": a.percent, "raw": a.raw,
-             "currency": a.currency, "value": a.value})
+    a = AMOUNT.c
+    for row in conn.execute(
+        sa.select(a.notice_id, a.kind, a.value_cny, a.percent, a.raw, a.currency, a.value)
+        .where(a.notice_id.in_(keys)).order_by(a.id)
+    ).mappings():
+        records[row["notice_id"]].amounts.append({k: v for k, v in row.items() if k != "notice_id"})
 
     facets: dict[int, dict[str, set[str]]] = {}
-    for t in session.exec(select(NoticeTag).where(NoticeTag.notice_id.in_(keys))):
-        facets.setdefault(t.notice_id, {}).setdefault(t.facet, set()).add(t.value)
+    t = TAG.c
+    for nid, facet, value in conn.execute(sa.select(t.notice_id, t.facet, t.value).where(t.notice_id.in_(keys))):
+        facets.setdefault(nid, {}).setdefault(facet, set()).add(value)
     for nid, f in facets.items():
         r = records[nid]
         r.kinds = sort_kinds(f.get("kind", ()))
@@ -212,32 +225,28 @@ def load_records(session: Session, ids: Sequence[int], *, with_text: bool = Fals
         r.chips = sorted(f.get("chip", ()))
         r.flags = sorted(f.get("flag", ()))
 
-    att_cols = [Attachment.notice_id, Attachment.id, Attachment.url, Attachment.name, Attachment.content_type,
-                Attachment.status, Attachment.size]
+    at = ATTACHMENT.c
+    att_cols = [at.notice_id, at.id, at.url, at.name, at.content_type, at.status, at.size]
     if with_text:
-        att_cols.append(Attachment.text)
-    for row in session.exec(select(*att_cols).where(Attachment.notice_id.in_(keys)).order_by(Attachment.id)):
-        records[row.notice_id].attachments.append({
-            "id": row.id, "url": row.url, "name": row.name, "content_type": row.content_type,
-            "status": row.status, "size": row.size, "text": row.text if with_text else "",
+        att_cols.append(at.text)
+    for row in conn.execute(sa.select(*att_cols).where(at.notice_id.in_(keys)).order_by(at.id)).mappings():
+        records[row["notice_id"]].attachments.append({
+            "id": row["id"], "url": row["url"], "name": row["name"], "content_type": row["content_type"],
+            "status": row["status"], "size": row["size"], "text": row["text"] if with_text else "",
         })
 
-    for link in session.exec(select(NoticeLink).where(NoticeLink.notice_id.in_(keys)).order_by(NoticeLink.id)):
-        records[link.notice_id].links.append({"source": link.source, "url": link.url})
+    lk = LINK.c
+    for nid, source, url in conn.execute(
+        sa.select(lk.notice_id, lk.source, lk.url).where(lk.notice_id.in_(keys)).order_by(lk.id)
+    ):
+        records[nid].links.append({"source": source, "url": url})
 
-    from storage.review import latest
-
-    for nid, decision in latest(session.connection(), keys).items():
+    for nid, decision in latest(conn, keys).items():
         records[nid].review = decision
-
-    # The extraction of the notice's current extractor version; else its newest.
-    chosen: dict[int, Extraction] = {}
-    for e in session.exec(select(Extraction).where(Extraction.notice_id.in_(keys)).order_by(Extraction.id)):
-        current = records[e.notice_id].extractor_version
-        if e.notice_id not in chosen or chosen[e.notice_id].extractor_version != current:
-            chosen[e.notice_id] = e
-    for nid, e in chosen.items():
-        evidence = (e.result or {}).get("evidence") or []
-        records[nid].evidence = [dict(ev) for ev in evidence if isinstance(ev, dict)]
+    # The extraction a notice shows: one rule for every reader (storage.evidence.stored_results).
+    for nid, evidence in stored_evidence(conn, keys).items():
+        records[nid].evidence = evidence
+    for nid, hits in notice_screening(conn, keys).items():
+        records[nid].screening = hits
 
     return list(records.values())

@@ -12,15 +12,17 @@ from datetime import datetime
 from typing import IO, Any, Iterable, Optional, Sequence
 
 from storage.exports.records import NoticeRecord
+from storage.screening import hit_summary
 
 CSV_ENCODING = "utf-8-sig"  # writes the BOM
 LIST_SEPARATOR = "; "
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a text cell starting so is a formula in a spreadsheet
 
 NOTICE_COLUMNS = (
     "notice_id", "source", "url", "external_id", "title", "notice_type", "published_at", "bid_deadline",
-    "first_seen", "region", "project_code", "procurement_key", "buyer", "agency", "vendors", "budget_cny",
-    "award_cny", "remote_compute", "hardware_purchase", "compute_kinds", "cloud_providers", "gpu_models", "flags",
-    "evidence", "attachments", "republished_at",
+    "first_seen", "region", "project_code", "procurement_key", "buyer", "agency", "vendors", "budget",
+    "budget_currency", "award", "award_currency", "remote_compute", "hardware_purchase", "compute_kinds", "cloud_providers", "gpu_models", "flags",
+    "evidence", "attachments", "republished_at", "screening",
 )
 
 
@@ -46,6 +48,7 @@ def number(value: Optional[float]) -> str:
 
 
 def cell(value: Any) -> str:
+    """A CSV cell (both CSV exports, the CLI's and the site's, write every cell through here)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -54,20 +57,25 @@ def cell(value: Any) -> str:
         return LIST_SEPARATOR.join(cell(v) for v in value)
     if isinstance(value, float):
         return number(value)
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value  # scraped text must not become a spreadsheet formula
     return str(value)
 
 
 def notice_row(r: NoticeRecord) -> dict[str, Any]:
+    # Amounts in yuan where the notice gives yuan, else in the one currency it states (HKD, MOP …), never blank.
+    budget, award = r.money("budget") or (None, None), r.money("award") or (None, None)
     return {
         "notice_id": r.id, "source": r.source, "url": r.url, "external_id": r.external_id, "title": r.title,
         "notice_type": r.notice_type, "published_at": local_stamp(r.published_at),
         "bid_deadline": local_stamp(r.bid_deadline), "first_seen": utc_stamp(r.first_seen), "region": r.region,
         "project_code": r.project_code, "procurement_key": r.procurement_key, "buyer": r.buyer,
-        "agency": r.agency, "vendors": r.vendor_names, "budget_cny": r.amount("budget"),
-        "award_cny": r.amount("award"), "remote_compute": r.remote_compute,
+        "agency": r.agency, "vendors": r.vendor_names, "budget": budget[0],
+        "budget_currency": budget[1], "award": award[0], "award_currency": award[1], "remote_compute": r.remote_compute,
         "hardware_purchase": r.hardware_purchase, "compute_kinds": r.kinds, "cloud_providers": r.providers,
         "gpu_models": r.chips, "flags": r.flags, "evidence": r.evidence_sentence(),
         "attachments": [a["url"] for a in r.attachments], "republished_at": [link["url"] for link in r.links],
+        "screening": [hit_summary(h) for h in r.screening],  # candidates for a person to confirm
     }
 
 
@@ -94,6 +102,7 @@ def notice_json(r: NoticeRecord) -> dict[str, Any]:
         republished_at=r.links,
         last_changed=utc_stamp(r.last_changed),
         extractor_version=r.extractor_version,
+        screening=r.screening,
     )
     return out
 

@@ -6,6 +6,10 @@ Each method returns SQL text that adds its bound values to `params`.
 
 from __future__ import annotations
 
+import time
+
+import sqlalchemy as sa
+
 from storage.search.query import ParsedQuery, Term
 
 
@@ -29,6 +33,16 @@ class SqliteFts:
             f"WITH scored AS MATERIALIZED ({scored}) SELECT id, score FROM scored"
             f" WHERE id IN ({filtered_ids}) ORDER BY score, id DESC"
         )
+
+    def probe(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
+        """Whether notice `alias` matches: one FTS5 lookup of that rowid (cheap with the prefix index)."""
+        params["fts"] = self._expression(parsed)
+        return f"EXISTS (SELECT 1 FROM notice_fts WHERE notice_fts MATCH :fts AND notice_fts.rowid = {alias}.id)"
+
+    def estimate(self, conn, parsed: ParsedQuery) -> int | None:
+        """How many notices match, counted (FTS5 counts a broad term in milliseconds)."""
+        params: dict = {}
+        return conn.execute(sa.text(f"SELECT count(*) FROM ({self.match_ids(parsed, params)}) AS t"), params).scalar_one()
 
     def _expression(self, parsed: ParsedQuery) -> str:
         groups = ["(" + " OR ".join(self._phrase(t) for t in g) + ")" for g in parsed.groups]
@@ -70,6 +84,66 @@ class PostgresTsvector:
             " GROUP BY s.notice_id ORDER BY score DESC, s.notice_id DESC"
         )
 
+    def probe(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
+        """Whether notice `alias` matches, decided from its own parts (primary-key lookups), never from the
+        GIN index: for a term in most notices, reading its posting list costs more than checking the few
+        notices a page needs. Scalar subqueries with LIMIT 1 keep the planner from turning the check into a
+        join over every match."""
+        conds = []
+        for i, group in enumerate(parsed.groups):
+            params[f"tsq{i}"] = " | ".join(self._phrase(t) for t in group)
+            conds.append(f"{self._part_hit(alias, f'tsq{i}')} IS NOT NULL")
+        if parsed.excluded:
+            params["tsq_not"] = " | ".join(self._phrase(t) for t in parsed.excluded)
+            conds.append(f"{self._part_hit(alias, 'tsq_not')} IS NULL")
+        return "(" + " AND ".join(conds) + ")"
+
+    @staticmethod
+    def _part_hit(alias: str, param: str) -> str:
+        # `IS TRUE` is not indexable by GIN, so the parts are found by the primary key (notice_id, part).
+        return (f"(SELECT 1 FROM notice_search s WHERE s.notice_id = {alias}.id"
+                f" AND (s.tsv @@ CAST(:{param} AS tsquery)) IS TRUE LIMIT 1)")
+
+    def score(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
+        """The relevance of notice `alias` (as `ranked` scores it), from its own parts."""
+        params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
+        return (f"(SELECT sum(ts_rank(s.tsv, CAST(:tsq_rank AS tsquery))) FROM notice_search s"
+                f" WHERE s.notice_id = {alias}.id AND (s.tsv @@ CAST(:tsq_rank AS tsquery)) IS TRUE)")
+
+    def ranked_among(self, parsed: ParsedQuery, ids: str, params: dict) -> str:
+        """(id, score) best first among the notices `ids` (a literal id list, a few thousand at most)."""
+        params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
+        return (
+            "SELECT s.notice_id AS id, sum(ts_rank(s.tsv, CAST(:tsq_rank AS tsquery))) AS score"
+            f" FROM notice_search s WHERE s.notice_id IN ({ids})"
+            " AND (s.tsv @@ CAST(:tsq_rank AS tsquery)) IS TRUE"
+            " GROUP BY s.notice_id ORDER BY score DESC, s.notice_id DESC"
+        )
+
+    def estimate(self, conn, parsed: ParsedQuery) -> int | None:
+        """About how many notices match, from the planner's statistics of the index (most common lexemes and
+        their frequencies; no index read): None when the table was never analysed. Used only to choose a
+        plan; a term outside the most common lexemes counts as rare."""
+        stats = _lexeme_stats(conn)
+        if stats is None:
+            return None
+        freqs, parts_per_notice, notices = stats
+
+        # A lexeme outside the list is rarer than the rarest listed one (often far rarer: a phrase of two
+        # unlisted bigrams such as 阿里云's is in a few hundred notices), so it counts as absent: the exact
+        # plan is right for it, while counting it at the list's floor sends rare phrases on a walk.
+        def token_freq(tok) -> float:
+            if tok.prefix:
+                return min(1.0, sum(f for lex, f in freqs.items() if lex.startswith(tok.text)))
+            return freqs.get(tok.text, 0.0)
+
+        def term_freq(term: Term) -> float:
+            return min(token_freq(t) for t in term.tokens)
+
+        # A part frequency times parts per notice approximates the share of notices (capped at all of them).
+        share = min(min(1.0, sum(term_freq(t) for t in g)) for g in parsed.groups)
+        return int(min(1.0, share * parts_per_notice) * notices)
+
     @staticmethod
     def _phrase(term: Term) -> str:
         parts = []
@@ -77,6 +151,34 @@ class PostgresTsvector:
             lexeme = "'" + tok.text.replace("\\", "\\\\").replace("'", "''") + "'"
             parts.append(lexeme + (":*" if tok.prefix else ""))
         return "(" + " <-> ".join(parts) + ")"
+
+
+_STATS_TTL = 600.0  # seconds a database's lexeme statistics are reused
+_stats_cache: dict[str, tuple[float, tuple | None]] = {}
+
+
+def _lexeme_stats(conn):
+    """({lexeme: share of parts}, parts per notice, notices) from
+    pg_stats, cached per database for _STATS_TTL; None before the first ANALYZE."""
+    key = str(conn.engine.url)
+    now = time.monotonic()
+    hit = _stats_cache.get(key)
+    if hit and now - hit[0] < _STATS_TTL:
+        return hit[1]
+    row = conn.execute(sa.text(
+        "SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats"
+        " WHERE tablename = 'notice_search' AND attname = 'tsv'"
+    )).first()
+    sizes = dict(conn.execute(sa.text(
+        "SELECT relname, reltuples FROM pg_class WHERE relname IN ('notice', 'notice_search')"
+    )).all())
+    stats = None
+    if row is not None and row.elems and sizes.get("notice", 0) > 0:
+        # For tsvector, most_common_elem_freqs ends with the minimum and the maximum of the listed ones.
+        freqs = dict(zip(row.elems, row.freqs[: len(row.elems)]))
+        stats = (freqs, sizes["notice_search"] / sizes["notice"], int(sizes["notice"]))
+    _stats_cache[key] = (now, stats)
+    return stats
 
 
 def backend_for(dialect: str):

@@ -10,32 +10,69 @@ notices are read in full.
 
 from __future__ import annotations
 
+import bisect
+import json
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any, Sequence
 
 import sqlalchemy as sa
 
+from extract.compute.vocabulary import TOTAL_AMOUNT_KINDS  # what the amount filter compares
+from storage.evidence import stored_evidence
 from storage.review import latest as latest_reviews
 from storage.review import latest_ids_sql, promoted_ids
 from storage.review import state_condition as review_state_condition
 from storage.search.backends import backend_for
-from storage.search.model import FACETS, FacetCount, SearchHit, SearchQuery, SearchResult
+from storage.search import summary
+from storage.search.model import FACETS, FacetCount, SearchHit, SearchQuery, SearchResult, make_after, parse_after
 from storage.search.query import ParsedQuery, parse_query
-from storage.search.snippets import SCAN_CHARS, make_snippet
+from storage.normalise import fold_text
+from storage.screening import SCREENED_NOTICE_IDS_SQL
+from storage.search.snippets import SCAN_CHARS, evidence_snippet, find_hits, make_snippet
 
-AMOUNT_KINDS = ("budget", "award", "max_price")
 TAG_FILTERS = ("provider", "chip", "kind", "flag")
 
-# Limits that keep a search fast on 100k+ notices (docs/search.md, "Limits"):
-RANK_LIMIT = 5_000  # bm25 scores every text match: above this many, results come in date order
-FACET_LIMIT = 25_000  # facet counts take a pass over every match: above this many, they are not counted
+# Bounds that keep a search's cost independent of the archive's size (docs/search.md, "At scale"); the
+# result says when one applied (SearchResult.ranked_of, facets_source, total_exact):
+CANDIDATES = 500  # relevance (and, for larger results, facets) over at most the newest this many matches
+# A text is "broad" when it matches more than BROAD_SHARE of the notices: then it is walked in date order,
+# never listed whole. The walk reads about CANDIDATES / share notices whatever the archive's size (服务, in
+# every notice: 500), while listing the matches costs their number; under this share listing is cheaper.
+BROAD_SHARE = 0.1
+FACET_LIMIT = 5_000  # facets count every match up to this many, else the newest CANDIDATES
 PROBE_FROM = 5_000  # SQLite: above this many text matches, selective filters drive and probe the text index
 SORT_MAX = 5_000  # SQLite: above this many matches, date order walks the date index instead of sorting
+SQLITE_SCORE_ALL = 5_000  # SQLite: up to this many text matches, bm25 scores them all and the filters apply after
 ID_LIST_MAX = 5_000  # result sets up to this size are listed once and reused by the facet and page queries
 # Filters selective enough to drive a search (few notices each): cases, compute tags, organisations.
-SELECTIVE = ("cases_only", "candidates_only", "provider", "chip", "kind", "flag", "buyer", "vendor")
+SELECTIVE = ("cases_only", "candidates_only", "provider", "chip", "kind", "flag", "buyer", "vendor", "screened")
+
+
+def _date_order(sqlite: bool) -> str:
+    # NULL sorts first in SQLite, so last in DESC order; PostgreSQL needs it said (and has the index for it).
+    return "n.published_at DESC, n.id DESC" if sqlite else "n.published_at DESC NULLS LAST, n.id DESC"
+
+
+def _date_index(sqlite: bool) -> str:
+    return " INDEXED BY ix_notice_published_at" if sqlite else ""
+
+
+def _moment(value: datetime, sqlite: bool) -> Any:
+    # SQLite stores DateTime as text 'YYYY-MM-DD HH:MM:SS.ffffff'; compare with the same text.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+
+
+def _after_condition(after: str, params: dict, sqlite: bool) -> str:
+    """Notices after the keyset cursor in date order (newest first, undated last, then id descending)."""
+    moment, ident = parse_after(after)
+    params["after_id"] = ident
+    if moment is None:
+        return "(n.published_at IS NULL AND n.id < :after_id)"
+    params["after_at"] = _moment(moment, sqlite)
+    return ("(n.published_at < :after_at OR (n.published_at = :after_at AND n.id < :after_id)"
+            " OR n.published_at IS NULL)")
 
 
 def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
@@ -45,6 +82,166 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     params: dict[str, Any] = {}
     promoted = promoted_ids(conn) if q.cases_only else []
     filters = _filters(q, params, sqlite=sqlite, promoted=promoted)
+    if parsed.empty and not filters:
+        return _browse_all(conn, q, sqlite)
+    if not parsed.empty:
+        # SQLite counts the matches (FTS5 counts a broad term in milliseconds); PostgreSQL estimates them from
+        # the planner's statistics, since listing a term found in most notices costs a pass over its postings.
+        estimate = backend.estimate(conn, parsed)
+        if estimate is not None and estimate > CANDIDATES and estimate > BROAD_SHARE * summary.total_notices(conn):
+            return _broad(conn, q, parsed, backend, params, filters, estimate if sqlite else None, promoted)
+    return _exact(conn, q, parsed, backend, params, filters, promoted)
+
+
+def _scored(rows) -> list[tuple[int, Any]]:
+    return [(r.id, r.score) for r in rows]
+
+
+def _page_bounds(q: SearchQuery) -> tuple[int, int]:
+    return q.per_page, (0 if q.after else (q.page - 1) * q.per_page)
+
+
+def _next_after(conn: sa.Connection, rows: list, q: SearchQuery) -> str | None:
+    if len(rows) < q.per_page:
+        return None
+    last = rows[-1].id
+    moment = conn.execute(sa.text("SELECT published_at FROM notice WHERE id = :i").columns(published_at=sa.DateTime),
+                          {"i": last}).scalar()
+    return make_after(moment, last)
+
+
+def _browse_all(conn: sa.Connection, q: SearchQuery, sqlite: bool) -> SearchResult:
+    """Every notice, newest first: the total and facets from the summary tables, the page from the date index."""
+    params: dict[str, Any] = {}
+    where = _after_condition(q.after, params, sqlite) if q.after else "1=1"
+    limit, offset = _page_bounds(q)
+    rows = conn.execute(sa.text(
+        f"SELECT n.id AS id, NULL AS score FROM notice n{_date_index(sqlite)} WHERE {where}"
+        f" ORDER BY {_date_order(sqlite)} LIMIT {int(limit)} OFFSET {int(offset)}"
+    ), params).all()
+    facets = _summary_facets(conn, q) if q.facets else {}
+    candidates = _count_candidates(conn, q, parse_query(""), None) if q.facets else None
+    return SearchResult(query=q, total=summary.total_notices(conn), hits=_hits(conn, _scored(rows), parse_query(""), q.snippets),
+                        facets=facets, sort="date", facets_complete=True, candidates=candidates,
+                        facets_source="summary" if q.facets else "none", next_after=_next_after(conn, rows, q))
+
+
+def _summary_facets(conn: sa.Connection, q: SearchQuery) -> dict[str, list[FacetCount]]:
+    counts = summary.top(conn, FACETS, q.facet_limit)
+    screened = conn.execute(sa.text(f"SELECT count(*) FROM ({SCREENED_NOTICE_IDS_SQL}) AS s")).scalar_one()
+    counts["screened"] = [("screened", screened)] if screened else []
+    return _facet_counts(conn, counts, q)
+
+
+def _broad(conn, q, parsed, backend, params, filters, text_total, promoted) -> SearchResult:
+    """A text in more than BROAD_SHARE of the notices: walk the notices passing the filters newest first, checking each
+    against the text, and stop at the newest CANDIDATES matches. Relevance and facets are computed over
+    those (the result says so); the total is counted on SQLite and estimated on PostgreSQL (the share of
+    matches among the notices walked, times the notices passing the filters). A page in date order is read
+    by the same walk, so deep pages cost what the first does (with the keyset cursor)."""
+    sqlite = conn.dialect.name == "sqlite"
+    probe = backend.probe(parsed, params)
+    conds = " AND ".join(filters + [probe])
+    where = " AND ".join(filters) or "1=1"
+    selective = any(getattr(q, f) for f in SELECTIVE)
+    if sqlite:
+        # Selective filters drive (the cases' partial index is in date order too); else the date index.
+        hint = _date_index(True)
+        if selective:
+            hint = " INDEXED BY ix_notice_cases_published" if q.cases_only and not promoted else ""
+        walk = conn.execute(sa.text(
+            f"SELECT n.id, 0 AS rn FROM notice n{hint} WHERE {conds} ORDER BY {_date_order(True)}"
+            f" LIMIT {CANDIDATES}"
+        ), params).all()
+    else:
+        # The score of a relevance search is read in the same pass: only the notices that match are scored.
+        score = backend.score(parsed, params) if q.sort == "relevance" else "NULL"
+        walk = conn.execute(sa.text(
+            f"SELECT n.id, n.rn, {score} AS score FROM (SELECT n.id, row_number() OVER (ORDER BY"
+            f" {_date_order(False)}) AS rn FROM notice n WHERE {where}) AS n WHERE {probe} LIMIT {CANDIDATES}"
+        ), params).all()
+    ids = [r.id for r in walk]
+    exhaustive = len(ids) < CANDIDATES  # the walk saw every notice passing the filters
+    total_exact = True
+    if exhaustive:
+        total = len(ids)
+    elif sqlite and not filters:
+        total = text_total
+    elif sqlite:
+        # Counted as the exact plan would: selective filters drive and probe the text; otherwise the text
+        # drives and the filters are read from the covering index.
+        count_sql = (f"SELECT count(*) FROM notice n WHERE {conds}" if selective else
+                     "SELECT count(*) FROM notice_fts CROSS JOIN notice n INDEXED BY ix_notice_search_columns"
+                     f" WHERE notice_fts MATCH :fts AND n.id = notice_fts.rowid AND {where}")
+        total = conn.execute(sa.text(count_sql), params).scalar_one()
+    else:
+        passing = summary.total_notices(conn) if not filters else _planned_rows(
+            conn, f"SELECT n.id FROM notice n WHERE {where}", params)
+        total, total_exact = max(len(ids), round(len(ids) / walk[-1].rn * passing)), False
+    listed = ", ".join(str(int(i)) for i in ids) or "NULL"
+    ranked_of = None if exhaustive else len(ids)
+    facets = _facets(conn, listed, params, q) if q.facets and ids else {}
+    sort = q.sort
+    limit, offset = _page_bounds(q)
+    if sort == "relevance" and not sqlite:
+        rows = sorted(walk, key=lambda r: (-(r.score or 0), -r.id))[offset : offset + limit]
+    elif sort == "relevance":
+        rows = _title_ranked(conn, ids, parsed)[offset : offset + limit]
+    else:
+        extra = [_after_condition(q.after, params, sqlite)] if q.after else []
+        page_sql = (f"SELECT n.id AS id, NULL AS score FROM notice n{_date_index(sqlite)}"
+                    f" WHERE {' AND '.join(filters + extra + [probe])} ORDER BY {_date_order(sqlite)}")
+    if sort != "relevance":
+        rows = conn.execute(sa.text(f"{page_sql} LIMIT {int(limit)} OFFSET {int(offset)}"), params).all()
+    return SearchResult(
+        query=q, total=total, hits=_hits(conn, _scored(rows), parsed, q.snippets), facets=facets, sort=sort,
+        facets_complete=exhaustive, candidates=None, total_exact=total_exact, ranked_of=ranked_of,
+        facets_source=("matches" if exhaustive else "newest") if q.facets else "none",
+        next_after=_next_after(conn, rows, q) if sort == "date" else None,
+    )
+
+
+@dataclass
+class _Ranked:
+    id: int
+    score: float
+
+
+def _title_ranked(conn: sa.Connection, ids: list[int], parsed: ParsedQuery) -> list[_Ranked]:
+    """SQLite's order for a capped candidate set: more query hits in the title first (score -hits × 10, or -1
+    with none; lower is better, as bm25), then newest first. Not bm25: FTS5 recomputes bm25's corpus
+    statistics (a pass over each term's whole doclist) for every rowid it is asked to score, which for a term
+    in most notices costs seconds; the candidates' titles are short and read in one query."""
+    if not ids:
+        return []
+    rows = conn.execute(sa.text(
+        f"SELECT n.id, n.title, n.published_at FROM notice n WHERE n.id IN ({', '.join(str(int(i)) for i in ids)})"
+    )).all()
+    # One pass over the titles joined (a phrase may in theory span two adjacent titles: the order of the
+    # candidates is then a little off, never the set).
+    folded = [fold_text(r.title or "") for r in rows]
+    starts, pos = [], 0
+    for f in folded:
+        starts.append(pos)
+        pos += len(f) + 1
+    hits = [0] * len(rows)
+    for start, _ in find_hits("\n".join(folded), parsed.positive_terms, max_hits=10 * len(rows)):
+        hits[bisect.bisect_right(starts, start) - 1] += 1
+    ranked = sorted(zip(rows, hits), key=lambda rh: (rh[0].published_at is not None, rh[0].published_at or "",
+                                                     rh[0].id), reverse=True)  # newest first, undated last
+    ranked.sort(key=lambda rh: -rh[1])  # stable: more title hits first
+    return [_Ranked(r.id, -10.0 * h or -1.0) for r, h in ranked]
+
+
+def _planned_rows(conn: sa.Connection, sql: str, params: dict) -> int:
+    """The planner's estimate of how many rows `sql` returns (PostgreSQL; no rows are read)."""
+    plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar_one()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
+    sqlite = conn.dialect.name == "sqlite"
     match = backend.match_ids(parsed, params) if not parsed.empty else None
     text_total = conn.execute(sa.text(f"SELECT count(*) FROM ({match}) AS t"), params).scalar_one() if match else None
     # An FTS5 lookup of one notice (cheap with the prefix index), for plans that visit notices and ask
@@ -87,38 +284,61 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
             if source is match
             else conn.execute(sa.text(f"SELECT count(*) FROM ({source}) AS m"), params).scalar_one()
         )
-    facets_complete = not q.facets or total <= FACET_LIMIT
-    facets = _facets(conn, matched, params, q) if q.facets and 0 < total <= FACET_LIMIT else {}
+    # Larger results are ranked and faceted over their newest CANDIDATES (one walk of the date order).
+    newest = None
+    if (q.facets and total > FACET_LIMIT) or (match and q.sort == "relevance" and total > CANDIDATES):
+        newest = conn.execute(sa.text(
+            f"SELECT n.id FROM notice n{_date_index(sqlite)} WHERE n.id IN ({matched})"
+            f" ORDER BY {_date_order(sqlite)} LIMIT {CANDIDATES}"), params).scalars().all()
+        newest = ", ".join(str(int(i)) for i in newest) or "NULL"
+    facets_capped = q.facets and total > FACET_LIMIT
+    facets = {}
+    if q.facets and total:
+        facets = _facets(conn, newest if facets_capped else matched, params, q)
     candidates = _count_candidates(conn, q, parsed, text_total) if q.facets else None
 
     sort = q.sort if match else "date"
-    if sort == "relevance" and text_total > RANK_LIMIT:
-        # Ranking scores every text match (FTS5 cannot score only what the filters leave without
-        # re-running the match per notice), so the limit applies to the text matches.
-        sort = "date"
-    limit, offset = q.per_page, (q.page - 1) * q.per_page
+    ranked_capped = sort == "relevance" and total > CANDIDATES
+    limit, offset = _page_bounds(q)
+    after = [_after_condition(q.after, params, sqlite)] if q.after and sort == "date" else []
     if sort == "relevance":
-        page_sql = backend.ranked(parsed, matched if filters else None, params)
+        if sqlite and ranked_capped:
+            page_sql = None
+            rows = _title_ranked(conn, [int(i) for i in newest.split(", ")], parsed)[offset : offset + limit]
+        elif ranked_capped:
+            page_sql = backend.ranked_among(parsed, newest, params)
+        elif sqlite and text_total <= SQLITE_SCORE_ALL:
+            # FTS5 scores a few thousand matches in one pass faster than it looks up a list of rowids.
+            page_sql = backend.ranked(parsed, matched if filters else None, params)
+        elif sqlite:  # at most CANDIDATES matches, so `matched` is their literal id list
+            page_sql = None
+            rows = _title_ranked(conn, [int(i) for i in matched.split(", ") if i != "NULL"], parsed)[offset : offset + limit]
+        else:
+            page_sql = backend.ranked_among(parsed, matched, params)
     elif sqlite and total > SORT_MAX:
         # Walk the date index newest first, keeping notices that pass the filters and match the text,
         # and stop after one page: no sort of every match.
-        conds = filters + ([probe] if match else [])
+        conds = filters + after + ([probe] if match else [])
         page_sql = (
-            "SELECT n.id AS id, NULL AS score FROM notice n INDEXED BY ix_notice_published_at"
-            f" WHERE {' AND '.join(conds) or '1=1'} ORDER BY n.published_at DESC, n.id DESC"
+            f"SELECT n.id AS id, NULL AS score FROM notice n{_date_index(True)}"
+            f" WHERE {' AND '.join(conds) or '1=1'} ORDER BY {_date_order(True)}"
         )
     else:
-        nulls_last = "" if sqlite else " NULLS LAST"  # SQLite sorts NULL first, so last in DESC order
         # The covering index holds published_at: the sort never reads the wide notice rows.
         covering = " INDEXED BY ix_notice_search_columns" if sqlite else ""
         page_sql = (
-            f"SELECT n.id AS id, NULL AS score FROM notice n{covering} WHERE n.id IN ({matched})"
-            f" ORDER BY n.published_at DESC{nulls_last}, n.id DESC"
+            f"SELECT n.id AS id, NULL AS score FROM notice n{covering} WHERE {' AND '.join([f'n.id IN ({matched})'] + after)}"
+            f" ORDER BY {_date_order(sqlite)}"
         )
-    rows = conn.execute(sa.text(f"{page_sql} LIMIT {int(limit)} OFFSET {int(offset)}"), params).all()
-    hits = _hits(conn, [(r.id, r.score) for r in rows], parsed, q.snippets)
-    return SearchResult(query=q, total=total, hits=hits, facets=facets, sort=sort, facets_complete=facets_complete,
-                        candidates=candidates)
+    if page_sql is not None:
+        rows = conn.execute(sa.text(f"{page_sql} LIMIT {int(limit)} OFFSET {int(offset)}"), params).all()
+    hits = _hits(conn, _scored(rows), parsed, q.snippets)
+    capped = facets_capped or ranked_capped
+    return SearchResult(query=q, total=total, hits=hits, facets=facets, sort=sort,
+                        facets_complete=not (q.facets and facets_capped), candidates=candidates,
+                        ranked_of=CANDIDATES if capped else None,
+                        facets_source=("newest" if facets_capped else "matches") if q.facets else "none",
+                        next_after=_next_after(conn, rows, q) if sort == "date" else None)
 
 
 def _count_candidates(conn: sa.Connection, q: SearchQuery, parsed: ParsedQuery, text_total: int | None) -> int | None:
@@ -192,7 +412,12 @@ def _filters(q: SearchQuery, params: dict, *, sqlite: bool, promoted: Sequence[i
         out.append(f"n.notice_type IN ({', '.join(names)})")
     if q.region:
         params["region"] = _like(q.region.strip())
-        out.append("n.region LIKE :region ESCAPE '\\'")
+        # The region names that contain the text, from the facet summary (every region a notice has is in
+        # its totals or its unfolded deltas), so the region index finds the notices instead of a scan.
+        out.append(
+            "n.region IN (SELECT value FROM facet_total WHERE facet = 'region' AND value LIKE :region ESCAPE '\\'"
+            " UNION SELECT value FROM facet_delta WHERE facet = 'region' AND value LIKE :region ESCAPE '\\')"
+        )
     if q.source:
         params["source"] = q.source
         out.append("n.source = :source")
@@ -203,7 +428,7 @@ def _filters(q: SearchQuery, params: dict, *, sqlite: bool, promoted: Sequence[i
                 f"n.id IN (SELECT t.notice_id FROM noticetag t WHERE t.facet = '{facet}' AND t.value = :{facet}{i})"
             )
     if q.amount_min is not None or q.amount_max is not None:
-        conds = ["a.notice_id = n.id", "a.kind IN ('" + "', '".join(AMOUNT_KINDS) + "')"]
+        conds = ["a.notice_id = n.id", "a.kind IN ('" + "', '".join(TOTAL_AMOUNT_KINDS) + "')"]
         if q.amount_min is not None:
             params["amount_min"] = float(q.amount_min)
             conds.append("a.value_cny >= :amount_min")
@@ -217,6 +442,8 @@ def _filters(q: SearchQuery, params: dict, *, sqlite: bool, promoted: Sequence[i
         if promoted:
             case = f"({case} OR n.id IN ({', '.join(str(int(i)) for i in promoted)}))"
         out.append(case)
+    if q.screened:
+        out.append(f"n.id IN ({SCREENED_NOTICE_IDS_SQL})")
     if q.candidates_only:  # likewise, the partial index over possible cases
         out.append("n.compute_candidate = 1" if sqlite else "n.compute_candidate")
     if states := q.values("review"):
@@ -254,6 +481,8 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
             UNION ALL SELECT 'notice_type', m.notice_type, count(*) FROM m WHERE m.notice_type IS NOT NULL
                 GROUP BY m.notice_type
             UNION ALL SELECT 'year', {year}, count(*) FROM m WHERE m.published_at IS NOT NULL GROUP BY {year}
+            UNION ALL SELECT 'screened', 'screened', count(*) FROM m WHERE m.id IN ({SCREENED_NOTICE_IDS_SQL})
+                GROUP BY 1
         )
         SELECT facet, value, n FROM (
             SELECT facet, value, n, RANK() OVER (PARTITION BY facet ORDER BY n DESC) AS r FROM c
@@ -262,6 +491,11 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
     counts: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for facet, value, n in conn.execute(sa.text(sql), params).all():
         counts[facet].append((value, n))
+    return _facet_counts(conn, counts, q)
+
+
+def _facet_counts(conn: sa.Connection, counts: dict[str, list[tuple[str, int]]], q: SearchQuery) -> dict[str, list[FacetCount]]:
+    """Counted values → each facet's top `facet_limit` (count, then value), years newest first, org names."""
     out: dict[str, list[FacetCount]] = {}
     org_ids: set[int] = set()
     for facet in FACETS:
@@ -320,7 +554,9 @@ def _hits(
         vendors[r.notice_id].append(r.name)
         vendor_ids[r.notice_id].append(r.id)
     attachments: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    evidence: dict[int, list[dict]] = {}
     if with_snippets:
+        evidence = stored_evidence(conn, [i for i, _ in scored])
         for r in conn.execute(
             sa.text(
                 f"SELECT notice_id, name, substr(text, 1, {SCAN_CHARS}) AS text FROM attachment"
@@ -329,6 +565,7 @@ def _hits(
         ):
             attachments[r.notice_id].append((r.name or "attachment", r.text))
     decisions = latest_reviews(conn, [i for i, _ in scored])
+    screened = set(conn.execute(sa.text(f"SELECT id FROM notice WHERE id IN ({ids}) AND id IN ({SCREENED_NOTICE_IDS_SQL})")).scalars())
     terms = parsed.positive_terms
     hits = []
     for notice_id, score in scored:
@@ -336,7 +573,10 @@ def _hits(
         t = tags[notice_id]
         snippet = None
         if with_snippets:
-            snippet = make_snippet([("", n.text), *attachments[notice_id], ("title", n.title)], terms)
+            documents = [("", n.text), *attachments[notice_id]]
+            # The sentence that makes the notice a case, where it has one; else the text around the first hit.
+            snippet = evidence_snippet(evidence.get(notice_id, []), n.title, dict(reversed(documents)), terms) \
+                or make_snippet([*documents, ("title", n.title)], terms)
         hits.append(
             SearchHit(
                 id=n.id,
@@ -363,6 +603,7 @@ def _hits(
                 candidate_score=n.candidate_score,
                 candidate_reasons=list(n.candidate_reasons or []),
                 review=decisions[notice_id]["decision"] if notice_id in decisions else None,
+                screened=notice_id in screened,
             )
         )
     return hits

@@ -8,10 +8,12 @@ why every write goes: `unindex(old state)` → change rows → `index(new state)
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Iterable
 
 import sqlalchemy as sa
 
+from storage.search import summary
 from storage.search.tokens import TOKENIZER_VERSION, index_tokens
 
 # PostgreSQL parts: positions in a tsvector stop at 16,383 and a lexeme keeps at most 256 positions, so
@@ -38,7 +40,12 @@ def indexed_text(conn: sa.Connection, notice_id: int) -> tuple[str, str] | None:
     attachments = conn.execute(
         sa.text("SELECT text FROM attachment WHERE notice_id = :id AND text <> '' ORDER BY id"), {"id": notice_id}
     ).scalars()
-    return row.title or "", "\n".join([row.text or "", *attachments])
+    return row.title or "", indexed_body(row.text, attachments)
+
+
+def indexed_body(text: str | None, attachment_texts: Iterable[str]) -> str:
+    """The body the index sees: the notice's text, then each attachment's (in attachment-id order)."""
+    return "\n".join([text or "", *(t for t in attachment_texts if t)])
 
 
 def unindex(conn: sa.Connection, notice_id: int) -> None:
@@ -60,18 +67,27 @@ def index(conn: sa.Connection, notice_id: int) -> None:
     current = indexed_text(conn, notice_id)
     if current is None:
         return
-    title, body = current
+    index_many(conn, [(notice_id, *current)])
+
+
+def index_many(conn: sa.Connection, notices: list[tuple[int, str, str]]) -> None:
+    """Add notices not yet indexed, given as (id, title, body as `indexed_text` gives them): what `index`
+    does for one notice, for a batch at once (storage.bulk)."""
+    if not notices:
+        return
     if conn.dialect.name == "sqlite":
         conn.execute(
             sa.text("INSERT INTO notice_fts(rowid, title, body) VALUES(:id, :title, :body)"),
-            {"id": notice_id, "title": " ".join(index_tokens(title)), "body": sqlite_body(body)},
+            [{"id": i, "title": " ".join(index_tokens(title)), "body": sqlite_body(body)} for i, title, body in notices],
         )
     else:
-        parts = postgres_parts(title, body)
         conn.execute(
             sa.text("INSERT INTO notice_search(notice_id, part, tsv) VALUES (:id, :part, CAST(:tsv AS tsvector))"),
-            [{"id": notice_id, "part": i, "tsv": tsv} for i, tsv in enumerate(parts)],
+            [{"id": i, "part": p, "tsv": tsv} for i, title, body in notices
+             for p, tsv in enumerate(postgres_parts(title, body))],
         )
+    # Every write of a notice passes here: the moment to fold the facet summary's deltas now and then.
+    summary.maybe_compact(conn)
 
 
 def sqlite_body(body: str) -> str:
@@ -111,8 +127,10 @@ def postgres_parts(title: str, body: str) -> list[str]:
 
 
 def _part_end(tokens: list[str], start: int) -> int:
-    counts: dict[str, int] = {}
     limit = min(len(tokens), start + PART_TOKENS)
+    if max(Counter(tokens[start:limit]).values(), default=0) <= MAX_LEXEME_POSITIONS:
+        return limit  # the common case, counted in C
+    counts: dict[str, int] = {}
     for i in range(start, limit):
         n = counts.get(tokens[i], 0) + 1
         if n > MAX_LEXEME_POSITIONS:
@@ -122,14 +140,22 @@ def _part_end(tokens: list[str], start: int) -> int:
 
 
 def _tsvector_literal(tokens: Iterable[str], weight: str) -> str:
-    positions: dict[str, list[str]] = {}
+    positions: dict[str, list[int]] = {}
     for pos, tok in enumerate(tokens, start=1):
-        positions.setdefault(tok, []).append(f"{pos}{weight}")
-    return " ".join(f"{_quote_lexeme(tok)}:{','.join(p)}" for tok, p in positions.items())
+        found = positions.get(tok)
+        if found is None:
+            positions[tok] = [pos]
+        else:
+            found.append(pos)
+    if weight:
+        return " ".join(f"{_quote_lexeme(tok)}:{','.join(f'{n}{weight}' for n in p)}" for tok, p in positions.items())
+    return " ".join(f"{_quote_lexeme(tok)}:{','.join(map(str, p))}" for tok, p in positions.items())
 
 
 def _quote_lexeme(token: str) -> str:
-    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+    if "'" in token or "\\" in token:
+        token = token.replace("\\", "\\\\").replace("'", "''")
+    return f"'{token}'"
 
 
 def is_current(conn: sa.Connection) -> bool:
@@ -146,6 +172,7 @@ def rebuild(conn: sa.Connection) -> int:
     ids = list(conn.execute(sa.text("SELECT id FROM notice ORDER BY id")).scalars())
     for notice_id in ids:
         index(conn, notice_id)
+    summary.refresh(conn)
     conn.execute(sa.text("DELETE FROM search_meta WHERE key = 'tokenizer'"))
     conn.execute(sa.text("INSERT INTO search_meta(key, value) VALUES('tokenizer', :v)"), {"v": INDEX_VERSION})
     return len(ids)

@@ -4,10 +4,10 @@ answer with the same results; see docs/search.md for the query syntax and matchi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Optional, Sequence
 
-FACETS = ("provider", "chip", "kind", "flag", "buyer", "vendor", "region", "notice_type", "year")
+FACETS = ("provider", "chip", "kind", "flag", "buyer", "vendor", "region", "notice_type", "year", "screened")
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 1000
 
@@ -42,6 +42,7 @@ class SearchQuery:
     chip: str | Sequence[str] | None = None
     kind: str | Sequence[str] | None = None
     flag: str | Sequence[str] | None = None  # a case's flags: the union over its procurement
+    screened: bool = False  # only notices whose buyer, agency or a vendor has a screening-list hit (storage/screening.py)
     amount_min: Optional[float] = None  # CNY; any budget, award or maximum price in range
     amount_max: Optional[float] = None
     # Only notices where remote compute was sought, as reviewers' newest decisions correct it: rejected ones
@@ -54,6 +55,9 @@ class SearchQuery:
     sort: str = "relevance"  # relevance (bm25, title weighted; date order when there is no text) or date
     page: int = 1
     per_page: int = 20
+    # Keyset paging (date order): the `next_after` of the previous page; `page` is then ignored. Deep pages of
+    # a large date-ordered result cost the same as the first.
+    after: Optional[str] = None
     facets: bool = True  # count facets over the whole result set
     facet_limit: int = 20  # values per facet, most frequent first
     snippets: bool = True
@@ -69,6 +73,8 @@ class SearchQuery:
             raise QuerySyntaxError("amount_min is larger than amount_max")
         if self.since and self.until and self.since > self.until:
             raise QuerySyntaxError("since is after until")
+        if self.after is not None:
+            parse_after(self.after)
         if self.cases_only and self.candidates_only:
             raise QuerySyntaxError("cases and possible cases are shown apart: ask for one or the other")
         from storage.review import STATES
@@ -84,6 +90,19 @@ class SearchQuery:
 
     def values(self, name: str) -> tuple[str, ...]:
         return _values(getattr(self, name))
+
+
+def parse_after(cursor: str) -> tuple[Optional[datetime], int]:
+    """A keyset cursor "<published_at ISO>|<id>" (published_at empty for an undated notice)."""
+    moment, _, ident = cursor.partition("|")
+    try:
+        return (datetime.fromisoformat(moment) if moment else None), int(ident)
+    except ValueError:
+        raise QuerySyntaxError(f"not a page cursor: {cursor[:40]!r}") from None
+
+
+def make_after(published_at: Optional[datetime], notice_id: int) -> str:
+    return f"{published_at.isoformat() if published_at else ''}|{notice_id}"
 
 
 @dataclass
@@ -130,6 +149,7 @@ class SearchHit:
     candidate_score: Optional[float] = None
     candidate_reasons: list[str] = field(default_factory=list)
     review: Optional[str] = None  # the newest review decision (confirmed, rejected), None when not reviewed
+    screened: bool = False  # its buyer, agency or a vendor has a screening-list candidate hit
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -157,6 +177,25 @@ class SearchResult:
     # Possible cases matching the text and filters, whatever the cases switch says (counted with the facets;
     # None when facets were not counted): what the "possible cases" switch would show.
     candidates: Optional[int] = None
+    # What the search did when the result was too large to treat whole (docs/search.md, "At scale"):
+    total_exact: bool = True  # False: `total` is an estimate (a very broad text on PostgreSQL)
+    # Relevance and facets over a capped candidate set: the newest `ranked_of` matches (None = over all).
+    ranked_of: Optional[int] = None
+    facets_source: str = "matches"  # matches (counted over every match), summary (unfiltered: summary tables),
+    #                                 newest (over the `ranked_of` newest matches), none (facets off)
+    next_after: Optional[str] = None  # keyset cursor of the next page in date order, when there is one
+
+    @property
+    def scope_note(self) -> str:
+        """One sentence for the page saying what a capped search did; "" when it treated every match."""
+        about = "" if self.total_exact else "about "
+        newest = f"the newest {self.ranked_of or 0:,} of {about}{self.total:,} matches"
+        if self.ranked_of is not None and self.sort == "relevance":
+            facets = " Facets count those." if self.facets_source == "newest" else ""
+            return f"Ranked {newest}.{facets}"
+        if self.ranked_of is not None and self.facets_source == "newest":  # date order lists every match
+            return f"Facets count {newest}."
+        return "" if self.total_exact else f"About {self.total:,} matches (estimated)."
 
     @property
     def pages(self) -> int:
@@ -170,6 +209,11 @@ class SearchResult:
             "sort": self.sort,
             "facets_complete": self.facets_complete,
             "candidates": self.candidates,
+            "total_exact": self.total_exact,
+            "ranked_of": self.ranked_of,
+            "facets_source": self.facets_source,
+            "scope_note": self.scope_note,
+            "next_after": self.next_after,
             "results": [h.to_json() for h in self.hits],
             "facets": {k: [asdict(c) for c in v] for k, v in self.facets.items()},
         }

@@ -1,6 +1,10 @@
 """Snippets with highlighted hits, made in Python (the FTS5 index is contentless and PostgreSQL has no
 bigram-aware headline). A term is found in the text with the same rules as the index: per-character fold,
-its runs in order with only separators between them, letter and digit runs whole."""
+its runs in order with only separators between them, letter and digit runs whole.
+
+A notice with compute evidence shows its evidence sentence (`evidence_snippet`: the one storage.evidence
+chooses for every list, or the first of its evidence sentences holding a query hit), not the page header
+that opens most notices ("…来源：中国政府采购网 公告概要：…"); other notices show the text around the first hit."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import html
 import re
 from typing import Iterable
 
+from storage.evidence import is_title, ranked_sentences
 from storage.normalise import fold_text
 from storage.search.model import Snippet, SnippetPart
 from storage.search.query import Term
@@ -75,10 +80,33 @@ def make_snippet(documents: list[tuple[str, str]], terms: list[Term]) -> Snippet
     return None
 
 
+def evidence_snippet(
+    evidence: list[dict], title: str, documents: dict[str, str], terms: list[Term]
+) -> Snippet | None:
+    """The evidence sentence as a snippet, query hits marked: the first of the notice's evidence sentences
+    (in storage.evidence's order) that holds a hit, else the sentence every list shows. `documents`: text by
+    name ("" = the body, else an attachment's name). None without compute evidence."""
+    sentences = ranked_sentences(evidence, title, lambda name: documents.get(name, ""))
+    if not sentences:
+        return None
+    for sentence in sentences if terms else ():
+        if is_title(sentence.text, title):  # a hit in the title is marked in the title already
+            continue
+        if hits := find_hits(fold_text(sentence.text), terms, max_hits=SNIPPET_CHARS):
+            return _render(sentence.document, sentence.text, hits, 0, len(sentence.text))
+    best = sentences[0]
+    return _render(best.document, best.text, [], 0, len(best.text))
+
+
 def _window(name: str, text: str, hits: list[tuple[int, int]]) -> Snippet:
     first = hits[0][0] if hits else 0
     start = max(0, first - CONTEXT_BEFORE)
     end = min(len(text), start + SNIPPET_CHARS)
+    return _render(name, text, hits, start, end)
+
+
+def _render(name: str, text: str, hits: list[tuple[int, int]], start: int, end: int) -> Snippet:
+    """text[start:end] as parts, the hits inside it marked; "…" where the text goes on."""
     parts: list[SnippetPart] = []
     if start > 0:
         parts.append(SnippetPart("…", False))

@@ -68,6 +68,11 @@ class CrawlCommand(click.Command):
 @click.option("--refresh", is_flag=True, help="Fetch stored notices again (changed pages get a new version).")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt.")
 @click.option("--jobdir", type=click.Path(file_okay=False), help="Scrapy JOBDIR: keep the request queue on disk.")
+@click.option("--frontier", metavar="redis://HOST:6379/N",
+              help="Share the request queue, seen-set, per-host politeness and block state in Redis with every "
+              "other process crawling SPIDER with the same frontier (on any machine, into the same database).")
+@click.option("--idle-exit", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="With --frontier: end once the shared frontier has been empty this long (default 10).")
 @database_url_option
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
@@ -78,12 +83,27 @@ class CrawlCommand(click.Command):
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, like scrapy crawl -s (e.g. BLOCK_BACKOFF_SECONDS=5).")
 def crawl(spider, since, until, keywords, channels, max_pages, delay, site_root, refresh, no_robots, jobdir,
-          database_url, log_level, max_notices, max_minutes, as_json, overrides):
+          frontier, idle_exit, database_url, log_level, max_notices, max_minutes, as_json, overrides):
     """Crawl SPIDER (one of those listed below, or all) into the database. Incremental: notices already
     stored are skipped unless --refresh, and notice pages earlier runs failed on are tried again; a stopped
     crawl resumes with the same command. Exit 0 when finished or stopped at a --max-* limit, 3 when the
     site blocked it, 1 when it failed (more than 20% of its pages, or every page, failed; a host that
-    cannot be reached), 130 on Ctrl-C. A log of each run is kept in <data dir>/logs/."""
+    cannot be reached), 130 on Ctrl-C. A log of each run is kept in <data dir>/logs/.
+
+    With --frontier, run the same command in as many processes, on as many machines, as you like: they
+    share the work (each request fetched once, each notice stored once), keep --delay between requests to a
+    host all together, pause together on a block page, and each ends by itself once the shared frontier
+    has been empty for --idle-exit seconds. A killed worker's requests are handed out again."""
+    overrides = list(overrides)
+    if frontier:
+        if jobdir:
+            raise click.UsageError("--jobdir and --frontier: the frontier keeps the request queue (in Redis)")
+        _check_frontier(frontier)
+        overrides.append(f"TENDERWATCH_FRONTIER={frontier}")
+    if idle_exit is not None:
+        if not frontier:
+            raise click.UsageError("--idle-exit needs --frontier")
+        overrides.append(f"FRONTIER_IDLE_EXIT={idle_exit}")
     if spider == "all":  # every spider in turn, one closing summary (tenderwatch/crawl_all.py)
         from tenderwatch.crawl_all import crawl_all
 
@@ -118,6 +138,16 @@ def crawl(spider, since, until, keywords, channels, max_pages, delay, site_root,
         sys.exit(EXIT_INTERRUPTED)
     if status not in ("finished", "stopped"):
         sys.exit(EXIT_FAILED)
+
+
+def _check_frontier(url: str) -> None:
+    """A frontier that cannot be used is one line (tenderwatch.cli), before Scrapy starts."""
+    from crawler.frontier import FrontierError, connect
+
+    try:
+        connect(url).close()
+    except FrontierError as exc:
+        raise click.ClickException(str(exc))
 
 
 def run_crawl(spider: str, arguments: dict, *, database_url: str | None = None, jobdir: str | None = None,

@@ -13,14 +13,18 @@ def db():
 @db.command()
 @database_url_option
 def upgrade(database_url):
-    """Bring the schema to the newest migration."""
+    """Bring the schema to the newest migration. The one command that migrates a PostgreSQL database: run it
+    once after installing a new version, before the crawler workers and the site (which refuse an outdated
+    schema). SQLite is also upgraded by any command that writes to it."""
     from storage import db as storage_db
     from storage.store import Store
 
     engine = storage_db.make_engine(database_url)
     before = storage_db.current_revision(engine)
-    Store.open(database_url).close()  # migrates, then rebuilds the search index if a migration or tokenizer asks for it
+    # Migrates, then rebuilds the search index if a migration or tokenizer asks for it.
+    Store.open(database_url, upgrade=True).close()
     after = storage_db.current_revision(engine)
+    engine.dispose()
     click.echo(f"schema: {before or 'empty'} → {after}" if before != after else f"schema already at {after}")
 
 

@@ -51,6 +51,29 @@ def show_database(database_url: str | None) -> None:
                 if snippet:
                     click.echo(f"      … {snippet} …")
     click.echo("\nTry: tenderwatch search 算力 · tenderwatch stats · tenderwatch show ID")
+    if command := digest_command(database_url):
+        click.echo(f"The weekly digest of its newest cases: {command}")
+
+
+def digest_command(database_url: str | None) -> str | None:
+    """A `tenderwatch digest` command that shows cases of this database: by publication week, since a fresh
+    crawl first saw every notice this week (a first-seen digest of last week would have none)."""
+    import sqlalchemy as sa
+
+    from models.tables import Notice
+    from storage import db
+    from storage.digest.weeks import IsoWeek
+
+    engine = db.make_engine(database_url, read_only=True)
+    try:
+        with engine.connect() as conn:
+            newest = conn.execute(sa.select(sa.func.max(Notice.published_at)).where(Notice.remote_compute)).scalar()
+    finally:
+        engine.dispose()
+    if newest is None:
+        return None
+    option = f" --database-url {database_url}" if database_url else ""
+    return f"tenderwatch digest --by published --week {IsoWeek.of(newest.date())}{option}"
 
 
 def _counts(counts: dict) -> str:

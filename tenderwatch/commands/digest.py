@@ -1,4 +1,4 @@
-"""`tenderwatch digest [--week 2026-W47] [--out DIR]`: the weekly digest of remote-compute cases as Markdown,
+"""`tenderwatch digest [--week 2026-W47] [--by first_seen|published] [--out DIR]`: the weekly digest of remote-compute cases as Markdown,
 HTML (e-mail safe), CSV, JSON, Atom and a chart (PNG, SVG). Rebuilding a past week rewrites the same bytes."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tenderwatch.options import database_url_option
+from tenderwatch.options import database_url_option, web_url
 
 
 def week_option(value: str | None):
@@ -33,7 +33,8 @@ def open_read_only(url: str | None):
     return engine
 
 
-def run_digest(url: str | None, week, out: Path | None, base_url: str | None) -> list[Path]:
+def run_digest(url: str | None, week, out: Path | None, base_url: str | None, *, public_url: str | None = None,
+               by: str = "first_seen") -> list[Path]:
     from storage import config
     from storage.digest import write_digest
     from storage.digest.render import summary
@@ -43,10 +44,11 @@ def run_digest(url: str | None, week, out: Path | None, base_url: str | None) ->
         click.echo(f"note: {week} has not ended yet; a rebuild after it ends will differ", err=True)
     engine = open_read_only(url)
     try:
-        digest, paths = write_digest(engine, week, out, base_url=base_url)
+        digest, paths = write_digest(engine, week, out, base_url=base_url, public_url=public_url, by=by)
     finally:
         engine.dispose()
-    click.echo(f"{week}: " + ("no new case and no change" if digest.is_empty else summary(digest)))
+    clock = " (by publication date)" if by == "published" else ""
+    click.echo(f"{week}{clock}: " + ("no new case and no change" if digest.is_empty else summary(digest)))
     for path in paths:
         click.echo(f"  {path}")
     return paths
@@ -57,8 +59,15 @@ def run_digest(url: str | None, week, out: Path | None, base_url: str | None) ->
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the files (default: <data dir>/digests).")
 @database_url_option
-@click.option("--base-url", help="Public URL the digest files are served from (adds the Atom feed's self link).")
-def digest(week_text, out, database_url, base_url):
-    """Write the week's digest: cases first seen that week and changes to earlier cases (awarded, corrected,
-    cancelled, revised), grouped by provider, chip and buyer, with totals against the previous weeks."""
-    run_digest(database_url, week_option(week_text), out, base_url)
+@click.option("--by", "by", type=click.Choice(["first_seen", "published"]), default="first_seen", show_default=True,
+              help="What puts a notice in a week: when tenderwatch first saw it, or its own publication date "
+                   "(for a database of older notices, e.g. a fresh crawl).")
+@click.option("--base-url", callback=web_url, help="Public URL the digest files are served from (adds the Atom feed's self link).")
+@click.option("--public-url", envvar="TENDERWATCH_PUBLIC_URL", callback=web_url,
+              help="Public URL of the tenderwatch site each notice links to (default: TENDERWATCH_PUBLIC_URL, "
+                   "else http://127.0.0.1:8000).")
+def digest(week_text, out, database_url, by, base_url, public_url):
+    """Write the week's digest: cases first seen (or published) that week and changes to earlier cases
+    (awarded, corrected, cancelled, revised), grouped by provider, chip and buyer, with totals against the
+    previous weeks."""
+    run_digest(database_url, week_option(week_text), out, base_url, public_url=public_url, by=by)

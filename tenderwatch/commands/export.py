@@ -1,6 +1,7 @@
-"""`tenderwatch export --format ocds|csv|jsonl [--cases-only] [--since D] [--until D] --out FILE`: the stored
-notices as OCDS 1.1 release packages (with the remote-compute extension, docs/ocds-extension.md), CSV (UTF-8
-with BOM, for spreadsheets) or JSONL (one object per notice, every amount and evidence item)."""
+"""`tenderwatch export --format ocds|ocds-records|csv|jsonl [--cases-only] [--since D] [--until D] --out FILE`:
+the stored notices as OCDS 1.1 release or record packages (with the remote-compute extension,
+docs/ocds-extension.md), CSV (UTF-8 with BOM, for spreadsheets) or JSONL (one object per notice, every amount
+and evidence item)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from tenderwatch.options import database_url_option
+from tenderwatch.options import database_url_option, web_url
 
 def _when(ctx, param, value: str | None) -> datetime | None:
     """A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM[:SS]). --until with a date alone means up to the end
@@ -31,8 +32,10 @@ def _when(ctx, param, value: str | None) -> datetime | None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["ocds", "csv", "jsonl", "gold"]), required=True,
-              help="gold: the reviewed notices in the compute-cases gold format, their texts in docs/ beside --out.")
+@click.option("--format", "fmt", type=click.Choice(["ocds", "ocds-records", "csv", "jsonl", "gold"]), required=True,
+              help="ocds: a release package (a release per notice); ocds-records: a record package (per procurement "
+                   "its releases and compiled release); gold: the reviewed notices in the compute-cases gold format, "
+                   "their texts in docs/ beside --out.")
 @click.option("--out", required=True, help="Output file, or - for standard output.")
 @click.option("--cases-only", is_flag=True, help="Only notices that sought remote compute.")
 @click.option("--since", callback=_when, help="First seen on or after this day or time (UTC).")
@@ -41,14 +44,33 @@ def _when(ctx, param, value: str | None) -> datetime | None:
 @click.option("--ocid-prefix", help="Registered OCDS prefix (default: TENDERWATCH_OCID_PREFIX or ocds-twatch, "
               "an unregistered placeholder).")
 @click.option("--package-uri", help="OCDS: the package's uri (default: the output file's file: URI).")
-@click.option("--publisher", default="tenderwatch", show_default=True, help="OCDS: publisher name.")
-@click.option("--extension-url", "extension_urls", multiple=True,
-              help="OCDS: URL where the remote-compute extension's extension.json is published (repeatable).")
-def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, package_uri, publisher, extension_urls):
+@click.option("--public-url", envvar="TENDERWATCH_PUBLIC_URL", callback=web_url,
+              help="OCDS: public URL of the tenderwatch site, which serves the extension at /ocds/extension/ "
+                   "(default: TENDERWATCH_PUBLIC_URL, else http://127.0.0.1:8000).")
+@click.option("--extension-url", "extension_urls", multiple=True, callback=web_url,
+              help="OCDS: URL of the remote-compute extension's extension.json (repeatable; default: the one "
+                   "the site at --public-url serves).")
+@click.option("--publisher", envvar="TENDERWATCH_OCDS_PUBLISHER", default="tenderwatch", show_default=True,
+              help="OCDS: publisher name [TENDERWATCH_OCDS_PUBLISHER].")
+@click.option("--publisher-scheme", envvar="TENDERWATCH_OCDS_PUBLISHER_SCHEME",
+              help="OCDS: org-id.guide scheme of the publisher's identifier, e.g. GB-COH [TENDERWATCH_OCDS_PUBLISHER_SCHEME].")
+@click.option("--publisher-uid", envvar="TENDERWATCH_OCDS_PUBLISHER_UID",
+              help="OCDS: the publisher's identifier in that scheme [TENDERWATCH_OCDS_PUBLISHER_UID].")
+@click.option("--publisher-uri", envvar="TENDERWATCH_OCDS_PUBLISHER_URI", callback=web_url,
+              help="OCDS: a URI identifying the publisher (default: the public URL) [TENDERWATCH_OCDS_PUBLISHER_URI].")
+@click.option("--license", "license_url", envvar="TENDERWATCH_OCDS_LICENSE", callback=web_url,
+              help="OCDS: canonical URI of the data's licence [TENDERWATCH_OCDS_LICENSE].")
+@click.option("--publication-policy", envvar="TENDERWATCH_OCDS_PUBLICATION_POLICY", callback=web_url,
+              help="OCDS: URL of the publication policy [TENDERWATCH_OCDS_PUBLICATION_POLICY].")
+def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, package_uri, public_url, extension_urls,
+           publisher, publisher_scheme, publisher_uid, publisher_uri, license_url, publication_policy):
     """Export notices first seen in [--since, --until] as OCDS, CSV or JSONL."""
     from sqlmodel import Session
 
-    from storage.exports.ocds import ExportError, write_release_package
+    from storage import config
+    from storage.exports.ocds import (
+        ExportError, PackageMeta, extension_url, write_record_package, write_release_package,
+    )
     from storage.exports.records import iter_notice_records, notice_filter
     from storage.exports.tabular import CSV_ENCODING, write_jsonl, write_notices_csv
     from tenderwatch.commands.digest import open_read_only
@@ -70,10 +92,17 @@ def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, packag
             stream = open(tmp, "w", encoding=encoding, newline="")
         with Session(engine) as session:
             try:
-                if fmt == "ocds":
-                    uri = package_uri or (target.resolve().as_uri() if target else "urn:tenderwatch:export")
-                    n = write_release_package(session, where, stream, prefix=ocid_prefix, uri=uri,
-                                              publisher=publisher, extension_urls=extension_urls)
+                if fmt in ("ocds", "ocds-records"):
+                    site = (public_url or config.public_url()).rstrip("/")
+                    meta = PackageMeta(
+                        uri=package_uri or (target.resolve().as_uri() if target else "urn:tenderwatch:export"),
+                        publisher=publisher, publisher_scheme=publisher_scheme, publisher_uid=publisher_uid,
+                        publisher_uri=publisher_uri or site, license=license_url,
+                        publication_policy=publication_policy,
+                        extensions=list(extension_urls) or [extension_url(site)],
+                    )
+                    write = write_release_package if fmt == "ocds" else write_record_package
+                    n = write(session, where, stream, meta, prefix=ocid_prefix)
                 elif fmt == "csv":
                     n = write_notices_csv(iter_notice_records(session, where, with_text=True), stream)
                 else:
@@ -93,7 +122,7 @@ def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, packag
         if tmp is not None and tmp.exists():
             tmp.unlink()
         engine.dispose()
-    what = "releases" if fmt == "ocds" else "notices"
+    what = {"ocds": "releases", "ocds-records": "records"}.get(fmt, "notices")
     click.echo(f"{n} {what} → {out}", err=to_stdout)
 
 

@@ -3,8 +3,9 @@ as crawled ones (storage.processing.process_notice).
 
 PATH is a folder (every file under it), a single document, or a text file listing URLs one per line (blank
 lines and `#` comments allowed). A local file is stored under ``local:<sha256 of its bytes>``, so the same
-file ingested again — moved, renamed or copied — adds nothing. URLs are fetched one at a time, with a pause
-between requests to the same host and robots.txt respected. A file or URL that cannot be read is recorded
+file ingested again — moved, renamed or copied — adds nothing. URLs are fetched by the crawler with its own
+manners (crawler/fetch.py: its user agent, a pause between requests to the same host, robots.txt, retries);
+a URL already stored is not fetched again. A file or URL that cannot be read is recorded
 (as a crawl error of the ingest run) and the run goes on; a closing summary says what happened to each.
 """
 
@@ -15,22 +16,16 @@ import json
 import mimetypes
 import sys
 import time
-import urllib.error
-import urllib.request
-import urllib.robotparser
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from tenderwatch.options import database_url_option
+from tenderwatch.shards import shard_option
 
-# A desktop browser's identity, as the crawler uses: Chinese government sites refuse bot user agents.
-USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-              "Chrome/126.0.0.0 Safari/537.36")
 MAX_BYTES = 64 * 1024 * 1024  # as the crawler's DOWNLOAD_MAXSIZE: bigger files are recorded as too_large
-TIMEOUT = 60
 SKIPPED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
@@ -68,7 +63,12 @@ class InputError(Exception):
 @click.option("--refresh", is_flag=True, help="Process inputs again even when already stored.")
 @database_url_option
 @click.option("--json", "as_json", is_flag=True, help="Print the closing summary as JSON.")
-def ingest(path: Path, source, as_urls, delay, refresh, database_url, as_json):
+@shard_option
+@click.option("--bulk", is_flag=True, help="A folder of many notices: extract in --workers processes and write "
+              "through the bulk loader (storage/bulk.py), a batch per transaction.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes reading and extracting files (--bulk).")
+def ingest(path: Path, source, as_urls, delay, refresh, database_url, as_json, shard, bulk, workers):
     """Store the documents in PATH (a folder or a file), or the pages listed in PATH (a file of URLs)."""
     from storage.store import Store
 
@@ -82,18 +82,27 @@ def ingest(path: Path, source, as_urls, delay, refresh, database_url, as_json):
     started = time.monotonic()
     with Store.open(database_url) as store:
         summary.run_id = store.start_run("ingest", {"path": str(path), "source": source, "urls": urls is not None,
-                                                    "delay": delay, "refresh": refresh})
+                                                    "delay": delay, "refresh": refresh,
+                                                    **({"shard": str(shard)} if shard else {})})
         known = set() if refresh else store.known_urls(source)
         try:
             if urls is not None:
-                fetcher = PoliteFetcher(delay)
-                items = [(u, lambda u=u: fetcher.fetch(u)) for u in urls]
+                urls = [u for u in urls if shard is None or shard.holds_key(u)]
+                summary.inputs = len(urls)
+                fetch_list(store, summary, known, urls, delay, show=not as_json)
             else:
-                items = [(str(p), lambda p=p: read_local(p)) for p in list_files(path)]
-            summary.inputs = len(items)
-            with _progress(items, not as_json, f"ingesting {len(items)} {'URLs' if urls is not None else 'files'}") as bar:
-                for label, load in bar:
-                    ingest_one(store, summary, known, label, load, remote=urls is not None)
+                items = [(str(p), lambda p=p: read_local(p)) for p in list_files(path)
+                         if shard is None or shard.holds_key(shard_key(path, p))]
+                summary.inputs = len(items)
+                if bulk:
+                    from tenderwatch.bulk_ingest import ingest_bulk
+
+                    ingest_bulk(store, summary, known, [label for label, _ in items], read=read_local_input,
+                                workers=workers, show=not as_json, fail=_fail)
+                else:
+                    with _progress(items, not as_json, f"ingesting {len(items)} files") as bar:
+                        for label, load in bar:
+                            ingest_one(store, summary, known, label, load, remote=False)
         except KeyboardInterrupt:
             summary.status = "interrupted"
         summary.seconds = round(time.monotonic() - started, 1)
@@ -107,30 +116,16 @@ def ingest(path: Path, source, as_urls, delay, refresh, database_url, as_json):
 
 
 def ingest_one(store, summary: Summary, known: set[str], label: str, load, *, remote: bool) -> None:
-    from extract.documents import read_document
-    from storage.processing import RawNotice, process_notice
+    from storage.processing import process_notice
 
     try:
-        url, data, name, content_type = load()
+        raw, body = read_input(summary.source, label, load, remote=remote, known=known)
     except InputError as exc:
-        _fail(store, summary, label, exc.reason, str(exc))
+        if exc.reason == "known":
+            summary.skipped_known += 1
+        else:
+            _fail(store, summary, label, exc.reason, str(exc))
         return
-    if url in known:
-        summary.skipped_known += 1
-        return
-    known.add(url)  # the same content twice in one run is stored once
-    # Read here to refuse what has no text (a broken file would be an empty notice); process_notice takes
-    # this reading rather than reading (and OCR-ing) the file again.
-    body = read_document(data, name=name, content_type=content_type)
-    if not body.text.strip():
-        reason = body.errors[0].split(":", 1)[0].strip() if body.errors else "no_text"
-        _fail(store, summary, label, reason or "unreadable", "; ".join(body.errors) or "no text in the document")
-        known.discard(url)  # a later run may read it with a better reader
-        return
-    meta = {"title": _first_line(body.title or "") or _first_line(body.text) or Path(name).stem}
-    meta["fetched_from" if remote else "path"] = label
-    raw = RawNotice(source=summary.source, url=url, data=data, content_type=content_type, name=name, list_meta=meta,
-                    external_id=None if remote else url.split(":", 1)[1][:16])
     try:
         result = process_notice(store, raw, run_id=summary.run_id, body=body)
     except Exception as exc:  # one bad document must not end the run
@@ -138,6 +133,39 @@ def ingest_one(store, summary: Summary, known: set[str], label: str, load, *, re
         summary.notices["failed"] += 1
         return
     summary.notices[result.status] = summary.notices.get(result.status, 0) + 1
+
+
+def read_input(source: str, label: str, load, *, remote: bool, known: set[str] | None = None):
+    """(RawNotice, its body read) of one input, or InputError (reason "known": stored already)."""
+    from extract.documents import read_document
+    from storage.processing import RawNotice
+
+    url, data, name, content_type = load()
+    if known is not None:
+        if url in known:
+            raise InputError("known", url)
+        known.add(url)  # the same content twice in one run is stored once
+    # Read here to refuse what has no text (a broken file would be an empty notice); process_notice takes
+    # this reading rather than reading (and OCR-ing) the file again.
+    body = read_document(data, name=name, content_type=content_type)
+    if not body.text.strip():
+        if known is not None:
+            known.discard(url)  # a later run may read it with a better reader
+        reason = body.errors[0].split(":", 1)[0].strip() if body.errors else "no_text"
+        raise InputError(reason or "unreadable", "; ".join(body.errors) or "no text in the document")
+    meta = {"title": _first_line(body.title or "") or _first_line(body.text) or Path(name).stem}
+    meta["fetched_from" if remote else "path"] = label
+    raw = RawNotice(source=source, url=url, data=data, content_type=content_type, name=name, list_meta=meta,
+                    external_id=None if remote else url.split(":", 1)[1][:16])
+    return raw, body
+
+
+def read_local_input(source: str, label: str, known: set[str]) -> tuple:
+    """("ok", raw, body) | ("known", url) | ("fail", reason, detail) for the local file `label` (ingest --bulk)."""
+    try:
+        return ("ok", *read_input(source, label, lambda: read_local(Path(label)), remote=False, known=known))
+    except InputError as exc:
+        return ("known", str(exc)) if exc.reason == "known" else ("fail", exc.reason, str(exc))
 
 
 def _fail(store, summary: Summary, label: str, reason: str, detail: str) -> None:
@@ -159,6 +187,11 @@ def list_files(path: Path) -> list[Path]:
         if p.is_file() and not any(part.startswith(".") for part in rel) and p.name not in SKIPPED_NAMES:
             files.append(p)
     return files
+
+
+def shard_key(root: Path, path: Path) -> str:
+    """A file's place in the folder being ingested, the same on every machine that mounts it (--shard)."""
+    return path.name if root.is_file() else path.relative_to(root).as_posix()
 
 
 def local_url(data: bytes) -> str:
@@ -207,66 +240,33 @@ def canonical(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
-class PoliteFetcher:
-    """One request at a time; `delay` seconds between two requests to the same host; robots.txt obeyed."""
+def fetch_list(store, summary: Summary, known: set[str], urls: list[str], delay: float, *, show: bool) -> None:
+    """Fetch the URLs not stored yet through the crawler (crawler/fetch.py) and ingest each as it arrives."""
+    from crawler.fetch import fetch_urls
 
-    def __init__(self, delay: float):
-        self.delay = delay
-        self.last: dict[str, float] = {}
-        self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+    pending = [u for u in urls if u not in known]
+    summary.skipped_known += len(urls) - len(pending)
+    bar = click.progressbar(length=len(pending), label=f"ingesting {len(pending)} URLs", file=sys.stderr) \
+        if show and sys.stderr.isatty() and pending else None
 
-    def fetch(self, url: str):
-        host = urlsplit(url).netloc
-        if not self.allowed(url):
-            raise InputError("robots_disallowed", "robots.txt disallows it")
-        self._wait(host)
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6"})
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                data = response.read(MAX_BYTES + 1)
-                content_type = response.headers.get("Content-Type")
-                final = response.geturl()
-        except urllib.error.HTTPError as exc:
-            raise InputError(f"http_{exc.code}", f"HTTP {exc.code} {exc.reason}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            kind = "timeout" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else "fetch_error"
-            raise InputError(kind, str(reason)) from None
-        finally:
-            self.last[host] = time.monotonic()
-        if len(data) > MAX_BYTES:
-            raise InputError("too_large", f"more than {MAX_BYTES} bytes")
-        if not data:
-            raise InputError("empty_body", "HTTP 200 with an empty body")
-        name = Path(urlsplit(final).path).name or "index.html"
-        return url, data, name, content_type
+    def fetched(url: str, response) -> None:
+        name = PurePosixPath(urlsplit(response.url).path).name or "index.html"
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        ingest_one(store, summary, known, url, lambda: (url, response.body, name, content_type), remote=True)
+        done()
 
-    def allowed(self, url: str) -> bool:
-        parts = urlsplit(url)
-        root = f"{parts.scheme}://{parts.netloc}"
-        if root not in self.robots:
-            parser = urllib.robotparser.RobotFileParser(root + "/robots.txt")
-            self._wait(parts.netloc)
-            try:
-                request = urllib.request.Request(root + "/robots.txt", headers={"User-Agent": USER_AGENT})
-                with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                    parser.parse(response.read().decode("utf-8", "replace").splitlines())
-            except urllib.error.HTTPError:
-                parser.parse([])  # no robots.txt (or it fails): nothing is disallowed
-            except (urllib.error.URLError, OSError):
-                parser = None  # unreachable: the page fetch will fail and say why
-            finally:
-                self.last[parts.netloc] = time.monotonic()
-            self.robots[root] = parser
-        parser = self.robots[root]
-        return parser is None or parser.can_fetch(USER_AGENT, url)
+    def failed(url: str, reason: str, detail: str) -> None:  # (an empty body is the crawler's `empty_body`)
+        _fail(store, summary, url, reason, detail)
+        done()
 
-    def _wait(self, host: str) -> None:
-        last = self.last.get(host)
-        if last is not None:
-            pause = self.delay - (time.monotonic() - last)
-            if pause > 0:
-                time.sleep(pause)
+    def done() -> None:
+        if bar is not None:
+            bar.update(1)
+
+    if pending and fetch_urls(pending, delay=delay, on_page=fetched, on_failure=failed) == "shutdown":
+        summary.status = "interrupted"
+    if bar is not None:
+        bar.render_finish()
 
 
 # -- output -----------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import click
 
 from tenderwatch.options import database_url_option
+from tenderwatch.shards import shard_option
 
 
 @click.command()
@@ -10,10 +11,12 @@ from tenderwatch.options import database_url_option
     "--all", "everything", is_flag=True, help="Every notice, not only those extracted by another extractor version."
 )
 @database_url_option
-def reextract(everything, database_url):
+@shard_option
+def reextract(everything, database_url, shard):
     """Re-read the raw blobs of stored notices and re-run extraction: text, fields, parties, amounts,
     compute findings, procurement links, search index. By default only notices whose extractor_version
-    differs from the current one."""
+    differs from the current one. With --shard K/N, only the notices whose id is K-1 mod N: N machines
+    sharing the database and the raw blobs each run one K."""
     from extract.version import EXTRACTOR_VERSION
     from storage.blobs import BlobNotFound
     from storage.store import Store
@@ -21,17 +24,20 @@ def reextract(everything, database_url):
 
     with Store.open(database_url, create=False) as store:
         ids = store.notice_ids(stale_only=not everything, current_version=EXTRACTOR_VERSION)
+        if shard is not None:
+            ids = [i for i in ids if shard.holds_id(i)]
+        part = f" of shard {shard}" if shard else ""
         if not ids:
-            click.echo(f"nothing to do: every notice is extracted by {EXTRACTOR_VERSION}")
+            click.echo(f"nothing to do: every notice{part} is extracted by {EXTRACTOR_VERSION}")
             return
         failed: list[tuple[int, str]] = []
-        with click.progressbar(ids, label=f"re-extracting {len(ids)} notices", show_pos=True) as bar:
+        with click.progressbar(ids, label=f"re-extracting {len(ids)} notices{part}", show_pos=True) as bar:
             for notice_id in bar:
                 try:
                     reprocess_notice(store, notice_id)
                 except BlobNotFound as exc:
                     failed.append((notice_id, str(exc)))
-    click.echo(f"re-extracted {len(ids) - len(failed)} notices with extractor {EXTRACTOR_VERSION}")
+    click.echo(f"re-extracted {len(ids) - len(failed)} notices{part} with extractor {EXTRACTOR_VERSION}")
     for notice_id, why in failed:
         click.echo(f"  notice {notice_id} kept as it was: {why}", err=True)
     if failed:

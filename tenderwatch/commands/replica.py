@@ -4,6 +4,7 @@ crawler without touching the real sites)."""
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import click
 
@@ -15,6 +16,15 @@ class ReplicaGroup(click.Group):
         with formatter.section("Replicas"):
             formatter.write_dl(list(REPLICAS.items()))
         super().format_epilog(ctx, formatter)
+
+
+def _serve_until_interrupted(requests_served: Callable[[], int]) -> None:
+    """Keep the replicas' threads serving until Ctrl-C, then say how many requests they answered."""
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo(f"\n{requests_served()} requests served")
 
 
 @click.group(cls=ReplicaGroup)
@@ -46,11 +56,7 @@ def serve(port, changed, block_after, generated, list_page_size, open_cookies, w
         attachments = sum(len(n.attachments) for n in site.notices)
         click.echo(f"ccgp replica: {len(site.notices)} notices, {attachments} attachments at {server.url}")
         click.echo(f"crawl it: tenderwatch crawl ccgp --site-root {server.url} --delay 0")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            click.echo(f"\n{len(site.log)} requests served")
+        _serve_until_interrupted(lambda: len(site.log))
 
 
 @replica.command("serve-all")
@@ -67,8 +73,4 @@ def serve_all(waf):
             click.echo(f"{name} replica at {url}")
         site_root = ",".join(f"{name}={url}" for name, url in roots.items())
         click.echo(f"crawl them: tenderwatch crawl all --site-root {site_root} --delay 0 --since 2026-08-28 --keywords ''")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            click.echo(f"\n{sum(len(s.log) for s in sites.values())} requests served")
+        _serve_until_interrupted(lambda: sum(len(s.log) for s in sites.values()))

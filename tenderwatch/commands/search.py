@@ -4,6 +4,7 @@ import json
 
 import click
 
+from extract.compute import vocabulary
 from storage.search.vocab import candidate_reason_text, known_values
 from tenderwatch.options import database_url_option
 
@@ -48,6 +49,8 @@ def _date(ctx, param, value):
 @click.option("--review", "review", multiple=True,
               type=click.Choice(["confirmed", "rejected", "reviewed", "pending"]),
               help="Review state (repeat: any of them). Without it, --cases leaves out cases a reviewer rejected.")
+@click.option("--screened", is_flag=True, help="Only notices whose buyer, agency or a vendor has a screening-list "
+              "candidate hit (`tenderwatch screening matches`).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
@@ -70,6 +73,7 @@ def search(
     cases_only,
     candidates_only,
     review,
+    screened,
     sort,
     limit,
     page,
@@ -98,6 +102,7 @@ def search(
             cases_only=cases_only,
             candidates_only=candidates_only,
             review=review,
+            screened=screened,
             sort=sort,
             page=page,
             per_page=limit,
@@ -105,7 +110,7 @@ def search(
         )
         with Store.open(database_url, create=False) as store:
             result = store.search(q)
-    except UnknownFilterValue as exc:  # names the known values (storage/search/vocab.toml, the lexicon)
+    except UnknownFilterValue as exc:  # names the known values (extract/compute/data/*.toml)
         raise click.UsageError(str(exc)) from None
     except QuerySyntaxError as exc:
         raise click.UsageError(f"bad query: {exc}") from None
@@ -130,13 +135,16 @@ def search(
             "candidate_score",
             "candidate_reasons",
             "review",
+            "screened",
         )
         rows = [{k: h.to_json()[k] for k in keys} for h in result.hits]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     click.echo(f"{result.total} notices" + (f" (page {page} of {result.pages})" if result.pages > 1 else ""))
     for h in result.hits:
-        compute = ", ".join(h.compute_kinds + h.cloud_providers + h.gpu_models + h.flags)
+        compute = ", ".join(vocabulary.label(facet, v) for facet, values in (
+            ("kind", h.compute_kinds), ("provider", h.cloud_providers), ("chip", h.gpu_models), ("flag", h.flags))
+            for v in values)
         click.echo("")
         click.secho(f"[{h.id}] {h.title}", bold=True)
         click.echo(
@@ -144,6 +152,7 @@ def search(
             + (f" · CASE: {compute}" if h.remote_compute else (f" · {compute}" if compute else ""))
             + (f" · POSSIBLE CASE (score {h.candidate_score or 0:.2f})" if h.compute_candidate else "")
             + {"confirmed": " · ✓ confirmed by review", "rejected": " · rejected by review"}.get(h.review or "", "")
+            + (" · SCREENED: a party may be on a screening list" if h.screened else "")
         )
         for reason in h.candidate_reasons if h.compute_candidate else ():
             click.echo(f"    short of a case: {candidate_reason_text(reason)} ({reason})")
@@ -155,4 +164,6 @@ def search(
     if facets:
         click.echo("")
         for name, counts in facets.items():
-            click.echo(f"{name}: " + ", ".join(f"{c.label} ({c.count})" for c in counts[:8]))
+            click.echo(f"{name}: " + ", ".join(
+                f"{vocabulary.label(name, c.value) if name in vocabulary.FACETS else c.label} ({c.count})"
+                for c in counts[:8]))

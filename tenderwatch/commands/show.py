@@ -15,95 +15,112 @@ from tenderwatch.options import database_url_option
 def show(notice_id, as_json, text, database_url):
     """Fields, amounts, parties, compute findings with evidence, attachments, links, versions, and the
     procurement's other notices."""
-    from storage.store import NoticeNotFound, Store
+    from extract.compute import vocabulary
+    from storage.exports.tabular import local_stamp
+    from storage.reading import read_notice
+    from storage.screening import notice_hits
+    from storage.store import Store
 
-    with Store.open(database_url, create=False) as store:
-        try:
-            d = store.notice_detail(notice_id)
-        except NoticeNotFound:
-            raise click.ClickException(f"no notice with id {notice_id}") from None
+    with Store.open(database_url, create=False) as store, store.engine.connect() as conn:
+        d = read_notice(conn, notice_id)  # the read model the site shows too
+        # its parties' screening-list candidates (only for a notice that exists: an id beyond the backend's
+        # range would overflow the driver)
+        screening = notice_hits(conn, [d.notice["id"]]).get(d.notice["id"], []) if d is not None else []
+    if d is None:
+        raise click.ClickException(f"no notice with id {notice_id}")
     if as_json:
-        click.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**d.to_json(), "screening": screening}, ensure_ascii=False, indent=2,
+                              default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
         return
+    n = d.notice
     line = click.echo
-    click.secho(f"[{d['id']}] {d['title']}", bold=True)
-    line(f"  source:       {d['source']}  {d['url']}")
-    for label, key in (
-        ("type", "notice_type"),
-        ("published", "published_at"),
-        ("deadline", "bid_deadline"),
-        ("region", "region"),
-        ("project code", "project_code"),
+    click.secho(f"[{n['id']}] {n['title']}", bold=True)
+    line(f"  source:       {n['source']}  {n['url']}")
+    for label, value in (
+        ("type", n["notice_type"] and vocabulary.label("notice_type", n["notice_type"])),
+        ("published", local_stamp(n["published_at"])),  # the day alone when no time of day was given
+        ("deadline", local_stamp(n["bid_deadline"])),
+        ("region", n["region"]),
+        ("project code", n["project_code"]),
     ):
-        if d.get(key):
-            value = d[key].removesuffix("T00:00") if key.endswith(("_at", "deadline")) else d[key]
+        if value:
             line(f"  {label + ':':<14}{value}")
-    for role in ("buyer", "agency"):
-        if d[role]:
-            line(f"  {role + ':':<14}{d[role]['name']} (org {d[role]['id']})")
-    for v in d["vendors"]:
-        line(f"  {'vendor:':<14}{v['name']} (org {v['id']})")
-    for a in d["amounts"]:
+    for role, org in (("buyer", d.buyer), ("agency", d.agency)):
+        if org:
+            line(f"  {role + ':':<14}{org.name} (org {org.id})")
+    for v in d.vendors:
+        line(f"  {'vendor:':<14}{v.name} (org {v.id})")
+    for h in screening:  # candidates for a person to confirm, each with its list's name, date and source
+        click.secho(f"  {'SCREENED:':<14}{h['role']} {h['organisation_name']} ~ {h['entry']['name']} "
+                    f"(score {h['score']:.0f}, {h['reason']}) — {h['list']['name']}, {h['list']['date']:%Y-%m-%d}, "
+                    f"{h['list']['source']}", fg="red")
+    for a in d.amounts:
         value = f"{a['value_cny']:,.2f} CNY" if a["value_cny"] is not None else ""
         pct = f" {a['percent']}%" if a["percent"] is not None else ""
-        line(f"  {'amount:':<14}{a['kind']}: {value}{pct}  ({a['raw']})")
+        line(f"  {'amount:':<14}{vocabulary.label('amount_kind', a['kind'])}: {value}{pct}  ({a['raw']})")
     line("")
-    if d["remote_compute"]:
+    if n["remote_compute"]:
         click.secho("  CASE: remote compute sought", fg="red", bold=True)
-    if d["hardware_purchase"]:
+    if n["hardware_purchase"]:
         line("  hardware purchase")
-    for r in d.get("reviews", [])[:1]:  # the newest decision is the notice's review state
+    for r in d.reviews[:1]:  # the newest decision is the notice's review state
         mark = "✓ confirmed" if r["decision"] == "confirmed" else "✗ rejected"
-        line(f"  review:       {mark} by {r['reviewer']} {r['decided_at'][:10]}" + (f" — {r['note']}" if r["note"] else ""))
-    if d.get("compute_candidate"):
-        click.secho(f"  POSSIBLE CASE (score {d['candidate_score'] or 0:.2f}): short of a case, to check", bold=True)
+        line(f"  review:       {mark} by {r['reviewer']} {r['decided_at']:%Y-%m-%d}" + (f" — {r['note']}" if r["note"] else ""))
+    if n["compute_candidate"]:
+        click.secho(f"  POSSIBLE CASE (score {n['candidate_score'] or 0:.2f}): short of a case, to check", bold=True)
         from storage.search.vocab import candidate_reason_text
 
-        for reason in d["candidate_reasons"]:
+        for reason in n["candidate_reasons"] or []:
             line(f"  {'because:':<14}{candidate_reason_text(reason)} ({reason})")
-    for label, key in (("kinds", "compute_kinds"), ("providers", "cloud_providers"), ("chips", "gpu_models")):
-        if d[key]:
-            line(f"  {label + ':':<14}{', '.join(d[key])}")
-    if d["flags"]:
-        inherited = set(d["inherited_flags"])
+    for label, facet in (("kinds", "kind"), ("providers", "provider"), ("chips", "chip")):
+        if d.facet(facet):
+            line(f"  {label + ':':<14}{', '.join(vocabulary.label(facet, v) for v in d.facet(facet))}")
+    if d.facet("flag"):
+        inherited = set(d.inherited_flags)
         line(
             f"  {'flags:':<14}"
-            + ", ".join(f + (" (from the procurement)" if f in inherited else "") for f in d["flags"])
+            + ", ".join(vocabulary.label("flag", f) + (" (from the procurement)" if f in inherited else "")
+                        for f in d.facet("flag"))
         )
-    for e in d["evidence"]:
+    for e in d.extraction.get("evidence", []):
         where = f" [{e['document']}]" if e.get("document") else ""
         if e.get("source") == "ocr":  # read from a scan: worth checking against the image
             where += f" [OCR, page {e.get('page')}, confidence {e.get('confidence') or 0:.2f}: check the scan]"
         line(f"    {e['field']}{where}: {e['text']}")
     line("")
-    line(f"  attachments: {len(d['attachments'])}")
-    for a in d["attachments"]:
+    line(f"  attachments: {len(d.attachments)}")
+    for a in d.attachments:
         size = f"{a['size']:,} bytes" if a["size"] else "not fetched"
         line(f"    {a['name'] or a['url']} — {_file_summary(a)}, {size}")
         line(f"      {a['url']}")
-        for m in a.get("members") or []:
+        for m in a["members"] or []:
             line(f"      · {m['name']} — {_file_summary(m)}")
-    if d["links"]:
+    if d.links:
         line("  also published at:")
-        for link in d["links"]:
+        for link in d.links:
             line(f"    {link['source']}: {link['url']}")
     line(
-        f"  versions: {len(d['versions'])} (first seen {d['first_seen']}, last seen {d['last_seen']}, "
-        f"last changed {d['last_changed']})"
+        f"  versions: {len(d.versions)} (first seen {_stamp(n['first_seen'])}, last seen {_stamp(n['last_seen'])}, "
+        f"last changed {_stamp(n['last_changed'])})"
     )
-    for v in d["versions"]:
-        line(f"    {v['fetched_at']}  {v['content_hash'][:12]}  {v['title']}")
-    if len(d["procurement"]) > 1:
+    for v in d.versions:
+        line(f"    {_stamp(v['fetched_at'])}  {v['content_hash'][:12]}  {v['title']}")
+    if len(d.procurement) > 1:
         line("  procurement:")
-        for p in d["procurement"]:
-            marker = "→" if p["id"] == d["id"] else " "
-            line(f"   {marker} [{p['id']}] {p['published_at'] or '?'} {p['notice_type'] or '?'}: {p['title']}")
+        for p in d.procurement:
+            marker = "→" if p["id"] == n["id"] else " "
+            line(f"   {marker} [{p['id']}] {_stamp(p['published_at']) or '?'} {p['notice_type'] or '?'}: {p['title']}")
     if text:
         line("")
-        line(d["text"])
-        for a in d["attachments"]:
+        line(n["text"])
+        for a in d.attachments:
             if a["text"]:
                 line(f"\n--- {a['name']} ---\n{a['text']}")
+
+
+def _stamp(value) -> str:
+    """A stored time to the minute, as `show --json` gives it."""
+    return value.isoformat(timespec="minutes") if value else ""
 
 
 def _file_summary(a: dict) -> str:

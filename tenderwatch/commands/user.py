@@ -33,3 +33,19 @@ def add(name, database_url):
     except (ReviewError, db.DatabaseError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"user {name} added")
+
+
+@user.command("signout")
+@click.argument("name")
+@database_url_option
+def signout(name, database_url):
+    """End every review-site session of a reviewer at once (a lost laptop, a shared password)."""
+    from storage import db
+    from storage.review import ReviewError, ReviewWriter
+
+    try:
+        with ReviewWriter.open(database_url) as writer:
+            ended = writer.end_sessions_of(name)
+    except (ReviewError, db.DatabaseError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{ended} session{'s' if ended != 1 else ''} of {name} ended")

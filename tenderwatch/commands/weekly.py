@@ -95,6 +95,17 @@ def run_crawl(cfg: WeeklyConfig, source: Source, extra: tuple[str, ...], env: di
     return done.returncode
 
 
+def refresh_screening(database_url: str | None) -> None:
+    """Organisations the crawls brought in are matched against the imported screening lists before the digest,
+    so its cases show their hits (nothing to do without lists or without new organisations)."""
+    from storage import screening
+    from storage.store import connection
+
+    with connection(database_url, write=True) as conn:
+        if screening.unscreened(conn):
+            click.echo(f"screening: lists matched again, {screening.refresh(conn)} candidate hits")
+
+
 @click.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Sources and digest settings (default: <data dir>/weekly.toml, else the built-in one).")
@@ -134,6 +145,7 @@ def weekly(config_path, week_text, out, database_url, crawl_options, only, skip_
             if run_crawl(cfg, source, crawl_options, env):
                 failed.append(source.spider)
 
+    refresh_screening(database_url)
     out_dir = out or (config.data_dir() / cfg.out if not Path(cfg.out).is_absolute() else Path(cfg.out))
     run_digest(database_url, week, out_dir, cfg.base_url)
     if failed:

@@ -1,6 +1,8 @@
 """Compute-case decisions on small notices of our own: kinds, providers, chips, flags and their evidence, in
 Simplified and Traditional Chinese and in English."""
 
+import datetime as dt
+
 import pytest
 
 from compute_helpers import notice
@@ -11,7 +13,7 @@ def test_aws_gpu_account_through_an_intermediary():
     f = notice("某大学科研云计算资源（境外）服务采购项目中标公告\n"
                "五、主要标的信息：Amazon Web Services（AWS）境外区域账号服务，账号须可使用EC2 p4d.24xlarge"
                "（8×NVIDIA A100）及p5.48xlarge GPU实例，服务期12个月。",
-               published_at="2024-03-19", vendors=["成都某云联信息技术有限公司"])
+               published_at=dt.date(2024, 3, 19), vendors=["成都某云联信息技术有限公司"])
     assert f.remote_compute and f.compute_kinds == ["cloud", "gpu_rental"]
     assert f.cloud_providers == ["aws"]
     assert f.gpu_models == ["nvidia-a100", "nvidia-h100"]
@@ -43,7 +45,7 @@ def test_evidence_in_an_attachment_names_the_attachment():
 def test_model_api_tokens_through_a_reseller():
     f = notice("某大学生成式人工智能平台大模型API服务采购项目成交结果公告\n"
                "主要标的：微软Azure OpenAI服务GPT-4模型API调用，按实际调用tokens计费，4000万tokens，3.20元/万tokens。",
-               published_at="2024-05-28", vendors=["四川某数智科技有限公司"])
+               published_at=dt.date(2024, 5, 28), vendors=["四川某数智科技有限公司"])
     assert f.compute_kinds == ["model_api"]
     assert f.cloud_providers == ["azure"]
     assert "intermediary" in f.flags and "us_provider" in f.flags
@@ -80,7 +82,7 @@ def test_specs_matching_two_chips_map_to_none():
 def test_cancellation_keeps_the_flags_of_the_rental():
     f = notice("某医科大学医疗大模型推理算力租赁服务项目终止公告\n"
                "二、项目终止的原因：本项目原采购内容为租用NVIDIA H20 96GB GPU算力32卡，服务期12个月。因采购需求变化，终止本项目。",
-               published_at="2025-10-28")
+               published_at=dt.date(2025, 10, 28))
     assert f.remote_compute and f.compute_kinds == ["gpu_rental"]
     assert f.gpu_models == ["nvidia-h20"] and "controlled_chip" in f.flags
 
@@ -91,7 +93,8 @@ def test_correction_keeps_the_hardware_purchase():
     assert f.hardware_purchase and not f.remote_compute and f.gpu_models == ["nvidia-a800"]
 
 
-@pytest.mark.parametrize("day,controlled", [("2025-04-08", False), ("2025-04-09", True), ("2024-06-01", False)])
+@pytest.mark.parametrize("day,controlled", [(dt.date(2025, 4, 8), False), (dt.date(2025, 4, 9), True),
+                                             (dt.date(2024, 6, 1), False)])
 def test_controlled_chip_depends_on_the_notice_date(day, controlled):
     f = notice("某研究院H20算力租赁服务项目\n采购需求：租用NVIDIA H20 GPU 32卡，服务期12个月。", published_at=day)
     assert ("controlled_chip" in f.flags) is controlled
@@ -128,7 +131,7 @@ def test_english_cloud_gpu_instances():
     f = notice("Procurement of cloud computing services for AI research\n"
                "Scope of work: rental of GPU instances on Amazon Web Services (p5.48xlarge, 8x NVIDIA H100) "
                "through an authorised partner, billed on-demand, service period 12 months.",
-               published_at="2024-07-01")
+               published_at=dt.date(2024, 7, 1))
     assert f.remote_compute and {"cloud", "gpu_rental"} <= set(f.compute_kinds)
     assert f.cloud_providers == ["aws"] and f.gpu_models == ["nvidia-h100"]
     assert {"us_provider", "controlled_chip", "intermediary"} <= set(f.flags)
@@ -188,7 +191,7 @@ def test_overseas_cloud_as_the_channel_of_a_model_api_is_model_api_only():
 
 def test_account_top_up_bought_on_someones_behalf_is_an_intermediary():
     f = notice("某高校海外云服务采购项目成交公告\n成交内容：代采购AWS（美国区域）云服务资源，包括GPU计算实例（A100）使用额度，"
-               "成交供应商负责账号充值及账单结算。", published_at="2024-05-01")
+               "成交供应商负责账号充值及账单结算。", published_at=dt.date(2024, 5, 1))
     assert f.compute_kinds == ["cloud", "gpu_rental"] and f.cloud_providers == ["aws"]
     assert f.flags == ["us_provider", "controlled_chip", "intermediary", "offshore"]
 

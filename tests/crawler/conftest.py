@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from crawl_helpers import Database
+from run_helpers import crawl_db  # noqa: F401 (the fixture)
 
 from crawler.replica.server import serving
 from crawler.replica.site import ReplicaOptions, ReplicaSite
@@ -24,14 +24,3 @@ def replica():
     yield start
     for context in reversed(stack):
         context.__exit__(None, None, None)
-
-
-@pytest.fixture
-def crawl_db(tmp_path):
-    """A fresh SQLite database and data folder for one test: (database URL, data dir, Database view)."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    url = f"sqlite:///{data_dir / 'tenderwatch.db'}"
-    db = Database(url)
-    yield url, data_dir, db
-    db.close()

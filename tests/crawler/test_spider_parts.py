@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from scrapy.http import HtmlResponse, Request
 
-from crawler.middlewares import html_encoding
 from crawler.replica import make_files, render
 from crawler.replica.content import load_notices
 from crawler.spiders.base import SpiderArgumentError
@@ -161,12 +160,20 @@ def test_the_real_shenzhen_page_is_a_notice_page_without_attachments(spider, sha
 # --- charsets ---------------------------------------------------------------------------------------------
 
 
+def crawler_encoding(body: bytes, content_type: str | None) -> str:
+    """The encoding the crawler reads a fetched page with (CharsetMiddleware: the extractor's decision)."""
+    from crawler.middlewares import CharsetMiddleware
+
+    response = page("http://x/", body, content_type=content_type or "text/html")
+    return CharsetMiddleware().process_response(response.request, response).encoding
+
+
 def test_chinese_pages_decode_as_browsers_do():
     text = "<html><head>{}</head><body>朱镕基 㙟 采购公告</body></html>"
-    assert html_encoding(text.format('<meta charset="gb2312">').encode("gb18030"), "text/html") == "gb18030"
-    assert html_encoding(text.format("").encode("gb18030"), None) == "gb18030"
-    assert html_encoding(text.format('<meta charset="gb2312">').encode("utf-8"), "text/html") == "utf-8"
-    assert html_encoding(text.format("").encode("big5", "ignore"), "text/html; charset=big5") in ("big5", "big5hkscs")
+    assert crawler_encoding(text.format('<meta charset="gb2312">').encode("gb18030"), "text/html") == "gb18030"
+    assert crawler_encoding(text.format("").encode("gb18030"), None) == "gb18030"
+    assert crawler_encoding(text.format('<meta charset="gb2312">').encode("utf-8"), "text/html") == "utf-8"
+    assert crawler_encoding(text.format("").encode("big5", "ignore"), "text/html; charset=big5") in ("big5", "big5hkscs")
 
 
 def test_a_gb18030_page_declaring_utf8_is_read_right_by_the_spider():
@@ -187,6 +194,18 @@ def test_a_gb18030_page_declaring_utf8_is_read_right_by_the_spider():
 def test_replica_attachment_files_are_reproducible():
     pytest.importorskip("reportlab")
     assert make_files.main(["--check"]) == 0
+
+
+# --- the storing worker ------------------------------------------------------------------------------------
+
+
+def test_the_storing_workers_warm_up_pdf_is_made_in_memory_and_reads_as_chinese_text():
+    from crawler.storing import warm_up_pdf
+    from extract.documents import read_document
+
+    text = "供应商提供GPU云服务器租赁服务，服务期十二个月。"
+    document = read_document(warm_up_pdf(text), name="warm-up.pdf")
+    assert document.text.strip() == text and not document.errors
 
 
 # --- failures ---------------------------------------------------------------------------------------------

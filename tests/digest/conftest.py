@@ -1,26 +1,8 @@
-"""The fixed sample database (storage/digest/sample.py), built through the real Store.
-
-`sample_url` is one SQLite copy shared by the read-only tests of a session; `sample_url_any` builds it anew on
-each backend (SQLite and PostgreSQL) for the tests whose output must not depend on the database."""
+"""Read-only engines on the fixed sample database (`sample_url`, `sample_url_any`: tests/conftest.py)."""
 
 import pytest
 
 from storage.db import make_engine
-from storage.digest.sample import build_sample_database
-
-
-@pytest.fixture(scope="session")
-def sample_url(tmp_path_factory) -> str:
-    folder = tmp_path_factory.mktemp("digest-sample")
-    url = f"sqlite:///{folder / 'tenderwatch.db'}"
-    build_sample_database(url, folder / "raw")
-    return url
-
-
-@pytest.fixture
-def sample_url_any(database_url, tmp_path) -> str:
-    build_sample_database(database_url, tmp_path / "raw")
-    return database_url
 
 
 def _engine(url):

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from storage.db import make_engine
 from storage.digest import IsoWeek, build_digest, build_files, write_digest
 from storage.digest.render import CASE_COLUMNS, file_names
-from storage.digest.sample import SAMPLE_WEEK
+from sample_database import SAMPLE_WEEK
 from storage.store import Store
 from tenderwatch.cli import main
 
@@ -67,7 +67,7 @@ def test_a_later_award_does_not_leak_into_an_earlier_week(sample_engine):
     [change] = d48.changes
     assert change.case.project_code == "SJDX-2026-118"
     assert [e.kind for e in change.events] == ["awarded"]
-    assert change.case.suppliers == ["雪岭数智科技有限公司"] and change.case.award == 478000
+    assert change.case.suppliers == ["雪岭数智科技有限公司"] and change.case.award == (478000, "CNY")
 
 
 def test_cases_are_grouped_by_provider_chip_and_buyer(sample_engine):
@@ -167,7 +167,7 @@ def test_csv_opens_cleanly(sample_engine):
     assert c3["title"] == '北川市气象局数值天气预报超算中心机时服务采购公告（"高分辨率"模式, 含存储&备份）'
     assert c3["case_id"].startswith("notice-")  # no project code: a case of one notice
     awarded = rows[4]
-    assert (awarded["award_cny"], awarded["suppliers"]) == ("198600", "蓉拓云联信息技术有限公司")
+    assert (awarded["award"], awarded["award_currency"], awarded["suppliers"]) == ("198600", "CNY", "蓉拓云联信息技术有限公司")
     assert awarded["gpu_models"] == "nvidia-a100; nvidia-h100"
 
 
@@ -319,7 +319,7 @@ def test_a_busy_week_stays_under_the_email_size_limit():
 
 def test_notices_stored_after_the_week_leave_its_files_unchanged(sqlite_url, tmp_path):
     """A later crawl adds an award to a W47 case and a new case in W49: W47 rebuilds to the same bytes."""
-    from storage.digest.sample import NOTICES, SampleNotice, _save, _set_times, build_sample_database
+    from sample_database import NOTICES, SampleNotice, _save, _set_times, build_sample_database
 
     build_sample_database(sqlite_url, tmp_path / "raw")
     engine = make_engine(sqlite_url, read_only=True)

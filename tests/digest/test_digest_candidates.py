@@ -49,7 +49,7 @@ def test_every_format_that_lists_cases_shows_the_to_check_section_apart(sample_e
 
 
 def test_a_possible_case_of_a_procurement_that_is_a_case_is_not_listed_again(sqlite_url, tmp_path):
-    from storage.digest.sample import NOTICES, SampleNotice, _save, _set_times, build_sample_database
+    from sample_database import NOTICES, SampleNotice, _save, _set_times, build_sample_database
 
     build_sample_database(sqlite_url, tmp_path / "raw")
     case_f = next(s for s in NOTICES if s.code == "SJDX-2026-131")

@@ -2,6 +2,8 @@
 table forms of real ccgp notices, and the traps (rates, 下浮率, candidate notices, multi-lot notices, consortium
 winners, 万元 columns, dates with 点/时, deadlines without a year, navigation noise)."""
 
+import datetime as dt
+
 import pytest
 
 from extract.fields import extract_fields
@@ -73,8 +75,8 @@ def test_tender_fields():
     assert f.agency == "某某招标代理有限公司"
     assert f.vendors == []
     assert amounts(f) == [("budget", 1200000), ("max_price", 1180000)]
-    assert f.published_at == "2026-08-05T13:17"
-    assert f.bid_deadline == "2026-08-26T09:30"
+    assert f.published_at == dt.datetime(2026, 8, 5, 13, 17)
+    assert f.bid_deadline == dt.datetime(2026, 8, 26, 9, 30)
     assert f.region == "浙江省"
 
 
@@ -126,7 +128,7 @@ def test_award_fields():
     assert f.agency == "某某国际招标有限公司"
     assert f.vendors == ["某某科技股份有限公司"]
     assert amounts(f) == [("award", 1472920)]  # not the agency fee, not the score
-    assert f.published_at == "2026-07-29T09:07"
+    assert f.published_at == dt.datetime(2026, 7, 29, 9, 7)
     assert f.bid_deadline is None
 
 
@@ -254,7 +256,7 @@ def test_unit_prices_from_a_price_table_and_its_total_row_skipped():
     assert f.vendors == ["某数据科技有限公司"]
     assert f.project_codes == ["ZABM-2024-FW-019"]  # 合同编号 is no project code
     assert amounts(f) == [("award", 296000), ("unit_price", 698), ("unit_price", 2800)]
-    assert f.published_at == "2024-07-18"
+    assert f.published_at == dt.date(2024, 7, 18)
 
 
 CORRECTION = NAV.format(crumb="更正公告") + """## 某研究所显微成像平台采购项目更正公告
@@ -288,16 +290,16 @@ def test_correction_fields():
     assert f.buyer == "某研究所"  # from the 采购人信息 block
     assert f.agency == "东方某某招标有限责任公司"
     # the new deadline, written without a year: the year of publication
-    assert f.bid_deadline == "2026-08-21T14:00"
+    assert f.bid_deadline == dt.datetime(2026, 8, 21, 14, 0)
     assert amounts(f) == [("budget", 1800000)]  # the superseded 200万元 is not kept
 
 
 @pytest.mark.parametrize("change, deadline", [
-    ("原公告的响应文件提交截止时间：2026-07-29 09:00:00，更正为：2026-07-29 13:00:00。", "2026-07-29T13:00"),
+    ("原公告的响应文件提交截止时间：2026-07-29 09:00:00，更正为：2026-07-29 13:00:00。", dt.datetime(2026, 7, 29, 13, 0)),
     ("2、提交投标文件截止时间、开标时间：\n原内容：2026年07月21日 09点30分（北京时间）\n更正为：2026年07月24日 09点30分（北京时间）",
-     "2026-07-24T09:30"),
+     dt.datetime(2026, 7, 24, 9, 30)),
     ("序号更正项更正前内容更正后内容1提交投标文件截止时间、开标时间2026年8月10日9时30分（北京时间）2026年8月24日9时30分（北京时间）",
-     "2026-08-24T09:30"),
+     dt.datetime(2026, 8, 24, 9, 30)),
     ("本项目获取招标文件截止时间顺延至2026年8月4日16:30。", None),  # obtaining documents, not bids
     ("技术参数意见征求截止时间更改为2026年8月6日17:00。", None),
 ])
@@ -313,11 +315,11 @@ def test_a_corrected_result_names_the_new_winner_not_the_old_one():
 
 
 @pytest.mark.parametrize("line, deadline", [
-    ("提交投标文件截止时间：2026年08月26日 09点30分（北京时间）", "2026-08-26T09:30"),
-    ("投标截止时间：2026年8月13日14时30分", "2026-08-13T14:30"),
-    ("响应文件提交截止时间：2026-08-14 09:30:00", "2026-08-14T09:30"),
-    ("提交投标文件截止时间：2026年8月19日09时", "2026-08-19T09:00"),
-    ("投标截止时间：2026年8月7日下午2时30分", "2026-08-07T14:30"),
+    ("提交投标文件截止时间：2026年08月26日 09点30分（北京时间）", dt.datetime(2026, 8, 26, 9, 30)),
+    ("投标截止时间：2026年8月13日14时30分", dt.datetime(2026, 8, 13, 14, 30)),
+    ("响应文件提交截止时间：2026-08-14 09:30:00", dt.datetime(2026, 8, 14, 9, 30)),
+    ("提交投标文件截止时间：2026年8月19日09时", dt.datetime(2026, 8, 19, 9, 0)),
+    ("投标截止时间：2026年8月7日下午2时30分", dt.datetime(2026, 8, 7, 14, 30)),
 ])
 def test_tender_deadline_with_dian_shi_and_colons(line, deadline):
     assert fields(f"一、项目基本情况\n项目编号：X-2026-1\n{line}\n", title="某项目公开招标公告").bid_deadline == deadline
@@ -325,7 +327,7 @@ def test_tender_deadline_with_dian_shi_and_colons(line, deadline):
 
 def test_deadline_heading_with_the_date_on_the_next_line():
     text = "## 四、提交投标文件截止时间、开标时间和地点\n2026-09-02 08:30:00（北京时间）\n地点：某市\n"
-    assert fields(text, title="某设备采购项目公开招标公告").bid_deadline == "2026-09-02T08:30"
+    assert fields(text, title="某设备采购项目公开招标公告").bid_deadline == dt.datetime(2026, 9, 2, 8, 30)
 
 
 def test_awards_have_no_deadline():
@@ -336,13 +338,30 @@ def test_html_summary_meta_is_used_when_the_text_is_silent():
     meta = {"summary": {"采购单位": "某区教育局", "行政区域": "某区"}, "breadcrumb": ["首页", "政采公告", "成交公告"],
             "ArticleTitle": "某区教育局课桌椅采购成交公告", "PubDate": "2026-05-28 11:08"}
     f = fields("三、中标（成交）信息\n供应商名称：某家具有限公司\n成交金额：12.5万元\n", meta=meta, kind="html")
-    assert (f.notice_type, f.buyer, f.region, f.published_at) == ("award", "某区教育局", "某区", "2026-05-28T11:08")
+    assert (f.notice_type, f.buyer, f.region, f.published_at) == ("award", "某区教育局", "某区", dt.datetime(2026, 5, 28, 11, 8))
     assert f.title == "某区教育局课桌椅采购成交公告"
 
 
 def test_hints_fill_only_what_the_document_does_not_say():
     f = fields("项目编号：A-1\n采购人：某医院\n", hints={"buyer": "别的单位", "region": "某省", "notice_type": "tender"})
     assert (f.buyer, f.region, f.notice_type) == ("某医院", "某省", "tender")
+
+
+@pytest.mark.parametrize("hint, want", [
+    ("2026-08-05 13:17", dt.datetime(2026, 8, 5, 13, 17)),  # a list page's text
+    ("2026-08-05T13:17:45+08:00", dt.datetime(2026, 8, 5, 13, 17)),  # ISO, as a stored list_meta gives it back
+    ("2026年8月5日", dt.date(2026, 8, 5)),
+    (dt.date(2026, 8, 5), dt.date(2026, 8, 5)),
+    ("未知", None),  # no date to read: nothing is invented
+])
+def test_a_list_page_date_becomes_the_date_value_where_the_document_gives_none(hint, want):
+    assert fields("项目编号：A-1\n采购人：某医院\n", hints={"published_at": hint}).published_at == want
+
+
+def test_a_list_page_date_gives_its_year_to_a_deadline_written_without_one():
+    text = "一、项目基本情况\n项目编号：X-2026-1\n提交投标文件截止时间：8月18日 9:00\n"
+    f = fields(text, title="某项目公开招标公告", hints={"published_at": "2025/07/30 10:00"})
+    assert f.bid_deadline == dt.datetime(2025, 8, 18, 9, 0)
 
 
 def test_title_heading_replaces_a_truncated_header_title():

@@ -13,6 +13,7 @@ is. Nothing here feeds the extractor: it is the answer key that is corrected, in
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import re
@@ -24,6 +25,7 @@ import pytest
 
 from extract.documents import read_document
 from extract.fields import extract_fields
+from extract.fields.dates import read_when
 from extract.types import ComputeFindings, NoticeExtraction
 
 pytestmark = pytest.mark.shared
@@ -161,16 +163,22 @@ def _cc_rows(shared_dir: Path):
             "notice_type": f.notice_type, "title": _norm(f.title), "project_codes": [_norm(c) for c in f.project_codes],
             "buyer": _norm(f.buyer), "agency": _norm(f.agency) or None, "vendors": sorted(_norm(v) for v in f.vendors),
             "amounts": sorted((a.kind, round(a.value_cny, 2)) for a in f.amounts if a.value_cny is not None),
-            "published_at": (f.published_at or "")[:10] or None, "bid_deadline": f.bid_deadline,
+            "published_at": _day(f.published_at), "bid_deadline": f.bid_deadline,
         }
         exp = {
             "notice_type": g["notice_type"], "title": _norm(g["title"]), "project_codes": [_norm(c) for c in g["project_codes"]],
             "buyer": _norm(g["buyer"]), "agency": _norm(g["agency"]) or None, "vendors": sorted(_norm(v) for v in g["vendors"]),
             "amounts": sorted((a["kind"], round(a["value_cny"], 2)) for a in g["amounts"]),
-            "published_at": g["published_at"], "bid_deadline": g["bid_deadline"],
+            "published_at": read_when(g["published_at"]), "bid_deadline": read_when(g["bid_deadline"]),
         }
         rows.append((g["document_id"], g["format"], got, exp))
     return rows
+
+
+
+def _day(when: dt.date | dt.datetime | None) -> dt.date | None:
+    """The day of a date field (the gold gives publication days only)."""
+    return when.date() if isinstance(when, dt.datetime) else when
 
 
 CC_FIELDS = ["notice_type", "title", "project_codes", "buyer", "agency", "vendors", "amounts", "published_at", "bid_deadline"]

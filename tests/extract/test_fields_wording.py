@@ -5,6 +5,7 @@ names fictional); each test is one phenomenon, read through `read_document` as a
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -45,8 +46,8 @@ def test_english_tender_notice_gives_reference_department_closing_time_and_estim
     assert f.title == "TENDER NOTICE"
     assert f.project_codes == ["LRO T25-0419"]
     assert f.buyer == "Lantau Records Office"
-    assert f.published_at == "2025-09-26"
-    assert f.bid_deadline == "2025-10-17T12:00"  # "12:00 noon, 17 October 2025 (Friday)"
+    assert f.published_at == dt.date(2025, 9, 26)
+    assert f.bid_deadline == dt.datetime(2025, 10, 17, 12, 0)  # "12:00 noon, 17 October 2025 (Friday)"
     assert money(f) == [("budget", "HKD", 12_500_000, None)]  # "HK$12.5 million"
 
 
@@ -57,7 +58,7 @@ def test_english_award_notice_gives_procuring_entity_contractor_and_contract_sum
     assert f.buyer == "Tsing Kwai Markets Department"
     # "Address of Contractor:" is the winner's address, not a second winner
     assert f.vendors == ["Lion Rock Data Services Limited"]
-    assert f.published_at == "2025-08-08"  # the date of award, the only date the notice gives
+    assert f.published_at == dt.date(2025, 8, 8)  # the date of award, the only date the notice gives
 
 
 def test_a_bare_dollar_is_the_dollar_of_the_place_the_notice_names():
@@ -69,7 +70,7 @@ def test_a_bare_dollar_is_the_dollar_of_the_place_the_notice_names():
 def test_english_labels_match_in_any_case():
     text = "TENDER REFERENCE: ABC/2025/7\nPROCURING ENTITY: Fairview Water Authority\nCLOSING DATE: 3 Nov 2025\n"
     f = extract_fields(DocumentText(text=text, kind="text", title="Invitation to Tender"), [], {})
-    assert (f.project_codes, f.buyer, f.bid_deadline) == (["ABC/2025/7"], "Fairview Water Authority", "2025-11-03")
+    assert (f.project_codes, f.buyer, f.bid_deadline) == (["ABC/2025/7"], "Fairview Water Authority", dt.date(2025, 11, 3))
 
 
 # ------------------------------------------------------------------------------------------ Traditional notices
@@ -91,7 +92,7 @@ def test_taiwan_award_in_a_key_value_table_gives_agency_case_number_winner_and_a
     assert f.project_codes == ["CH1140825"]  # 標案案號
     assert f.buyer == "新北市立翠湖高級中學"  # 機關名稱
     assert f.vendors == ["翠谷資訊股份有限公司"]  # 得標廠商; 未得標廠商 is a losing bidder
-    assert f.published_at == "2025-09-15"  # 公告日期 114/09/15 in the ROC era
+    assert f.published_at == dt.date(2025, 9, 15)  # 公告日期 114/09/15 in the ROC era
     # "1,180,000元" in a notice that states its money in 新臺幣 is in New Taiwan dollars, not yuan
     assert money(f) == [("award", "TWD", 1_180_000, None), ("budget", "TWD", 1_250_000, None)]
 
@@ -101,8 +102,8 @@ def test_taiwan_tender_deadline_is_the_closing_of_bids_not_the_opening():
     assert f.notice_type == "tender"
     assert f.buyer == "臺中市立松柏醫院"
     assert f.project_codes == ["SB114-033"]
-    assert f.published_at == "2025-09-01"  # 民國114年9月1日
-    assert f.bid_deadline == "2025-10-01T17:00"  # 截止投標 114/10/01 17:00, not 開標時間 114/10/02
+    assert f.published_at == dt.date(2025, 9, 1)  # 民國114年9月1日
+    assert f.bid_deadline == dt.datetime(2025, 10, 1, 17, 0)  # 截止投標 114/10/01 17:00, not 開標時間 114/10/02
     assert money(f) == [("budget", "TWD", 35_000_000, None)]  # 新臺幣3,500萬元
 
 
@@ -114,7 +115,7 @@ def test_macau_award_gives_awarding_entity_awarded_company_and_patacas():
     assert f.buyer == "氹仔數據服務局"
     assert f.vendors == ["濠江雲端科技有限公司"]
     assert money(f) == [("award", "MOP", 2_368_000, None)]
-    assert f.published_at == "2025-08-22"
+    assert f.published_at == dt.date(2025, 8, 22)
 
 
 @pytest.mark.parametrize("title,kind", [
@@ -154,15 +155,15 @@ def test_a_rate_the_notice_states_converts_to_yuan():
     assert (a.currency, a.value, a.value_cny) == ("USD", 100_000, 710_000)
 
 
-@pytest.mark.parametrize("text,iso", [
-    ("民國114年9月15日 下午2時30分", "2025-09-15T14:30"), ("114/09/15", "2025-09-15"), ("中華民國99年1月5日", "2010-01-05"),
-    ("15 September 2025 (Monday) 12:00 noon", "2025-09-15T12:00"), ("September 15, 2025 at 5:00 p.m.", "2025-09-15T17:00"),
-    ("5:00 p.m. on 2 October 2025", "2025-10-02T17:00"), ("15/09/2025 14:30", "2025-09-15T14:30"),
-    ("09/10/2025", "2025-10-09"), ("Sept. 3, 2025", "2025-09-03"),
+@pytest.mark.parametrize("text,want", [
+    ("民國114年9月15日 下午2時30分", dt.datetime(2025, 9, 15, 14, 30)), ("114/09/15", dt.date(2025, 9, 15)), ("中華民國99年1月5日", dt.date(2010, 1, 5)),
+    ("15 September 2025 (Monday) 12:00 noon", dt.datetime(2025, 9, 15, 12, 0)), ("September 15, 2025 at 5:00 p.m.", dt.datetime(2025, 9, 15, 17, 0)),
+    ("5:00 p.m. on 2 October 2025", dt.datetime(2025, 10, 2, 17, 0)), ("15/09/2025 14:30", dt.datetime(2025, 9, 15, 14, 30)),
+    ("09/10/2025", dt.date(2025, 10, 9)), ("Sept. 3, 2025", dt.date(2025, 9, 3)),
 ])
-def test_english_and_roc_dates(text, iso):
+def test_english_and_roc_dates(text, want):
     [h] = find_dates(text)
-    assert h.iso() == iso and (h.start, h.end) == (0, len(text))
+    assert h.value() == want and (h.start, h.end) == (0, len(text))
 
 
 # ------------------------------------------------------------------------------------------ university pages
@@ -237,7 +238,7 @@ def test_contract_pdf_titled_by_its_own_name_is_a_contract():
     assert f.notice_type == "contract"
     assert f.buyer == "澜江市大数据管理局"
     assert f.vendors == ["澜江云联科技有限公司"]
-    assert f.published_at == "2026-06-30"
+    assert f.published_at == dt.date(2026, 6, 30)
 
 
 def test_contract_pdf_without_a_contract_title_is_a_contract_by_its_parties():
@@ -285,7 +286,7 @@ def test_hong_kong_chinese_tender_with_closing_time_at_noon_and_money_in_plain_n
     assert f.notice_type == "tender"
     assert f.project_codes == ["LCSD/TC/2025/118"]  # 招標編號
     assert f.buyer == "康樂及文化事務署資訊科技組"  # 採購部門
-    assert f.bid_deadline == "2025-10-17T12:00"  # 截標日期及時間：…中午12時正
+    assert f.bid_deadline == dt.datetime(2025, 10, 17, 12, 0)  # 截標日期及時間：…中午12時正
     assert money(f) == [("budget", "HKD", 8_000_000, None)]  # 預算：港幣八百萬元
     assert evidence(f, "amounts") == ["港幣八百萬元"]
 
@@ -301,13 +302,13 @@ def test_english_corrigendum_gives_the_revised_closing_date():
     f = notice("hk_corrigendum_en.html")
     assert f.notice_type == "correction"
     assert f.buyer == "Marine Ports Works Office"  # a key-value table row
-    assert f.bid_deadline == "2025-10-24T12:00"  # the revised date, not the original one
+    assert f.bid_deadline == dt.datetime(2025, 10, 24, 12, 0)  # the revised date, not the original one
 
 
 def test_english_buyer_from_the_sentence_that_invites_tenders():
     f = notice("en_invites_tenders.txt")  # "The Shatin Harbour Hospital invites tenders for …", no label
     assert f.buyer == "Shatin Harbour Hospital"
-    assert f.bid_deadline == "2025-10-17T12:00"  # "17-Oct-2025 at 12:00"
+    assert f.bid_deadline == dt.datetime(2025, 10, 17, 12, 0)  # "17-Oct-2025 at 12:00"
     assert money(f) == [("budget", "HKD", 2_400_000, None)]  # an estimated contract sum is no award
 
 
@@ -323,14 +324,14 @@ def test_english_award_table_gives_every_successful_tenderer_and_its_sum_in_the_
     assert f.buyer == "Northern District Works Office"
     assert f.vendors == ["Pat Heung Computing Limited", "Lam Tsuen Cloud Company Limited"]
     assert money(f) == [("award", "HKD", 880_500, None), ("award", "HKD", 1_236_000, None)]  # "Contract Sum (HK$)"
-    assert f.published_at == "2025-09-30"
+    assert f.published_at == dt.date(2025, 9, 30)
 
 
 def test_taiwan_values_on_the_line_under_their_labels():
     f = notice("tw_award_next_line.txt")  # "機關名稱：⏎臺北市政府資訊局"
     assert (f.buyer, f.vendors) == ("臺北市政府資訊局", ["北辰雲端科技股份有限公司"])
     assert money(f) == [("award", "TWD", 5_480_000, None)]
-    assert f.published_at == "2025-08-29"  # 決標公告日期：114/08/29
+    assert f.published_at == dt.date(2025, 8, 29)  # 決標公告日期：114/08/29
 
 
 def test_hong_kong_chinese_award_of_contract():
@@ -338,4 +339,4 @@ def test_hong_kong_chinese_award_of_contract():
     assert f.notice_type == "award"
     assert (f.buyer, f.vendors) == ("機電工程署", ["啟德雲運算有限公司"])  # 獲批出合約的承辦商
     assert money(f) == [("award", "HKD", 1_980_000, None)]  # 港幣1,980,000元
-    assert f.published_at == "2025-09-12"
+    assert f.published_at == dt.date(2025, 9, 12)

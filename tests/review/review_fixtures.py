@@ -35,12 +35,13 @@ def extracted(database_url, data_dir) -> Db:
 
 def add_candidate(url: str, title: str, day: str) -> int:
     """A possible case as the extractor reports one (compute evidence short of a case), stored as is."""
+    from extract.fields.dates import read_when
     from extract.types import ComputeFindings, DocumentText, NoticeExtraction, NoticeFields
     from storage.store import Store
     from storage.processing import RawNotice
 
     extraction = NoticeExtraction(
-        fields=NoticeFields(notice_type="tender", title=title, published_at=day),
+        fields=NoticeFields(notice_type="tender", title=title, published_at=read_when(day)),
         compute=ComputeFindings(compute_candidate=True, candidate_score=0.4, candidate_reasons=["no provider named"]),
         extractor_version="test",
     )

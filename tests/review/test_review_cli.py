@@ -104,6 +104,25 @@ def test_user_add_reads_the_password_from_stdin_and_stores_only_an_argon2_hash(e
     assert short.exit_code != 0 and "at least" in short.output
 
 
+def test_user_signout_ends_every_session_of_that_reviewer_and_names_unknown_users(extracted):
+    from datetime import timedelta
+
+    from storage.db import make_engine
+    from storage.review import ReviewWriter, session_user
+
+    assert extracted.cli("user", "add", "anna", input="correct horse battery staple\n").exit_code == 0
+    with ReviewWriter.open(extracted.url) as writer:
+        sids = [writer.open_session("anna", timedelta(hours=1)) for _ in range(2)]
+    r = extracted.cli("user", "signout", "anna")
+    assert r.exit_code == 0 and "2 sessions of anna ended" in r.output
+    engine = make_engine(extracted.url, read_only=True)
+    with engine.connect() as conn:
+        assert [session_user(conn, sid) for sid in sids] == [None, None]
+    engine.dispose()
+    unknown = extracted.cli("user", "signout", "nobody")
+    assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output and "Traceback" not in unknown.output
+
+
 def test_search_filters_by_review_state_and_leaves_rejected_cases_out_of_the_cases(extracted):
     ids = extracted.ids
     extracted.cli("review", str(ids["model_api"]), "--reject", "--note", "checked", "--by", "anna")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from extract.fields.dates import read_when
 from extract.types import Amount, ComputeFindings, DocumentText, NoticeExtraction, NoticeFields
 from storage.normalise import fold_text
 from storage.store import SaveResult, Store
@@ -76,7 +77,7 @@ def extraction(spec: Spec) -> NoticeExtraction:
             agency=spec.agency,
             vendors=list(spec.vendors),
             amounts=list(spec.amounts),
-            published_at=spec.published_at,
+            published_at=read_when(spec.published_at),
             region=spec.region,
         ),
         compute=ComputeFindings(

@@ -306,18 +306,18 @@ def test_search_index_objects_exist(database_url, tmp_path):
 # ---------------------------------------------------------------- limits for very broad searches
 
 
-def test_very_broad_searches_come_in_date_order_and_say_so(store, monkeypatch):
+def test_more_matches_than_the_cap_are_ranked_over_the_newest_and_the_result_says_so(store, monkeypatch):
     from storage.search import engine
 
     ranked = store.search(SearchQuery(text="服务", per_page=100))
-    assert ranked.sort == "relevance"
-    monkeypatch.setattr(engine, "RANK_LIMIT", 2)
-    broad = store.search(SearchQuery(text="服务", per_page=100))
-    assert broad.sort == "date"
-    assert [store.key_of[h.id] for h in broad.hits] == sorted(
-        truth("服务"), key=lambda k: BY_KEY[k].published_at, reverse=True
-    )
-    assert store.search(SearchQuery(text="阿里云")).sort == "relevance"  # one match: still ranked
+    assert ranked.sort == "relevance" and ranked.ranked_of is None and ranked.scope_note == ""
+    newest = {h.id for h in store.search(SearchQuery(text="服务", sort="date", per_page=2)).hits}
+    monkeypatch.setattr(engine, "CANDIDATES", 2)
+    capped = store.search(SearchQuery(text="服务", per_page=100))
+    assert capped.sort == "relevance" and capped.ranked_of == 2
+    assert {h.id for h in capped.hits} == newest and capped.total == len(truth("服务"))
+    assert capped.scope_note.startswith(f"Ranked the newest 2 of {len(truth('服务'))} matches")
+    assert store.search(SearchQuery(text="阿里云")).ranked_of is None  # one match: ranked whole
 
 
 def test_date_order_is_the_same_when_scanning_the_date_index(store, monkeypatch):
@@ -332,14 +332,20 @@ def test_date_order_is_the_same_when_scanning_the_date_index(store, monkeypatch)
     assert paged == expected[:9]
 
 
-def test_facets_are_not_counted_over_huge_result_sets(store, monkeypatch):
+def test_facets_over_the_limit_count_the_newest_matches_and_say_so(store, monkeypatch):
+    from collections import Counter
+
     from storage.search import engine
 
     monkeypatch.setattr(engine, "FACET_LIMIT", 3)
-    broad = store.search(SearchQuery(text="采购"))
-    assert not broad.facets_complete and broad.facets == {}
+    monkeypatch.setattr(engine, "CANDIDATES", 4)
+    broad = store.search(SearchQuery(text="采购", sort="date", per_page=4))
+    assert not broad.facets_complete and broad.facets_source == "newest" and broad.ranked_of == 4
+    assert {c.value: c.count for c in broad.facets["notice_type"]} == Counter(h.notice_type for h in broad.hits)
+    assert broad.scope_note.startswith("Facets count the newest 4 of")
     narrow = store.search(SearchQuery(text="阿里云"))
-    assert narrow.facets_complete and narrow.facets["provider"][0].value == "alibaba-cloud"
+    assert narrow.facets_complete and narrow.facets_source == "matches"
+    assert narrow.facets["provider"][0].value == "alibaba-cloud"
 
 
 def test_broad_text_with_selective_filters_probes_the_index_with_the_same_results(store, monkeypatch):

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 import web_corpus as corpus
+from extract.fields.dates import read_when
 from extract.types import ComputeFindings, DocumentText, NoticeExtraction, NoticeFields
 from storage.processing import RawNotice
 
@@ -28,7 +29,7 @@ def build(database_url: str, blob_dir: Path) -> dict[str, int]:
         ids = corpus.fill(store)
         for key, (title, text, day) in CANDIDATES.items():
             extraction = NoticeExtraction(
-                fields=NoticeFields(notice_type="tender", title=title, published_at=day),
+                fields=NoticeFields(notice_type="tender", title=title, published_at=read_when(day)),
                 compute=ComputeFindings(compute_candidate=True, candidate_score=0.5,
                                         candidate_reasons=["a compute service without a provider or billing"]),
                 extractor_version="webtest-1",

@@ -189,9 +189,9 @@ def test_raw_copy_is_never_served_as_html(site):
 def test_the_web_layer_cannot_write(site):
     import sqlalchemy as sa
 
-    from web.db import readonly_engine
+    from storage.db import make_engine
 
-    engine = readonly_engine(site.database_url)
+    engine = make_engine(site.database_url, read_only=True)  # the engine web.app opens
     with pytest.raises(sa.exc.OperationalError, match="readonly|read-only|read only"):
         with engine.begin() as c:
             c.execute(sa.text("UPDATE notice SET title = 'x'"))
@@ -304,6 +304,25 @@ def test_notice_api_has_fields_evidence_timeline_and_attachments(site):
     assert n["raw"].endswith(f"/notices/{site.ids['aws_tender']}/raw")
 
 
+def test_the_site_and_the_cli_show_a_notice_from_one_read_model(site):
+    """`tenderwatch show --json` (Store.notice_detail) and /api/notices read the same notice the same way."""
+    from storage.store import Store
+
+    with Store.open(site.database_url, create=False) as store:
+        for key in ("aws_tender", "aws_award", "candidate"):
+            cli = store.notice_detail(site.ids[key])
+            api = site.get(f"/api/notices/{site.ids[key]}").json()
+            assert (api["buyer"] or {}).get("id") == (cli["buyer"] or {}).get("id")
+            assert [v["id"] for v in api["vendors"]] == [v["id"] for v in cli["vendors"]]
+            assert [(a["kind"], a["value_cny"]) for a in api["amounts"]] == [(a["kind"], a["value_cny"]) for a in cli["amounts"]]
+            for field in ("compute_kinds", "cloud_providers", "gpu_models", "flags", "evidence", "candidate_reasons"):
+                assert api[field] == cli[field], field
+            assert [a["id"] for a in api["attachments"]] == [a["id"] for a in cli["attachments"]]
+            assert api["published_at"].startswith(cli["published_at"])
+            timeline = [t["id"] for t in api["timeline"]]
+            assert timeline == ([p["id"] for p in cli["procurement"]] if cli["procurement_key"] else [])
+
+
 def test_notice_page_highlights_each_evidence_in_the_text(site):
     html = site.get(f"/notices/{site.ids['aws_tender']}").text
     marks = re.findall(r'<mark class="ev" id="(ev-\d+)"[^>]*>([^<]*)</mark>', html)
@@ -325,7 +344,8 @@ def test_intermediary_serving_several_buyers_is_visible_on_its_page(site):
     assert org["name"] == "云桥数据科技有限公司"
     buyers = {c["name"] for c in org["counterparties"] if c["role"] == "buyer"}
     assert buyers == {"北方理工大学", "南方医学研究院"}
-    assert org["total_cases"] == 2 and org["by_year"] == {"2024": {"notices": 1, "cases": 1}, "2025": {"notices": 1, "cases": 1}}
+    assert org["total_cases"] == 2
+    assert {y: (v["notices"], v["cases"]) for y, v in org["by_year"].items()} == {"2024": (1, 1), "2025": (1, 1)}
     html = site.get(f"/orgs/{vendor}").text
     assert "北方理工大学" in html and "南方医学研究院" in html and "Parties it dealt with" in html
 
@@ -345,14 +365,17 @@ def test_permalinks_are_canonical(site):
     assert 'href="/search?q=%E4%BA%91&amp;provider=aws" class="permalink"' in html
 
 
-def test_broad_searches_say_that_they_fell_back_to_date_order_and_skipped_facets(site, monkeypatch):
+def test_broad_searches_say_they_ranked_and_counted_facets_over_the_newest_matches(site, monkeypatch):
     import storage.search.engine as engine
 
-    # Pretend the corpus is huge: every search is "too broad" to rank or to count facets.
-    monkeypatch.setattr(engine, "RANK_LIMIT", 1)
+    # Pretend the corpus is huge: every search has more matches than it ranks or counts facets over.
+    monkeypatch.setattr(engine, "CANDIDATES", 1)
     monkeypatch.setattr(engine, "FACET_LIMIT", 1)
     body = search(site, q="云", cases="0").json()
-    assert body["sort"] == "date" and body["facets_complete"] is False
+    assert body["sort"] == "relevance" and body["facets_complete"] is False
+    assert body["ranked_of"] == 1 and body["facets_source"] == "newest"
+    assert body["scope_note"].startswith("Ranked the newest 1 of")
     html = site.get("/search", params={"q": "云", "cases": "0"}).text
-    assert "listed newest first, not by" in html
-    assert "Too many notices match to count the facets" in html
+    assert "Ranked the newest 1 of" in html and "Facets count those." in html
+
+

@@ -85,6 +85,32 @@ def test_signed_in_pages_show_who_is_signed_in_and_signing_out_ends_the_session(
     assert "Sign in" in review_any.get("/search").text
 
 
+def test_a_copied_session_cookie_stops_working_once_its_owner_signs_out(review_any):
+    rs.sign_in(review_any.http)
+    copied = review_any.http.cookies["tw_session"]
+    search = review_any.get("/search").text
+    with httpx.Client(base_url=review_any.url, cookies={"tw_session": copied}) as thief:
+        assert thief.get("/review").status_code == 200  # the same cookie is the same session …
+        review_any.http.post("/logout", data={"csrf": rs.csrf_of(search)})
+        assert thief.get("/review").status_code == 303  # … until sign-out ends it on the server
+        nid = review_any.ids["aws_tender"]
+        r = thief.post(f"/notices/{nid}/review", data={"decision": "rejected", "csrf": rs.csrf_of(search)})
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert rs.reviews_of(review_any.database_url, review_any.ids["aws_tender"]) == []
+
+
+def test_signing_a_reviewer_out_everywhere_ends_all_their_sessions(review_any):
+    from storage.review import ReviewWriter
+
+    with httpx.Client(base_url=review_any.url) as laptop:
+        rs.sign_in(laptop)
+        rs.sign_in(review_any.http)
+        assert laptop.get("/review").status_code == 200 and review_any.get("/review").status_code == 200
+        with ReviewWriter.open(review_any.database_url) as writer:
+            assert writer.end_sessions_of(rs.USER) == 2
+        assert laptop.get("/review").status_code == 303 and review_any.get("/review").status_code == 303
+
+
 def test_sign_in_attempts_are_rate_limited(review_any):
     for _ in range(5):
         assert rs.sign_in(review_any.http, password="wrong password!").status_code == 401

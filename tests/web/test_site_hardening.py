@@ -11,7 +11,8 @@ import pytest
 
 from web.security import BASE_HEADERS
 
-ID_ROUTES = ("/notices/{}", "/notices/{}/raw", "/attachments/{}/raw", "/api/notices/{}", "/orgs/{}", "/api/orgs/{}")
+ID_ROUTES = ("/notices/{}", "/notices/{}/raw", "/attachments/{}/raw", "/api/notices/{}", "/orgs/{}", "/api/orgs/{}",
+             "/api/orgs/{}/network", "/orgs/{}/network.graphml", "/orgs/{}/network.csv")
 # Beyond 64 bits, beyond PostgreSQL's INTEGER ids, the lowest 64-bit id and below, zero.
 BAD_IDS = (2**63, 2**64 + 5, 2**31, -(2**63), -(2**63) - 1, -1, 0)
 

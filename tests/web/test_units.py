@@ -80,3 +80,24 @@ def test_evidence_with_stale_offsets_is_found_by_its_text_or_left_unanchored():
 def test_query_terms_are_marked_apart_from_evidence():
     html = str(render("A100 与 A10", [], query_hits=[(0, 4)]))
     assert html == '<mark class="q">A100</mark> 与 A10'
+
+
+def test_the_csv_export_quotes_scraped_text_that_a_spreadsheet_would_run_as_a_formula():
+    import csv
+    import io
+
+    from storage.reading import OrgRef
+    from web.exports import iter_csv
+    from web.search import Hit
+
+    hostile = Hit(id=1, title='=HYPERLINK("http://evil","点")', url="https://example.org/1", source="ccgp",
+                  published_at=None, notice_type="tender", region="+86", buyer=OrgRef(1, "@采购人"),
+                  vendors=[OrgRef(2, "-供应商")], remote_compute=True, hardware_purchase=False,
+                  compute_kinds=["cloud"], cloud_providers=[], gpu_models=[], flags=[], amount=-5.0)
+    text = b"".join(iter_csv([hostile], "http://site")).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    cells = dict(zip(header, row))
+    assert cells["title"] == "'" + hostile.title
+    assert (cells["buyer"], cells["vendors"], cells["region"]) == ("'@采购人", "'-供应商", "'+86")
+    assert cells["amount_cny"] == "-5"  # a number stays a number
+    assert cells["remote_compute"] == "yes"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from extract.fields.dates import read_when
 from extract.types import Amount, ComputeFindings, DocumentText, Evidence, NoticeExtraction, NoticeFields
 from storage.processing import RawAttachment, RawNotice  # noqa: E402
 
@@ -249,7 +250,7 @@ def fill(store) -> dict[str, int]:
             fields=NoticeFields(
                 notice_type=s.notice_type, title=s.title, project_codes=[s.code] if s.code else [], buyer=s.buyer,
                 vendors=list(s.vendors), amounts=[Amount(kind=k, value_cny=v, raw=f"{v / 1e4:g}万元") for k, v in s.amounts],
-                published_at=s.published, region=s.region, evidence=field_ev,
+                published_at=read_when(s.published), region=s.region, evidence=field_ev,
             ),
             compute=ComputeFindings(
                 remote_compute=s.case, compute_kinds=list(s.kinds), hardware_purchase=s.hardware,

@@ -12,13 +12,13 @@ from __future__ import annotations
 import html
 import math
 import threading
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from crawler.replica.content import Record, read_records
 from crawler.replica.site import LoggedRequest
 
 HERE = Path(__file__).resolve().parent
@@ -34,15 +34,7 @@ class CebpubOptions:
     captcha_after: int | None = None  # after this many list/PDF requests, redirect to the slider captcha
 
 
-@dataclass
-class Bulletin:
-    fields: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.fields[name]
-        except KeyError:
-            raise AttributeError(name) from None
+class Bulletin(Record):
 
     @property
     def day(self) -> date:
@@ -58,11 +50,7 @@ class Bulletin:
 
 
 def load_bulletins(path: Path = HERE / "bulletins.toml") -> list[Bulletin]:
-    with path.open("rb") as f:
-        bulletins = [Bulletin(b) for b in tomllib.load(f)["bulletin"]]
-    if len({b.uuid for b in bulletins}) != len(bulletins):
-        raise ValueError(f"{path}: duplicate uuid")
-    return bulletins
+    return read_records(path, "bulletin", Bulletin, lambda b: b.uuid)
 
 
 class CebpubReplica:

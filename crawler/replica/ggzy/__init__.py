@@ -16,14 +16,13 @@ import json
 import math
 import re
 import threading
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from crawler.replica.content import FILES_DIR, load_notices
+from crawler.replica.content import FILES_DIR, Record, load_notices, read_records
 from crawler.replica.site import LoggedRequest, ReplicaOptions, ReplicaSite
 
 HERE = Path(__file__).resolve().parent
@@ -53,15 +52,7 @@ class GgzyOptions:
     robots_disallow: list[str] = field(default_factory=lambda: ["/admin/"])
 
 
-@dataclass
-class GgzyRecord:
-    fields: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.fields[name]
-        except KeyError:
-            raise AttributeError(name) from None
+class GgzyRecord(Record):
 
     @property
     def published(self) -> datetime:
@@ -94,11 +85,7 @@ class GgzyRecord:
 
 
 def load_records(path: Path = HERE / "records.toml") -> list[GgzyRecord]:
-    with path.open("rb") as f:
-        records = [GgzyRecord(r) for r in tomllib.load(f)["record"]]
-    if len({r.id for r in records}) != len(records):
-        raise ValueError(f"{path}: duplicate record ids")
-    return records
+    return read_records(path, "record", GgzyRecord, lambda r: r.id)
 
 
 def busy_records(options: GgzyOptions) -> list[GgzyRecord]:

@@ -15,14 +15,13 @@ import html
 import json
 import math
 import threading
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from crawler.replica.content import FILES_DIR
+from crawler.replica.content import FILES_DIR, Record, read_records
 from crawler.replica.site import LoggedRequest
 
 HERE = Path(__file__).resolve().parent
@@ -43,15 +42,7 @@ class ZcyOptions:
     robots_disallow: list[str] = field(default_factory=lambda: ["/admin/"])
 
 
-@dataclass
-class ZcyArticle:
-    fields: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.fields[name]
-        except KeyError:
-            raise AttributeError(name) from None
+class ZcyArticle(Record):
 
     @property
     def published_at(self) -> datetime:
@@ -113,11 +104,7 @@ def render_content(lines: list[str]) -> str:
 
 
 def load_articles(path: Path = HERE / "articles.toml") -> list[ZcyArticle]:
-    with path.open("rb") as f:
-        articles = [ZcyArticle(a) for a in tomllib.load(f)["article"]]
-    if len({(a.portal, a.articleId) for a in articles}) != len(articles):
-        raise ValueError(f"{path}: duplicate articleId")
-    return articles
+    return read_records(path, "article", ZcyArticle, lambda a: (a.portal, a.articleId))
 
 
 class ZcyReplica:

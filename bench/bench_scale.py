@@ -1,0 +1,481 @@
+"""The growth curve: how load, search, facets, exports and memory cost grow from 10k to 1M notices.
+
+    python bench/bench_scale.py                 # build what is missing, then measure every size
+    python bench/bench_scale.py --sizes 10k,100k --no-sqlite
+    python bench/bench_scale.py --drop          # remove the benchmark databases
+
+Databases are kept and reused: PostgreSQL databases `tw_scale_10k`, `tw_scale_100k`, `tw_scale_1m` on
+--pg (default the local server) and SQLite files under data/bench/scale/. 10k and 100k are generated
+notices (bench/make_corpus.py). The million is the 100k corpus copied ten times inside the database
+(new ids, urls and project codes; copy k published k years earlier, so the archive spans 2012–2026):
+generating and tokenising a million distinct notices in Python takes over an hour on these shared cores,
+and the search cost depends on how many notices a term matches and how they are spread, which the copies
+keep (a term in 1 % of the 100k is in 1 % of the million). Each copy's search index rows are copied as
+they are, so the million is indexed exactly as the 100k.
+
+Printed per size: load rate (notices/s of the build that made it, when this run built it), search
+p50/p95 per query kind with facets, facet time, export rate, bytes per notice, and peak RSS of the
+streaming commands (stats, the digest of one week, the exports, the biggest buyer's page), each run in
+its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if str(ROOT / "bench") not in sys.path:
+    sys.path.insert(0, str(ROOT / "bench"))
+
+import sqlalchemy as sa  # noqa: E402
+
+DATA = ROOT / "data" / "bench" / "scale"
+PG_SERVER = os.environ.get("TENDERWATCH_SCALE_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432")
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+COPIES_FOR_1M = 10  # the million = the 100k corpus ten times
+
+
+def pg_url(size: str, server: str = PG_SERVER) -> str:
+    return f"{server}/tw_scale_{size}"
+
+
+def sqlite_url(size: str) -> str:
+    return f"sqlite:///{DATA / f'sqlite-{size}.db'}"
+
+
+def _admin(server: str) -> sa.Engine:
+    return sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def pg_exists(size: str, server: str = PG_SERVER) -> bool:
+    with _admin(server).connect() as conn:
+        return conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": f"tw_scale_{size}"}).first() is not None
+
+
+def _meta_path(url: str) -> Path:
+    return DATA / (url.rsplit("/", 1)[-1].replace(".db", "") + ".load.json")
+
+
+def build_generated(url: str, count: int) -> dict:
+    """Generate `count` notices into the empty database at `url`; on PostgreSQL the text index's GIN index
+    is dropped during the load and built once after it (one sort instead of a million index inserts)."""
+    import make_corpus
+
+    _upgrade(url)
+    engine = sa.create_engine(url)
+    pg = engine.dialect.name == "postgresql"
+    if pg:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX IF EXISTS ix_notice_search_tsv"))
+    started = time.perf_counter()
+    stats = make_corpus.build(url, count, blob_dir=DATA / "raw", fast=True)
+    if pg:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
+            conn.execute(sa.text("CREATE INDEX ix_notice_search_tsv ON notice_search USING GIN (tsv)"))
+            conn.commit()
+    _after_load(engine)
+    stats["seconds"] = round(time.perf_counter() - started, 1)
+    stats["rate"] = round(count / stats["seconds"], 1)
+    engine.dispose()
+    return stats
+
+
+def _upgrade(url: str) -> None:
+    from storage import db
+
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+
+
+def _after_load(engine: sa.Engine) -> None:
+    """What a bulk load ends with: summary tables refreshed, planner statistics."""
+    from storage.search import summary
+
+    with engine.begin() as conn:
+        summary.refresh(conn)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # The notice table for index-only date walks (visibility map), statistics for the estimates.
+            conn.execute(sa.text("VACUUM ANALYZE notice"))
+            conn.execute(sa.text("ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+
+
+# Copying a generated corpus inside the database: every table a notice has rows in, with new ids (the base's
+# id + k × the base's largest id), urls and project codes; published_at moves back k × SHIFT_DAYS days.
+SHIFT_DAYS = 37
+_SERIAL = ("notice", "noticeversion", "attachment", "noticeamount", "extraction")
+
+
+def _columns(conn: sa.Connection, table: str) -> list[str]:
+    return [c["name"] for c in sa.inspect(conn).get_columns(table)]
+
+
+def _copy_sql(conn: sa.Connection, table: str, base_max: dict[str, int], pg: bool) -> str:
+    """INSERT … SELECT copying `table`'s rows of the base notices for copy :k (a bound parameter)."""
+    cols = _columns(conn, table)
+    off = base_max["notice"]
+    shift = "published_at - make_interval(days => :k * %d)" % SHIFT_DAYS if pg else \
+        "strftime('%%Y-%%m-%%d %%H:%%M:%%f000', published_at, '-' || (:k * %d) || ' days')" % SHIFT_DAYS
+    special = {
+        "notice_id": f"notice_id + :k * {off}",
+        "id": f"id + :k * {base_max.get(table, 0)}",
+    }
+    if table == "notice":
+        special.update({
+            "id": f"id + :k * {off}",
+            "url": "url || '#copy' || :k",
+            "published_at": shift,
+            "project_code": "CASE WHEN project_code IS NULL THEN NULL ELSE project_code || '-C' || :k END",
+            "procurement_key": "CASE WHEN procurement_key IS NULL THEN NULL ELSE 'C' || :k || ':' || procurement_key END",
+        })
+    select = ", ".join(special.get(c, c) for c in cols)
+    bound = f"notice_id <= {off}" if "notice_id" in cols else f"id <= {off}"
+    return f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM {table} WHERE {bound}"
+
+
+def replicate(url: str, copies: int, *, progress: bool = True, finish: bool = True) -> dict:
+    """Grow the database at `url` (one generated corpus) to `copies` times its notices."""
+    engine = sa.create_engine(url)
+    pg = engine.dialect.name == "postgresql"
+    tables = ["notice", "noticeversion", "attachment", "noticeparty", "noticeamount", "noticetag", "extraction"]
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        base_max = {t: conn.execute(sa.text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar_one() for t in _SERIAL}
+        base = conn.execute(sa.text("SELECT count(*) FROM notice")).scalar_one()
+        sqls = {t: _copy_sql(conn, t, base_max, pg) for t in tables}
+    if pg:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX IF EXISTS ix_notice_search_tsv"))
+            sqls["notice_search"] = (f"INSERT INTO notice_search (notice_id, part, tsv) SELECT notice_id + :k * "
+                                     f"{base_max['notice']}, part, tsv FROM notice_search WHERE notice_id <= {base_max['notice']}")
+    else:
+        from storage.search.index import indexed_text, sqlite_body
+        from storage.search.tokens import index_tokens
+
+        with engine.connect() as conn:
+            ids = conn.execute(sa.text("SELECT id FROM notice ORDER BY id")).scalars().all()
+            fts_rows = []
+            for nid in ids:
+                title, body = indexed_text(conn, nid)
+                fts_rows.append({"id": nid, "title": " ".join(index_tokens(title)), "body": sqlite_body(body)})
+    for k in range(1, copies):
+        with engine.begin() as conn:
+            for t, sql in sqls.items():
+                conn.execute(sa.text(sql), {"k": k})
+            if not pg:
+                off = base_max["notice"] * k
+                conn.execute(sa.text("INSERT INTO notice_fts(rowid, title, body) VALUES(:id, :title, :body)"),
+                             [{**r, "id": r["id"] + off} for r in fts_rows])
+        if progress:
+            print(f"  copy {k + 1}/{copies}: {base * (k + 1):,} notices ({time.perf_counter() - started:,.0f} s)",
+                  file=sys.stderr, flush=True)
+    if pg:
+        with engine.connect() as conn:
+            for t in _SERIAL:
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}))"))
+            conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
+            conn.execute(sa.text("CREATE INDEX ix_notice_search_tsv ON notice_search USING GIN (tsv)"))
+            conn.commit()
+    if finish:
+        _after_load(engine)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"notices": base * copies, "copied": base * (copies - 1), "seconds": round(seconds, 1),
+            "rate": round(base * (copies - 1) / seconds, 1), "copies": copies}
+
+
+def spread_first_seen(url: str) -> None:
+    """first_seen = the day after publication, as for a crawl that keeps up with the sites: exports and
+    digests select by first_seen, so a year or a week of the archive is then a year or a week of notices."""
+    engine = sa.create_engine(url)
+    later = "published_at + interval '1 day'" if engine.dialect.name == "postgresql" else \
+        "strftime('%Y-%m-%d %H:%M:%f000', published_at, '+1 day')"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE notice SET first_seen = {later}, last_seen = {later}, last_changed = {later}"
+                             " WHERE published_at IS NOT NULL"))
+    engine.dispose()
+
+
+# ---------------------------------------------------------------- measuring
+
+# The bench's query mix (bench/bench_store_search.py), by kind; every search counts facets.
+KINDS: dict[str, list[dict]] = {
+    "CJK 1-2 chars": [dict(text=t) for t in ("云", "算", "算力", "华为", "采购", "服务")],
+    "CJK 3-4 chars": [dict(text=t) for t in ("阿里云", "云服务器", "人工智能", "智算中心")],
+    "Latin tokens": [dict(text=t) for t in ("A100", "H100", "GPU", "AWS", "p4d.24xlarge", "Azure")],
+    "phrase/OR/NOT": [dict(text=t) for t in ("阿里云 OR 华为云", '"GPU 服务器"', "算力 -华为")],
+    "filters": [dict(text="服务", since="2024-01-01"), dict(text="云", region="北京", sort="date"),
+                dict(text="算力", provider="aws"), dict(text="A100", amount_min=1e6),
+                dict(text="GPU", notice_type="award"), dict(text="A100", buyer="大学"),
+                dict(provider="aws"), dict(chip="nvidia-a100"), dict(since="2024-01-01", until="2024-12-31"),
+                dict(text="服务", since="2023-01-01", until="2023-12-31")],
+    "browse": [dict(), dict(region="北京"), dict(flag="us_provider"), dict(page=50), dict(text="服务", page=50, sort="date")],
+    "cases only": [dict(text=t, cases_only=True) for t in ("", "云", "服务", "A100", "阿里云")],
+}
+
+
+def _query(kw: dict):
+    from datetime import date
+
+    from storage.search import SearchQuery
+
+    kw = dict(kw)
+    for k in ("since", "until"):
+        if k in kw:
+            kw[k] = date.fromisoformat(kw[k])
+    return SearchQuery(**kw)
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def measure_search(url: str, repeat: int) -> dict:
+    from storage.store import Store
+
+    store = Store.open(url, read_only=True)
+    out: dict[str, Any] = {"kinds": {}, "notes": []}
+    for kws in KINDS.values():  # warm the caches once
+        for kw in kws:
+            store.search(_query(kw))
+    everything: list[float] = []
+    for kind, kws in KINDS.items():
+        times = []
+        slowest = (0.0, "")
+        for kw in kws:
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                result = store.search(_query(kw))
+                times.append((time.perf_counter() - t0) * 1000)
+                if times[-1] > slowest[0]:
+                    slowest = (times[-1], ", ".join(f"{k}={v}" for k, v in kw.items()) or "(everything)")
+            if result.scope_note and kw.get("text") in ("服务", "云") and len(kw) == 1:
+                out["notes"].append(f"{kw['text']}: {result.scope_note}")
+        everything += times
+        out["kinds"][kind] = (statistics.median(times), pct(times, 95), slowest)
+    out["all"] = (statistics.median(everything), pct(everything, 95))
+    # Facet cost: the same searches with and without facets.
+    with_f, without = [], []
+    for kws in KINDS.values():
+        for kw in kws:
+            for facets, bucket in ((True, with_f), (False, without)):
+                q = _query(kw)
+                q.facets = facets
+                t0 = time.perf_counter()
+                store.search(q)
+                bucket.append((time.perf_counter() - t0) * 1000)
+    out["facets"] = statistics.median(with_f) - statistics.median(without)
+    store.close()
+    return out
+
+
+_RSS_CHILD = """
+import resource, sys, time
+sys.argv = ["tenderwatch", *sys.argv[1:]]
+from tenderwatch.cli import main
+t0 = time.perf_counter()
+try:
+    main()
+except SystemExit as exc:
+    if exc.code not in (0, None):
+        raise
+print("BENCH", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - t0, file=sys.stderr)
+"""
+
+_ORG_CHILD = """
+import resource, sys, time
+import sqlalchemy as sa
+from storage.db import make_engine
+from storage.reading import read_organisation
+engine = make_engine(sys.argv[1], read_only=True)
+t0 = time.perf_counter()
+with engine.connect() as conn:
+    biggest = conn.execute(sa.text("SELECT CAST(value AS INTEGER) FROM facet_total WHERE facet = 'buyer' ORDER BY n DESC LIMIT 1")).scalar()
+    read_organisation(conn, biggest)
+print("BENCH", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - t0, file=sys.stderr)
+"""
+
+
+def _run_measured(code: str, args: list[str]) -> tuple[float, float, str]:
+    """(peak RSS MB, seconds, error) of a child process running `code` with `args`."""
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    for line in proc.stderr.splitlines():
+        if line.startswith("BENCH "):
+            _, rss, secs = line.split()
+            return int(rss) / 1024, float(secs), ""
+    return 0.0, 0.0, (proc.stderr.strip().splitlines() or ["failed"])[-1][:120]
+
+
+def measure_streaming(url: str, year: str, week: str, out_dir: Path, year_formats: list[str]) -> dict:
+    """Peak RSS and time of the commands that read the whole archive, each in its own process."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        cases = conn.execute(sa.text("SELECT count(*) FROM notice WHERE remote_compute")).scalar_one()
+        in_year = conn.execute(sa.text("SELECT count(*) FROM notice WHERE first_seen >= :a AND first_seen < :b"),
+                               {"a": f"{year}-01-01", "b": f"{int(year) + 1}-01-01"}).scalar_one()
+    engine.dispose()
+    db = ["--database-url", url]
+    jobs = {
+        "stats": (_RSS_CHILD, ["stats", *db], None),
+        "digest (one week)": (_RSS_CHILD, ["digest", "--week", week, "--out", str(out_dir / "digest"), *db], None),
+        "org page (biggest buyer)": (_ORG_CHILD, [url], None),
+    }
+    for fmt in ("ocds", "csv", "jsonl"):
+        jobs[f"export {fmt}, cases"] = (_RSS_CHILD, ["export", "--format", fmt, "--cases-only", "--out",
+                                                     str(out_dir / f"cases.{fmt}"), *db], cases)
+    for fmt in year_formats:
+        jobs[f"export {fmt}, {year}"] = (_RSS_CHILD, ["export", "--format", fmt, "--since", f"{year}-01-01", "--until",
+                                                      f"{year}-12-31", "--out", str(out_dir / f"{year}.{fmt}"), *db], in_year)
+    out = {}
+    for label, (code, args, count) in jobs.items():
+        rss, secs, error = _run_measured(code, args)
+        out[label] = {"rss_mb": rss, "seconds": secs, "rate": None, "notices": count, "error": error}
+    # Rate of a year's export beyond the fixed cost of a run (start-up, imports, the package header): the
+    # extra notices over the extra time, against the same format's export of the (few) cases.
+    for fmt in year_formats:
+        year_run, cases_run = out[f"export {fmt}, {year}"], out[f"export {fmt}, cases"]
+        extra_time = year_run["seconds"] - cases_run["seconds"]
+        if not year_run["error"] and extra_time > 0 and in_year > cases:
+            year_run["rate"] = (in_year - cases) / extra_time
+    return out
+
+
+def bytes_per_notice(url: str) -> float:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM notice")).scalar_one()
+        if engine.dialect.name == "postgresql":
+            size = conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
+        else:
+            path = Path(engine.url.database)
+            size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    engine.dispose()
+    return size / max(n, 1)
+
+
+# ---------------------------------------------------------------- building what is missing
+
+
+def ensure(backend: str, size: str, server: str) -> tuple[str, dict]:
+    """The database for (backend, size), built if missing; with how it was built."""
+    url = pg_url(size, server) if backend == "postgresql" else sqlite_url(size)
+    meta = DATA / f"{backend}-{size}.build.json"
+    exists = pg_exists(size, server) if backend == "postgresql" else Path(url[len("sqlite:///"):]).exists()
+    if not exists:
+        DATA.mkdir(parents=True, exist_ok=True)
+        if size == "10k":
+            if backend == "postgresql":
+                with _admin(server).connect() as conn:
+                    conn.execute(sa.text(f"CREATE DATABASE tw_scale_{size}"))
+            info = {"how": "generated", **build_generated(url, SIZES[size])}
+        else:
+            base_url, _ = ensure(backend, "10k", server)
+            copies = SIZES[size] // SIZES["10k"]
+            if backend == "postgresql":
+                with _admin(server).connect() as conn:
+                    conn.execute(sa.text(f"CREATE DATABASE tw_scale_{size} TEMPLATE tw_scale_10k"))
+            else:
+                import shutil
+
+                shutil.copyfile(base_url[len("sqlite:///"):], url[len("sqlite:///"):])
+            info = {"how": f"10k generated, copied x{copies}", **replicate(url, copies)}
+        spread_first_seen(url)
+        meta.write_text(json.dumps(info))
+    _upgrade(url)  # the schema at the newest migration (summary tables included)
+    return url, json.loads(meta.read_text()) if meta.exists() else {"how": "found"}
+
+
+def drop(server: str) -> None:
+    with _admin(server).connect() as conn:
+        for size in SIZES:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS tw_scale_{size} WITH (FORCE)"))
+    for p in DATA.glob("sqlite-*"):
+        p.unlink()
+    for p in DATA.glob("*.json"):
+        p.unlink()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10k,100k,1m", help="comma-separated: 10k 100k 1m")
+    ap.add_argument("--sqlite-sizes", default="10k,100k", help="SQLite sizes ('' for none)")
+    ap.add_argument("--pg", default=PG_SERVER, help="PostgreSQL server URL (without a database)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-streaming", action="store_true", help="skip the RSS/export measurements")
+    ap.add_argument("--year", default="2024", help="the year exported (by first_seen)")
+    ap.add_argument("--week", default="2024-W20", help="the digest's week")
+    ap.add_argument("--year-formats", default="ocds,csv,jsonl", help="formats exported for the whole year")
+    ap.add_argument("--drop", action="store_true", help="drop the benchmark databases and files, then exit")
+    args = ap.parse_args(argv)
+    if args.drop:
+        drop(args.pg)
+        print("dropped tw_scale_* and", DATA)
+        return 0
+    runs = [("postgresql", s) for s in args.sizes.split(",") if s] + \
+        [("sqlite", s) for s in args.sqlite_sizes.split(",") if s]
+    load = os.getloadavg()[0]
+    print(f"bench-scale: {len(runs)} databases; load average {load:.1f} on {os.cpu_count()} cores at start")
+    rows = []
+    for backend, size in runs:
+        url, info = ensure(backend, size, args.pg)
+        search = measure_search(url, args.repeat)
+        streaming = {} if args.no_streaming else measure_streaming(url, args.year, args.week, DATA / "out" / f"{backend}-{size}",
+                                                                   [f for f in args.year_formats.split(",") if f])
+        rows.append((backend, size, info, search, streaming, bytes_per_notice(url)))
+        _print_one(rows[-1])
+    _print_curve(rows)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    return 0
+
+
+def _print_one(row) -> None:
+    backend, size, info, search, streaming, bpn = row
+    print(f"\n== {backend} {size}: {info.get('how')}; load {info.get('rate', '-')} notices/s"
+          f"{' (copies)' if 'copied' in info else ''}; {bpn / 1024:,.1f} KB per notice")
+    for kind, (p50, p95, slowest) in search["kinds"].items():
+        print(f"  search {kind:<14} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms   slowest {slowest[0]:6.0f} ms: {slowest[1]}")
+    print(f"  search {'all':<14} p50 {search['all'][0]:7.1f} ms  p95 {search['all'][1]:7.1f} ms;"
+          f" facets add {search['facets']:.1f} ms (p50)")
+    for note in search["notes"]:
+        print(f"  {note}")
+    for label, m in streaming.items():
+        rate = f"{m['rate']:,.0f} notices/s" if m["rate"] else ""
+        err = f"  ERROR {m['error']}" if m["error"] else ""
+        print(f"  {label:<26} peak RSS {m['rss_mb']:6.0f} MB  {m['seconds']:7.1f} s  {rate}{err}")
+
+
+def _print_curve(rows) -> None:
+    print("\nGrowth curve (search in ms, p50/p95, facets on; RSS = the largest of the streaming commands)")
+    print(f"| backend | notices | KB/notice | all p50 | all p95 | CJK 1-2 p95 | filters p95 | facets +ms |"
+          f" export notices/s (min) | peak RSS MB (max) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for backend, size, _info, search, streaming, bpn in rows:
+        rates = [m["rate"] for k, m in streaming.items() if k.startswith("export") and m["rate"]]
+        rss = max((m["rss_mb"] for m in streaming.values()), default=0)
+        print(f"| {backend} | {size} | {bpn / 1024:.1f} | {search['all'][0]:.1f} | {search['all'][1]:.1f} |"
+              f" {search['kinds']['CJK 1-2 chars'][1]:.1f} | {search['kinds']['filters'][1]:.1f} |"
+              f" {search['facets']:.1f} | {min(rates) if rates else 0:,.0f} | {rss:.0f} |")
+    pg = {size: search["all"][1] for backend, size, _i, search, _s, _b in rows if backend == "postgresql"}
+    if "100k" in pg and "1m" in pg:
+        print(f"PostgreSQL search p95 at 1M / at 100k: {pg['1m'] / pg['100k']:.2f} (goal <= 3)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Many notices at once: the rows a crawl would write, a batch per transaction (issue 15).
+
+    with store.bulk_loader() as loader:
+        for raw, body, attachments, extraction in notices:
+            loader.add(raw, body, attachments, extraction)
+    loader.counts  # {"new": …, "changed": …, "unchanged": …, "linked": …}
+
+The rows come from `storage.rows` and the procurement rule from `storage.procurement`, exactly as in
+`storage.write` (one notice at a time). What a batch does in bulk: organisations looked up and created for the
+whole batch, procurement keys assigned notice after notice from one read of the batch's project codes,
+notices and their rows inserted with one multi-row statement per table, procurement flags refreshed once per
+batch, the search index written for the batch at once. A notice the bulk path cannot decide alone — its URL
+is stored already (changed / unchanged), or a stored notice of another source might be its republication —
+goes through `storage.write.Writer.save_notice` inside the same transaction, in its turn, so the result is
+what saving the notices one by one in the same order gives (tests/storage/test_bulk.py compares every table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import sqlalchemy as sa
+
+from extract.types import DocumentText, NoticeExtraction
+from models.raw import RawAttachment, RawNotice
+from models.tables import utcnow
+from storage import db, dedup, procurement, rows
+from storage.normalise import content_hash, normalise_name
+from storage.search import index as search_index
+from storage.write import (
+    AMOUNT,
+    ATTACHMENT,
+    EXTRACTION,
+    LINK,
+    NOTICE,
+    PARTY,
+    TAG,
+    VERSION,
+    Writer,
+    put_blobs,
+)
+
+BATCH = 1000
+_CHUNK = 500
+
+
+@dataclass
+class _Item:
+    raw: RawNotice
+    body: DocumentText
+    stored: list[rows.StoredAttachment]
+    extraction: NoticeExtraction
+    raw_sha: str
+    chash: str
+    simhash: int | None
+    code: str
+    title: str  # the notice's title column, as dedup compares it
+
+
+class BulkLoader:
+    """Buffers notices and writes them a batch (`batch_size`) per transaction; `flush` writes what is
+    buffered, leaving the context writes the rest (an exception discards the unwritten batch)."""
+
+    def __init__(self, store, *, batch_size: int = BATCH):
+        if store.read_only:
+            raise db.DatabaseError("this store was opened read-only")
+        if store.in_batch:
+            raise RuntimeError("commit the store's batch before a bulk load")
+        self.store, self.batch_size = store, batch_size
+        self._items: list[_Item] = []
+        self.counts = {"new": 0, "changed": 0, "unchanged": 0, "linked": 0}
+
+    def __enter__(self) -> "BulkLoader":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.flush()
+        else:
+            self._items = []
+
+    def add(self, raw: RawNotice, body: DocumentText, attachments: Sequence[tuple[RawAttachment, DocumentText]],
+            extraction: NoticeExtraction) -> None:
+        raw_sha, stored = put_blobs(self.store.blobs, raw, attachments)
+        self._items.append(_Item(raw, body, stored, extraction, raw_sha, content_hash(body.text),
+                                 dedup.simhash(body.text), rows.primary_code(extraction),
+                                 rows.notice_title(raw, body, extraction)))
+        if len(self._items) >= self.batch_size:
+            self.flush()
+
+    def add_all(self, notices: Iterable[tuple[RawNotice, DocumentText, Sequence, NoticeExtraction]]) -> dict:
+        for notice in notices:
+            self.add(*notice)
+        self.flush()
+        return self.counts
+
+    def flush(self) -> None:
+        items, self._items = self._items, []
+        if not items:
+            return
+        pending: list = []
+        with db.write_transaction(self.store.engine) as conn:
+            writer = Writer(conn, self.store._known, pending)
+            writer.ensure_sources(i.raw.source for i in items)
+            stored_urls = _stored_urls(conn, [i.raw.url for i in items])
+            candidates = _dedup_candidates(conn, items)
+            group: list[_Item] = []
+            seen: set[str] = set()
+            for item in items:
+                if item.raw.url in stored_urls or item.raw.url in seen or _may_duplicate(item, candidates):
+                    _write_new(writer, group)
+                    group = []
+                    result = writer.save_notice(item.raw, item.body, item.stored, item.extraction, item.raw_sha,
+                                                chash=item.chash, simhash=lambda item=item: item.simhash)
+                    self.counts[result.status] += 1
+                else:
+                    group.append(item)
+                    self.counts["new"] += 1
+                seen.add(item.raw.url)
+                if item.simhash is not None:  # a later notice of the batch may be this one's republication
+                    _add_candidate(candidates, item.raw.source, item.code, item.title)
+            _write_new(writer, group)
+        for fn in pending:
+            fn()
+
+
+def _stored_urls(conn: sa.Connection, urls: list[str]) -> set[str]:
+    """Which of `urls` are stored, as notices or as links (republications)."""
+    out: set[str] = set()
+    for i in range(0, len(urls), _CHUNK):
+        part = urls[i:i + _CHUNK]
+        out.update(conn.execute(sa.select(NOTICE.c.url).where(NOTICE.c.url.in_(part))).scalars())
+        out.update(conn.execute(sa.select(LINK.c.url).where(LINK.c.url.in_(part))).scalars())
+    return out
+
+
+Candidates = dict[tuple[str, str], set[str]]  # ("code" | "title", value) → sources with such a notice
+
+
+def _dedup_candidates(conn: sa.Connection, items: list[_Item]) -> Candidates:
+    """The stored notices `dedup.find_duplicate` could compare the batch's notices with: those with a SimHash
+    whose code — or, for a notice without one, whose title — is the same."""
+    codes = sorted({i.code for i in items if i.code})
+    titles = sorted({i.title for i in items if not i.code and i.title})
+    out: Candidates = {}
+    for column, values in ((NOTICE.c.project_code, codes), (NOTICE.c.title, titles)):
+        for j in range(0, len(values), _CHUNK):
+            for source, code, title in conn.execute(
+                sa.select(NOTICE.c.source, NOTICE.c.project_code, NOTICE.c.title)
+                .where(column.in_(values[j:j + _CHUNK]), NOTICE.c.simhash.is_not(None))
+            ):
+                _add_candidate(out, source, code or "", title or "")
+    return out
+
+
+def _add_candidate(candidates: Candidates, source: str, code: str, title: str) -> None:
+    candidates.setdefault(("code", code) if code else ("title", title), set()).add(source)
+
+
+def _may_duplicate(item: _Item, candidates: Candidates) -> bool:
+    """Whether `dedup.find_duplicate` has anything to compare `item` with (then the one-notice path decides)."""
+    if not item.code and not item.title:
+        return False
+    sources = candidates.get(("code", item.code) if item.code else ("title", item.title), ())
+    return any(s != item.raw.source for s in sources)
+
+
+def _write_new(writer: Writer, items: list[_Item]) -> None:
+    """Insert notices known to be new (no stored URL, nothing to be a republication of), in order."""
+    if not items:
+        return
+    conn, now = writer.conn, utcnow()
+    orgs = writer.organisations(name for i in items for name in rows.organisation_names(i.extraction, i.raw.list_meta))
+    derived = [rows.derive(i.extraction, i.raw.list_meta, i.body, lambda name: orgs.get(normalise_name(name)))
+               for i in items]
+    # Procurement keys, notice after notice as the one-notice path assigns them; ids of the batch's own
+    # notices are not known yet, so they stand in as -1, -2 …
+    others = procurement.others_by_code(conn, {d.code for d in derived})
+    keys: list[str | None] = []
+    adopted_stored: dict[str, list[int]] = {}
+    for n, d in enumerate(derived):
+        key, adopted = procurement.assign(d.code, d.buyer_key, others.get(d.code, []))
+        keys.append(key)
+        for other in adopted:
+            if other < 0:
+                keys[-other - 1] = key
+            else:
+                adopted_stored.setdefault(key, []).append(other)
+        if d.code:
+            taken = set(adopted)
+            others[d.code] = [o._replace(key=key) if o.id in taken else o for o in others.get(d.code, [])]
+            others[d.code].append(procurement.Other(-(n + 1), key, d.columns["buyer_id"] is not None))
+    notice_rows = [
+        dict(source=i.raw.source, url=i.raw.url, first_seen=now, last_seen=now, last_changed=now,
+             **rows.page_values(i.raw, i.body, i.raw_sha, i.chash, i.simhash), **d.columns, procurement_key=k)
+        for i, d, k in zip(items, derived, keys)
+    ]
+    ids = list(conn.execute(NOTICE.insert().returning(NOTICE.c.id, sort_by_parameter_order=True),
+                            notice_rows).scalars())
+    for key, stored_ids in adopted_stored.items():
+        procurement.adopt(conn, key, stored_ids)
+    children: dict[sa.Table, list[dict]] = {t: [] for t in (VERSION, ATTACHMENT, PARTY, AMOUNT, TAG, EXTRACTION)}
+    search: list[tuple[int, str, str]] = []
+    for nid, i, d in zip(ids, items, derived):
+        children[VERSION].append(rows.version_row(nid, i.raw, i.body, i.extraction, i.raw_sha, i.chash, now))
+        attachments = rows.attachment_rows(nid, i.stored, now)
+        children[ATTACHMENT] += attachments
+        children[PARTY] += d.party_rows(nid)
+        children[AMOUNT] += d.amount_rows(nid)
+        children[TAG] += d.tag_rows(nid)
+        children[EXTRACTION].append(rows.extraction_row(nid, i.extraction.extractor_version, d.result, now))
+        search.append((nid, d.columns["title"] or "",
+                       search_index.indexed_body(i.body.text, (a["text"] for a in attachments))))
+    for table, values in children.items():
+        if values:
+            _insert_many(conn, table, values)
+    procurement.refresh_flags(conn, set(keys) | set(adopted_stored))
+    search_index.index_many(conn, search)
+
+
+def _insert_many(conn: sa.Connection, table: sa.Table, values: list[dict]) -> None:
+    """Rows of one table, in the order given (ids follow it): each run of rows with the same columns is one
+    executemany. (A column left out is SQL NULL; None given for a JSON column would be JSON null — the rows
+    must say exactly what the one-notice path says.)"""
+    start = 0
+    for end in range(1, len(values) + 1):
+        if end == len(values) or values[end].keys() != values[start].keys():
+            conn.execute(table.insert(), values[start:end])
+            start = end

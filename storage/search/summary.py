@@ -1,0 +1,129 @@
+"""Facet counts over every notice, read from summary tables instead of counted per request.
+
+`facet_total(facet, value, n)` holds the counts; triggers (migration 0012) append ±1 rows to `facet_delta`
+on every insert, delete and change of a notice's buyer, region, type or date, a compute tag or a vendor.
+The delta table is insert-only so concurrent writers never wait on one hot counter row; `compact` folds it
+into the totals (writers call it through `maybe_compact` as they index notices; a bulk load ends with
+`refresh`). `top` reads totals + deltas, so the counts are exact whenever they are read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+
+# Writers fold the deltas once this many have accumulated (a read sums every unfolded delta).
+COMPACT_AT = 2_000
+_PG_COMPACT_LOCK = 0x66616365  # "face": one compaction at a time on PostgreSQL
+
+
+def _year(dialect: str) -> str:
+    return "substr(n.published_at, 1, 4)" if dialect == "sqlite" else "to_char(n.published_at, 'YYYY')"
+
+
+def _counts_sql(dialect: str) -> str:
+    """Every facet value's count over all notices, as the search engine's facets define them."""
+    year = _year(dialect)
+    return (
+        "SELECT facet, value, count(*) AS n FROM ("
+        " SELECT t.facet AS facet, t.value AS value FROM noticetag t"
+        " UNION ALL SELECT 'vendor', CAST(p.organisation_id AS TEXT) FROM noticeparty p WHERE p.role = 'vendor'"
+        " UNION ALL SELECT 'buyer', CAST(n.buyer_id AS TEXT) FROM notice n WHERE n.buyer_id IS NOT NULL"
+        " UNION ALL SELECT 'region', n.region FROM notice n WHERE n.region IS NOT NULL"
+        " UNION ALL SELECT 'notice_type', n.notice_type FROM notice n WHERE n.notice_type IS NOT NULL"
+        f" UNION ALL SELECT 'year', {year} FROM notice n WHERE n.published_at IS NOT NULL"
+        ") AS v GROUP BY facet, value"
+    )
+
+
+def refresh(conn: sa.Connection) -> None:
+    """Recount the totals from the notice tables (after a bulk load, or to repair)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_COMPACT_LOCK})
+    conn.execute(sa.text("DELETE FROM facet_delta"))
+    conn.execute(sa.text("DELETE FROM facet_total"))
+    conn.execute(sa.text(f"INSERT INTO facet_total(facet, value, n) {_counts_sql(conn.dialect.name)}"))
+
+
+def compact(conn: sa.Connection) -> None:
+    """Fold the deltas into the totals (inside the caller's write transaction)."""
+    upsert = (
+        " ON CONFLICT (facet, value) DO UPDATE SET n = facet_total.n + excluded.n"
+    )
+    if conn.dialect.name == "postgresql":
+        # DELETE … RETURNING takes exactly the deltas it removes: one committed by another writer meanwhile
+        # is either folded here or left for the next compaction, never lost.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_COMPACT_LOCK})
+        conn.execute(sa.text(
+            "WITH moved AS (DELETE FROM facet_delta RETURNING facet, value, d)"
+            " INSERT INTO facet_total(facet, value, n) SELECT facet, value, sum(d) FROM moved"
+            f" GROUP BY facet, value{upsert}"
+        ))
+    else:  # one writer at a time: nothing can be added between the two statements
+        conn.execute(sa.text(
+            "INSERT INTO facet_total(facet, value, n) SELECT facet, value, sum(d) FROM facet_delta"
+            f" WHERE true GROUP BY facet, value{upsert}"
+        ))
+        conn.execute(sa.text("DELETE FROM facet_delta"))
+    conn.execute(sa.text("DELETE FROM facet_total WHERE n = 0"))
+
+
+def maybe_compact(conn: sa.Connection) -> None:
+    """Compact when COMPACT_AT deltas have accumulated (cheap to ask: reads at most that many index rows)."""
+    if conn.execute(sa.text(f"SELECT 1 FROM facet_delta LIMIT 1 OFFSET {COMPACT_AT}")).first():
+        compact(conn)
+
+
+def top(conn: sa.Connection, facets: tuple[str, ...], limit: int) -> dict[str, list[tuple[str, int]]]:
+    """Each facet's values over all notices, (value, count), counts > 0, most frequent first and then by
+    value, at most `limit` each: exactly what counting every notice would give.
+
+    A value's count is its total plus its unfolded deltas. The totals' top `limit + d` values (d = how many
+    values of that facet have deltas), ties included, cover the answer: at least `limit` of them have no
+    delta and keep their total, and any value outside them has a total (and count) strictly below all of
+    them, so it cannot enter the top `limit`."""
+    deltas: dict[str, dict[str, int]] = defaultdict(dict)
+    for facet, value, d in conn.execute(
+        sa.text("SELECT facet, value, sum(d) FROM facet_delta GROUP BY facet, value")
+    ):
+        deltas[facet][value] = int(d)
+    out: dict[str, list[tuple[str, int]]] = {}
+    for facet in facets:
+        changed = deltas.get(facet, {})
+        k = limit + len(changed)
+        # The k-th largest total, then every value at or above it (ties kept).
+        kth = conn.execute(
+            sa.text("SELECT n FROM facet_total WHERE facet = :f ORDER BY n DESC LIMIT 1 OFFSET :o"),
+            {"f": facet, "o": k - 1},
+        ).scalar()
+        rows = conn.execute(
+            sa.text("SELECT value, n FROM facet_total WHERE facet = :f AND n >= :m"), {"f": facet, "m": kth or 0}
+        ).all()
+        counts = {value: int(n) for value, n in rows}
+        missing = [v for v in changed if v not in counts]
+        for i in range(0, len(missing), 500):
+            chunk = missing[i : i + 500]
+            params = {f"v{j}": v for j, v in enumerate(chunk)}
+            counts.update(
+                (value, int(n))
+                for value, n in conn.execute(
+                    sa.text(
+                        f"SELECT value, n FROM facet_total WHERE facet = :f AND value IN ({', '.join(':' + p for p in params)})"
+                    ),
+                    {"f": facet, **params},
+                )
+            )
+        for value, d in changed.items():
+            counts[value] = counts.get(value, 0) + d
+        ranked = sorted(((v, n) for v, n in counts.items() if n > 0), key=lambda vc: (-vc[1], vc[0]))
+        out[facet] = ranked[:limit]
+    return out
+
+
+def total_notices(conn: sa.Connection) -> int:
+    """How many notices there are: the notice_type facet counts every notice with a type, so this counts
+    the rest directly (cheap: few notices lack a type)."""
+    typed = sum(n for _, n in top(conn, ("notice_type",), 10_000)["notice_type"])
+    untyped = conn.execute(sa.text("SELECT count(*) FROM notice WHERE notice_type IS NULL")).scalar_one()
+    return typed + untyped

@@ -1,0 +1,74 @@
+"""`tenderwatch serve --workers N` serves the site from N worker processes (uvicorn workers built by the app
+factory, each with its own pool of read-only connections); with --review it refuses more than one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawned_workers(pid: int) -> list[int]:
+    """Child processes started by multiprocessing's spawn (uvicorn's workers), not its resource tracker."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return [c for c in children
+            if b"multiprocessing.spawn" in Path(f"/proc/{c}/cmdline").read_bytes().replace(b"\0", b" ")]
+
+
+def test_two_workers_serve_the_site(empty_db, data_dir):
+    port = free_port()
+    env = dict(os.environ, TENDERWATCH_DATA_DIR=str(data_dir))
+    env.pop("TENDERWATCH_DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "tenderwatch.cli", "serve", "--workers", "2", "--port", str(port),
+                               "--database-url", empty_db, "--log-level", "warning"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(base + "/api/search", params={"q": "云"}, timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()  # a server still running would make communicate() wait for ever
+                pytest.fail(f"the server never answered: {server.communicate()[1][-2000:]}")
+            time.sleep(0.3)
+        assert len(spawned_workers(server.pid)) == 2
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda i: httpx.get(base + "/api/search", params={"q": f"云{i}"}, timeout=60),
+                                    range(32)))
+        assert [a.status_code for a in answers] == [200] * 32
+        assert all(a.json()["total"] == 0 for a in answers)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
+
+
+def test_review_runs_with_one_worker(empty_db, data_dir):
+    done = subprocess.run([sys.executable, "-m", "tenderwatch.cli", "serve", "--review", "--workers", "2",
+                           "--database-url", empty_db], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, TENDERWATCH_DATA_DIR=str(data_dir)))
+    assert done.returncode == 2
+    assert "--review runs with one worker" in done.stderr and "Traceback" not in done.stderr

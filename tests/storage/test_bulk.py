@@ -1,0 +1,147 @@
+"""The bulk loader writes what a crawl writes: the same notices stored one by one through `Store.save_notice`
+and through `storage.bulk.BulkLoader` give the same rows in every table (ids and timestamps aside), on SQLite
+and on PostgreSQL — republications at another source, re-fetched and changed pages, procurements spread over
+batches, buyer-less corrections and failed attachments included."""
+
+from __future__ import annotations
+
+import copy
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from extract.types import DocumentText
+from models.raw import RawAttachment
+from storage.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import make_corpus  # noqa: E402
+
+# Columns that say when a row was written, not what it holds.
+WHEN = {"first_seen", "last_seen", "last_changed", "fetched_at", "created_at", "decided_at"}
+# PostgreSQL spends a sequence value on every INSERT … ON CONFLICT DO NOTHING, so a source row's id depends on
+# how often its name was offered; nothing refers to it.
+SURROGATE = {("source", "id")}
+# Tables of the facet summary: deltas are folded into totals at moments of their own; compared as sums.
+SUMMARY = {"facet_delta", "facet_total"}
+
+
+def notices(count: int = 160):
+    """Generated notices (many cases, tender/award pairs) plus the situations the one-notice path decides."""
+    gen = make_corpus.Generator(seed=7, case_rate=0.5)
+    out = [gen.notice(i) for i in range(count)]
+    extra = []
+    for n, g in enumerate(out[::9]):  # republished at ggzy: same text and code, another URL → a link
+        r = copy.deepcopy(g)
+        r.raw.source, r.raw.url = "ggzy", g.raw.url.replace("www.ccgp.gov.cn", "www.ggzy.gov.cn")
+        extra.append((n * 9 + 3, r))
+    changed = copy.deepcopy(out[5])  # the same page fetched again with another text → "changed"
+    changed.body.text += "\n更正：开标时间顺延。"
+    extra.append((count - 10, changed))
+    extra.append((count - 5, copy.deepcopy(out[6])))  # fetched again unchanged
+    correction = copy.deepcopy(out[20])  # a correction naming no buyer, of a code stored before and after
+    correction.raw.url += "?correction"
+    correction.body.text += "\n本更正公告未列采购人。"
+    correction.extraction.fields.buyer, correction.raw.list_meta["buyer"] = None, None
+    extra.append((12, correction))
+    failed = copy.deepcopy(out[30])  # an attachment that could not be fetched
+    failed.raw.url += "?failed"
+    failed.attachments = [(RawAttachment(url="https://x.example/a.pdf", name="a.pdf", data=None, error="http_404"),
+                           DocumentText(text="", kind="empty"))]
+    extra.append((40, failed))
+    codeless = copy.deepcopy(out[50])  # no project code: republication found by title
+    codeless.extraction.fields.project_codes = []
+    codeless.raw.url += "?codeless"
+    twin = copy.deepcopy(codeless)
+    twin.raw.source, twin.raw.url = "zcy", codeless.raw.url + "&zcy"
+    extra += [(60, codeless), (70, twin)]
+    for at, g in sorted(extra, key=lambda e: -e[0]):
+        out.insert(at, g)
+    return out
+
+
+def snapshot(engine: sa.Engine) -> dict[str, list]:
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    out: dict[str, list] = {}
+    with engine.connect() as conn:
+        for name, table in sorted(meta.tables.items()):
+            if name in SUMMARY or name.startswith("notice_fts") or name == "alembic_version":
+                continue
+            cols = [c for c in table.columns if c.name not in WHEN and (name, c.name) not in SURROGATE]
+            out[name] = sorted(tuple(repr(v) for v in row) for row in conn.execute(sa.select(*cols)))
+        if engine.dialect.name == "sqlite":  # a contentless FTS5 table: its per-row token counts
+            out["notice_fts_docsize"] = sorted(conn.execute(sa.text("SELECT id, sz FROM notice_fts_docsize")).all())
+        if "facet_delta" in meta.tables:
+            out["facet counts"] = sorted(conn.execute(sa.text(
+                "SELECT facet, value, SUM(n) FROM (SELECT facet, value, n FROM facet_total UNION ALL"
+                " SELECT facet, value, d FROM facet_delta) AS t GROUP BY facet, value HAVING SUM(n) <> 0"
+            )).all())
+    return out
+
+
+@pytest.fixture
+def bulk_url(database_url, tmp_path):
+    """A second database on the same backend as `database_url` (PostgreSQL: on the same server, dropped after)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'bulk.db'}"
+        return
+    name = f"tw_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_bulk_loading_writes_the_rows_saving_one_by_one_writes(database_url, bulk_url, tmp_path):
+    items = notices()
+    one = Store.open(database_url, blob_dir=tmp_path / "one")
+    statuses = [one.save_notice(g.raw, g.body, g.attachments, g.extraction).status for g in items]
+    bulk = Store.open(bulk_url, blob_dir=tmp_path / "bulk")
+    with bulk.bulk_loader(batch_size=40) as loader:  # batches cut through procurements and republications
+        for g in items:
+            loader.add(g.raw, g.body, g.attachments, g.extraction)
+    assert {s: statuses.count(s) for s in set(statuses)} == {k: v for k, v in loader.counts.items() if v}
+    assert {"new", "linked", "changed", "unchanged"} <= set(statuses)
+    a, b = snapshot(one.engine), snapshot(bulk.engine)
+    one.close()
+    bulk.close()
+    assert any(row for row in a["noticetag"] if row[-1] == "True"), "the sample should hold an inherited flag"
+    assert a["noticelink"], "and republications"
+    assert set(a) == set(b)
+    for table in a:
+        assert a[table] == b[table], table
+
+
+def test_blobs_are_stored_and_the_search_finds_bulk_loaded_notices(database_url, tmp_path):
+    from storage.search import SearchQuery
+
+    store = Store.open(database_url, blob_dir=tmp_path / "raw")
+    gen = make_corpus.Generator(seed=8)
+    items = [gen.notice(i) for i in range(30)]
+    with store.bulk_loader() as loader:
+        for g in items:
+            loader.add(g.raw, g.body, g.attachments, g.extraction)
+    first = store.notice_ids()[0]
+    assert store.raw_notice(first).data == items[0].raw.data
+    assert store.search(SearchQuery(text=items[0].extraction.fields.buyer)).total >= 1
+    store.close()
+
+
+def test_an_error_in_a_batch_leaves_none_of_it(database_url, tmp_path):
+    store = Store.open(database_url, blob_dir=tmp_path / "raw")
+    gen = make_corpus.Generator(seed=9)
+    items = [gen.notice(i) for i in range(10)]
+    with pytest.raises(ZeroDivisionError):
+        with store.bulk_loader(batch_size=100) as loader:
+            for g in items:
+                loader.add(g.raw, g.body, g.attachments, g.extraction)
+            1 / 0
+    assert store.notice_ids() == []
+    store.close()

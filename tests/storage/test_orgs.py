@@ -1,0 +1,294 @@
+"""Organisations: name resolution (variant names are one organisation, explained and reversible), the
+directory, and one organisation's totals — each procurement's money counted once."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from extract.types import Amount
+from storage import db
+from storage.orgs import (
+    DirectoryQuery, OrgError, canonical_id, directory, forget_decision, merge, organisation, resolution_key,
+    resolve_all, unmerge,
+)
+from storage.store import Store
+from storage_helpers import Spec, save
+
+
+# ---------------------------------------------------------------------- the rules, on names alone
+@pytest.mark.parametrize("variant, canonical, rule", [
+    # 有限责任公司 is the full form of 有限公司; full-width brackets fold too
+    ("北京（中关村）云桥科技有限责任公司", "北京(中关村)云桥科技有限公司", "legal_form"),
+    # a telephone number glued on: landline, full-width digits, a mobile with its label
+    ("北京云桥科技有限公司 010-62345678", "北京云桥科技有限公司", "phone"),
+    ("北京云桥科技有限公司０１０－６２３４５６７８", "北京云桥科技有限公司", "phone"),
+    ("北京云桥科技有限公司联系电话：13912345678", "北京云桥科技有限公司", "phone"),
+    # an address glued on after the name's ending
+    ("北京云桥科技有限公司地址：北京市海淀区中关村大街1号", "北京云桥科技有限公司", "address"),
+    ("蜀江大学四川省蜀江市科技路88号", "蜀江大学", "address"),
+    # a branch is its parent company (no legal personality of its own), banks' 分行/支行 too
+    ("中国电信股份有限公司北京分公司", "中国电信股份有限公司", "branch"),
+    ("中国工商银行股份有限公司北京分行中关村支行", "中国工商银行股份有限公司", "branch"),
+])
+def test_a_variant_name_reduces_to_the_organisation_it_names(variant, canonical, rule):
+    res = resolution_key(variant)
+    assert res.key == resolution_key(canonical).key
+    assert rule in res.rules
+
+
+def test_two_branches_of_one_parent_are_one_organisation():
+    # Decided: a 分公司 is not a legal person, so both branches are the parent; each stays listed as an alias.
+    assert resolution_key("中国电信股份有限公司北京分公司").key == resolution_key("中国电信股份有限公司上海分公司").key
+
+
+@pytest.mark.parametrize("a, b", [
+    ("浪潮电子信息产业股份有限公司", "浪潮集团有限公司"),  # a listed company and its group: two legal persons
+    ("浪潮电子信息产业股份有限公司", "浪潮电子信息产业有限公司"),  # joint-stock vs limited liability: two forms
+    ("北京大学", "北京大学第三医院"),
+    ("中国科学院", "中国科学院计算技术研究所"),
+    ("中国电信股份有限公司", "中国电信集团有限公司"),
+    ("北京分公司", "上海分公司"),  # a branch word without a parent names nobody in particular
+])
+def test_different_legal_entities_are_not_merged(a, b):
+    assert resolution_key(a).key != resolution_key(b).key
+
+
+@pytest.mark.parametrize("name", [
+    "北京大学北京国际数学研究中心",  # a place name after 大学 without a house number is not an address
+    "第五十四研究所2024",  # four digits are not a telephone number
+    "第五十四研究所12345678901",  # nor the last eight digits of a longer number (no mobile starts 12)
+    "中国电子科技集团公司第十五研究所",
+])
+def test_names_that_only_look_like_variants_are_kept_whole(name):
+    res = resolution_key(name)
+    assert res.steps == ()
+    assert res.key == name
+
+
+# ---------------------------------------------------------------------- resolution in the database
+def _notice(key: str, buyer: str, **kw) -> Spec:
+    return Spec(key=key, title=f"{buyer}云服务租用项目", body=f"采购人：{buyer}。租用云服务器。", buyer=buyer, **kw)
+
+
+@pytest.fixture
+def store(database_url, tmp_path):
+    s = Store.open(database_url, blob_dir=tmp_path / "raw")
+    yield s
+    s.close()
+
+
+def _ids(store, *keys) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        rows = dict(conn.execute(sa.text("SELECT name, id FROM organisation")).all())
+    return {k: rows[k] for k in keys}
+
+
+def test_variant_names_saved_as_notices_are_one_organisation_with_aliases_explained(store):
+    save(store, _notice("a", "蜀江大学"))
+    save(store, _notice("b", "蜀江大学 028-86501234"))
+    save(store, _notice("c", "蜀江大学四川省蜀江市科技路88号", remote_compute=True, compute_kinds=["cloud"]))
+    save(store, _notice("d", "蜀江理工大学"))
+    ids = _ids(store, "蜀江大学", "蜀江大学 028-86501234", "蜀江大学四川省蜀江市科技路88号", "蜀江理工大学")
+    with store.engine.connect() as conn:
+        org = organisation(conn, ids["蜀江大学 028-86501234"])
+        listing = directory(conn, DirectoryQuery(q="蜀江"))
+    assert org["id"] == ids["蜀江大学"] and org["alias_of"] == ids["蜀江大学"]
+    assert org["notices_total"] == 3 and org["cases_total"] == 1
+    aliases = {a["name"]: a for a in org["aliases"]}
+    assert set(aliases) == {"蜀江大学 028-86501234", "蜀江大学四川省蜀江市科技路88号"}
+    assert aliases["蜀江大学 028-86501234"]["rule"] == "phone"
+    assert "028-86501234" in aliases["蜀江大学 028-86501234"]["detail"]
+    assert aliases["蜀江大学四川省蜀江市科技路88号"]["rule"] == "address"
+    assert all(a["notices"] == 1 and not a["by_hand"] for a in aliases.values())
+    # The directory lists the organisation once (found by an alias's words too), beside 蜀江理工大学.
+    assert [(o["name"], o["notices"], o["aliases"]) for o in listing["items"]] == [
+        ("蜀江大学", 3, 2), ("蜀江理工大学", 1, 0)]
+    assert directory_names(store, q="科技路88号") == ["蜀江大学"]
+
+
+def directory_names(store, **kw) -> list[str]:
+    with store.engine.connect() as conn:
+        return [o["name"] for o in directory(conn, DirectoryQuery(**kw))["items"]]
+
+
+def test_the_cleanest_name_becomes_the_organisation_whichever_arrives_first(store):
+    save(store, _notice("a", "华信云服信息技术有限责任公司"))
+    save(store, _notice("b", "华信云服信息技术有限公司 13912345678"))
+    save(store, _notice("c", "华信云服信息技术有限公司"))
+    ids = _ids(store, "华信云服信息技术有限责任公司", "华信云服信息技术有限公司")
+    with store.engine.connect() as conn:
+        assert canonical_id(conn, ids["华信云服信息技术有限责任公司"]) == ids["华信云服信息技术有限公司"]
+        org = organisation(conn, ids["华信云服信息技术有限公司"])
+    assert sorted(a["rule"] for a in org["aliases"]) == ["legal_form", "phone"]
+
+
+def test_unmerge_and_merge_round_trip_survives_re_resolution(store):
+    save(store, _notice("a", "中国电信股份有限公司北京分公司"))
+    save(store, _notice("b", "中国电信股份有限公司上海分公司"))
+    save(store, _notice("c", "中国电信股份有限公司"))
+    ids = _ids(store, "中国电信股份有限公司北京分公司", "中国电信股份有限公司上海分公司", "中国电信股份有限公司")
+    parent, beijing, shanghai = ids["中国电信股份有限公司"], ids["中国电信股份有限公司北京分公司"], ids["中国电信股份有限公司上海分公司"]
+    with store.engine.connect() as conn:
+        assert {a["id"] for a in organisation(conn, parent)["aliases"]} == {beijing, shanghai}
+
+    with db.write_transaction(store.engine) as conn:
+        unmerge(conn, beijing, by="anna", note="the Beijing branch signs its own contracts")
+        resolve_all(conn)  # the rules would merge it again: a decision by hand stands
+    with store.engine.connect() as conn:
+        assert canonical_id(conn, beijing) == beijing
+        org = organisation(conn, parent)
+        assert [a["id"] for a in org["aliases"]] == [shanghai]
+        assert org["kept_apart"][0]["id"] == beijing and "anna" in org["kept_apart"][0]["detail"]
+        assert organisation(conn, beijing)["notices_total"] == 1
+
+    with db.write_transaction(store.engine) as conn:
+        merge(conn, beijing, parent, by="ben", note="same legal person after all")
+        resolve_all(conn)
+    with store.engine.connect() as conn:
+        alias = {a["id"]: a for a in organisation(conn, parent)["aliases"]}[beijing]
+    assert alias["rule"] == "manual" and alias["by_hand"] and alias["decided_by"] == "ben"
+    assert "same legal person after all" in alias["detail"]
+
+    with db.write_transaction(store.engine) as conn:
+        unmerge(conn, beijing, by="anna")
+        forget_decision(conn, beijing)  # back to the rules
+    with store.engine.connect() as conn:
+        alias = {a["id"]: a for a in organisation(conn, parent)["aliases"]}[beijing]
+    assert alias["rule"] == "branch" and not alias["by_hand"]
+
+
+def test_merging_by_hand_takes_the_aliases_along_and_refuses_nonsense(store):
+    save(store, _notice("a", "云桥数据科技有限公司"))
+    save(store, _notice("b", "云桥数据科技有限责任公司"))
+    save(store, _notice("c", "北京云桥数据服务有限公司"))
+    ids = _ids(store, "云桥数据科技有限公司", "云桥数据科技有限责任公司", "北京云桥数据服务有限公司")
+    with db.write_transaction(store.engine) as conn:
+        done = merge(conn, ids["云桥数据科技有限公司"], ids["北京云桥数据服务有限公司"], by="anna")
+        assert set(done["merged"]) == {ids["云桥数据科技有限公司"], ids["云桥数据科技有限责任公司"]}
+        with pytest.raises(OrgError, match="already"):
+            merge(conn, ids["云桥数据科技有限责任公司"], ids["北京云桥数据服务有限公司"], by="anna")
+        with pytest.raises(OrgError, match="no organisation"):
+            merge(conn, ids["云桥数据科技有限公司"], 999_999, by="anna")
+    with store.engine.connect() as conn:
+        org = organisation(conn, ids["云桥数据科技有限责任公司"])
+    assert org["id"] == ids["北京云桥数据服务有限公司"] and org["notices_total"] == 3
+
+
+def test_resolve_all_decides_organisations_written_without_the_store(store):
+    # A bulk load writes organisation rows directly: they stand alone until `tenderwatch orgs resolve`.
+    with db.write_transaction(store.engine) as conn:
+        conn.execute(sa.text("INSERT INTO organisation (name, normalised_name) VALUES "
+                             "('东江理工大学', '东江理工大学'), ('东江理工大学 0769-22861234', '东江理工大学0769-22861234')"))
+    ids = _ids(store, "东江理工大学", "东江理工大学 0769-22861234")
+    with store.engine.connect() as conn:
+        assert canonical_id(conn, ids["东江理工大学 0769-22861234"]) == ids["东江理工大学 0769-22861234"]
+    with db.write_transaction(store.engine) as conn:
+        first = resolve_all(conn)
+        again = resolve_all(conn)
+    assert first["aliases"] == 1 and again["changed"] == 0
+    with store.engine.connect() as conn:
+        assert canonical_id(conn, ids["东江理工大学 0769-22861234"]) == ids["东江理工大学"]
+
+
+# ---------------------------------------------------------------------- money and totals
+def _money_corpus(store) -> None:
+    buyer = "海澄大学"
+    save(store, _notice("t1", buyer, project_code="HC-1", notice_type="tender", published_at="2025-03-01",
+                        amounts=[Amount(kind="budget", value_cny=1_000_000.0, raw="100万元")]))
+    # The correction restates the budget: it supersedes the tender's, it is not added to it.
+    save(store, _notice("c1", buyer, project_code="HC-1", notice_type="correction", published_at="2025-03-10",
+                        amounts=[Amount(kind="budget", value_cny=1_200_000.0, raw="120万元")]))
+    save(store, _notice("a1", buyer, project_code="HC-1", notice_type="award", published_at="2025-04-20",
+                        vendors=["雪岭数智科技有限公司"], remote_compute=True, compute_kinds=["cloud"],
+                        amounts=[Amount(kind="award", value_cny=1_100_000.0, raw="110万元")]))
+    save(store, _notice("t2", buyer, project_code="HC-2", published_at="2026-01-05",
+                        amounts=[Amount(kind="budget", value_cny=500_000.0, raw="50万元")]))
+    # No project code: a procurement of its own. A foreign-currency amount has no yuan figure and is left out.
+    save(store, _notice("t3", buyer, published_at="2026-02-05",
+                        amounts=[Amount(kind="budget", value_cny=100_000.0, raw="10万元"),
+                                 Amount(kind="award", value_cny=None, raw="HK$5,000", currency="HKD", value=5000.0)]))
+
+
+def test_totals_count_each_procurement_once_newest_amount_by_kind(store):
+    _money_corpus(store)
+    buyer = _ids(store, "海澄大学")["海澄大学"]
+    with store.engine.connect() as conn:
+        org = organisation(conn, buyer)
+        listed = directory(conn, DirectoryQuery(sort="money"))["items"]
+    assert org["notices_total"] == 5 and org["procurements"] == 3 and org["cases_total"] == 1
+    assert org["budget_cny"] == 1_200_000 + 500_000 + 100_000
+    assert org["award_cny"] == 1_100_000
+    assert org["value_cny"] == 1_100_000 + 500_000 + 100_000  # the award where there is one, else the budget
+    assert org["by_year"]["2025"] == {"notices": 3, "cases": 1, "budget_cny": 1_200_000, "award_cny": 1_100_000}
+    assert org["by_year"]["2026"] == {"notices": 2, "cases": 0, "budget_cny": 600_000, "award_cny": 0}
+    assert sum(y["budget_cny"] for y in org["by_year"].values()) == org["budget_cny"]
+    top = listed[0]
+    assert (top["name"], top["value_cny"], top["budget_cny"], top["award_cny"]) == (
+        "海澄大学", org["value_cny"], org["budget_cny"], org["award_cny"])
+    vendor = next(o for o in listed if o["name"] == "雪岭数智科技有限公司")
+    assert vendor["roles"] == ["vendor"] and vendor["value_cny"] == 1_100_000  # the procurement it won
+
+
+def test_a_notice_stating_lots_and_their_total_counts_the_total_once(store):
+    # A notice states the project's budget and each lot's (包1, 包2): the total is not added to its lots.
+    save(store, _notice("lots", "汇川大学", published_at="2025-05-01",
+                        amounts=[Amount(kind="budget", value_cny=800_000.0, raw="80万元"),
+                                 Amount(kind="budget", value_cny=500_000.0, raw="包1：50万元"),
+                                 Amount(kind="budget", value_cny=300_000.0, raw="包2：30万元")]))
+    # Lots alone add up to the procurement's budget.
+    save(store, _notice("lots-only", "汇川大学", published_at="2025-06-01",
+                        amounts=[Amount(kind="budget", value_cny=200_000.0, raw="包1：20万元"),
+                                 Amount(kind="budget", value_cny=100_000.0, raw="包2：10万元")]))
+    buyer = _ids(store, "汇川大学")["汇川大学"]
+    with store.engine.connect() as conn:
+        org = organisation(conn, buyer)
+        [listed] = directory(conn, DirectoryQuery(q="汇川大学"))["items"]
+    assert org["budget_cny"] == 800_000 + 300_000
+    assert listed["budget_cny"] == org["budget_cny"]
+
+
+def test_directory_filters_by_role_sorts_and_pages(store):
+    _money_corpus(store)
+    save(store, _notice("x", "青禾市人民医院", agency="岚峰项目管理有限公司", remote_compute=True, compute_kinds=["cloud"]))
+    save(store, _notice("y", "青禾市人民医院", remote_compute=True, compute_kinds=["cloud"]))
+    with store.engine.connect() as conn:
+        by_cases = directory(conn, DirectoryQuery(sort="cases", size=1))
+        page2 = directory(conn, DirectoryQuery(sort="cases", size=1, page=2))
+        agencies = directory(conn, DirectoryQuery(role="agency"))
+        vendors = directory(conn, DirectoryQuery(role="vendor"))
+        with_cases = directory(conn, DirectoryQuery(cases_only=True))
+        beyond = directory(conn, DirectoryQuery(page=99))
+        with pytest.raises(OrgError, match="role"):
+            directory(conn, DirectoryQuery(role="owner"))
+    assert by_cases["total"] == 4 and by_cases["items"][0]["name"] == "青禾市人民医院"
+    assert page2["items"][0]["name"] != "青禾市人民医院"
+    assert (beyond["total"], beyond["items"]) == (4, [])
+    assert [o["name"] for o in agencies["items"]] == ["岚峰项目管理有限公司"]
+    assert [o["name"] for o in vendors["items"]] == ["雪岭数智科技有限公司"]
+    assert {o["name"] for o in with_cases["items"]} == {"青禾市人民医院", "海澄大学", "雪岭数智科技有限公司", "岚峰项目管理有限公司"}
+
+
+def test_a_case_a_reviewer_rejected_is_not_counted(store, database_url):
+    from storage.review import ReviewWriter
+
+    a = save(store, _notice("a", "石湾区教育局", remote_compute=True, compute_kinds=["cloud"])).notice_id
+    save(store, _notice("b", "石湾区教育局", remote_compute=True, compute_kinds=["cloud"]))
+    with ReviewWriter.open(database_url) as w:
+        w.record(a, "rejected", "anna", note="a meeting room called 云")
+    with store.engine.connect() as conn:
+        org = organisation(conn, _ids(store, "石湾区教育局")["石湾区教育局"])
+    assert org["cases_total"] == 1 and org["notices_total"] == 2
+
+
+def test_a_hand_merge_follows_when_a_cleaner_name_becomes_the_organisation(store):
+    save(store, _notice("a", "海澄大学 0755-12345678"))
+    save(store, _notice("b", "海澄市第一人民医院"))
+    ids = _ids(store, "海澄大学 0755-12345678", "海澄市第一人民医院")
+    with db.write_transaction(store.engine) as conn:
+        merge(conn, ids["海澄市第一人民医院"], ids["海澄大学 0755-12345678"], by="anna", note="its teaching hospital")
+    save(store, _notice("c", "海澄大学"))  # the clean name arrives: it becomes the organisation
+    clean = _ids(store, "海澄大学")["海澄大学"]
+    with store.engine.connect() as conn:
+        assert canonical_id(conn, ids["海澄市第一人民医院"]) == clean
+        assert organisation(conn, clean)["notices_total"] == 3

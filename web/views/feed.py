@@ -1,0 +1,19 @@
+"""/feeds/search.atom: any search as an Atom feed (web/feeds.py writes it)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from web import feeds
+from web.views.common import base_url, searcher
+from web.views.search import params_of
+
+router = APIRouter()
+
+
+@router.get("/feeds/search.atom", tags=["search"], summary="Atom feed of a search, newest first (an alert)",
+            response_class=Response, responses={200: {"content": {"application/atom+xml": {}}}})
+def feed(request: Request):
+    xml = feeds.search_feed(params_of(request), searcher(request), base_url(request))
+    return Response(xml, media_type="application/atom+xml; charset=utf-8")
