@@ -47,7 +47,8 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from crawler.runs import RunRecord, stop_crawl
+from crawler.runs import NOT_PAGE_FAILURES, RunRecord, stop_crawl
+from crawler.signals import crawl_error
 from crawler.storing import BATCH_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class FrontierError(Exception):
 def connect(url: str) -> redis.Redis:
     """A client of the frontier's Redis; FrontierError when the URL is not a Redis URL or Redis does not answer."""
     if urlsplit(url).scheme not in SCHEMES:
-        raise FrontierError(f"frontier {url!r}: expected redis://host:port/db")
+        raise FrontierError(f"frontier {shown_url(url)!r}: expected redis://host:port/db")
     try:
         client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, retry_on_timeout=True)
         client.ping()
@@ -97,6 +98,8 @@ class Keys:
         self.deadlines = f"{base}:lease-deadlines"  # zset lease id -> Redis time the lease lapses
         self.sequence = f"{base}:lease-seq"
         self.stop = f"{base}:stop"  # set by a worker that stopped the crawl (blocked): every worker stops
+        # list/search pages failed this session (any worker): no worker may say the window was read whole
+        self.window_failed = f"{base}:window-failed"
 
     def host(self, host: str) -> str:
         return f"{self.prefix}:host:{host}"
@@ -123,6 +126,16 @@ class Frontier:
         if getattr(crawler, "_tenderwatch_frontier", None) is None:
             crawler._tenderwatch_frontier = cls(crawler, url)
         return crawler._tenderwatch_frontier
+
+    def begin_session(self) -> None:
+        """A new session (no seen-set yet) forgets the previous session's failed list pages."""
+        self.server.eval(NEW_SESSION, 2, self.keys.seen, self.keys.window_failed)
+
+    def note_window_failed(self) -> None:
+        self.server.incr(self.keys.window_failed)
+
+    def window_failed(self) -> bool:
+        return bool(int(self.server.get(self.keys.window_failed) or 0))
 
     def stop_detail(self) -> str | None:
         value = self.server.get(self.keys.stop)
@@ -183,6 +196,13 @@ for i = 2, #ARGV do
   end
 end
 return lost
+"""
+# KEYS: seen, window-failed. Before any request of a session is seen, the last session's failures are history.
+NEW_SESSION = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+end
+return 0
 """
 # KEYS: requests, leases, seen. The session ends when nothing is queued or leased: its seen-set goes.
 END_SESSION = """
@@ -317,6 +337,11 @@ class FrontierScheduler(Scheduler):
             if record is not None:
                 record.close_detail = f"stopped with the other workers: {stopped}"
             raise CloseSpider("blocked")
+        self.frontier.begin_session()
+        record = RunRecord.of(self.crawler)
+        if record is not None:
+            record.shared_window_failed = self.frontier.window_failed
+        self.crawler.signals.connect(self._crawl_error, signal=crawl_error)
         reclaimed = self.queue.reclaim()
         queued, leased = self.queue.state()
         self.stats.inc_value("frontier/reclaimed", reclaimed)
@@ -481,6 +506,15 @@ class FrontierScheduler(Scheduler):
                 del self.held[lease]
             self.chains = {k: v for k, v in self.chains.items() if v in self.held}
             self.stats.inc_value("frontier/done", len(done))
+
+    def _crawl_error(self, url: str, reason: str, detail: str = "", retry_meta: dict | None = None):
+        """A list or search page failed here: every worker's run must say the window was not read whole (the
+        next run without --since reads it again), as one process's run would."""
+        if retry_meta is None and reason not in NOT_PAGE_FAILURES:
+            try:
+                self.frontier.note_window_failed()
+            except redis.RedisError as exc:
+                self._frontier_down(exc)
 
     def _idle(self, spider):
         if self.closing:

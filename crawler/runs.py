@@ -13,6 +13,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Callable
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
@@ -81,6 +82,8 @@ class RunRecord:
         self.started = time.monotonic()
         self.close_detail: str | None = None  # why the crawl stopped early (stop_crawl)
         self.idle_stop: tuple[str, list[str]] | None = None  # (reason, details) to stop with once idle
+        # With --frontier (set by crawler.frontier): whether any worker of this session failed a list page.
+        self.shared_window_failed: Callable[[], bool] | None = None
         self.heartbeat: task.LoopingCall | None = None
         self.log_handler: logging.Handler | None = None
         self.log_path = None
@@ -208,6 +211,9 @@ class RunRecord:
         if self.idle_stop and not self.close_detail:
             reason, details = self.idle_stop
             self.close_detail = "; ".join(details)
+            # Closed here as well as by CloseSpider: with --frontier the shared scheduler keeps an idle worker
+            # open (DontCloseSpider), which makes Scrapy drop the CloseSpider (closing twice is harmless).
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=reason))
             raise CloseSpider(reason)
 
     # -- closing ----------------------------------------------------------------------------------------
@@ -285,6 +291,11 @@ class RunRecord:
         or search pages failed ends where it began, so the next one reads that window again."""
         since, until = getattr(spider, "since", None), getattr(spider, "until", None)
         complete = not self.crawler.stats.get_value("tenderwatch/list_pages_failed", 0)
+        if complete and self.shared_window_failed is not None:  # list pages are shared: one worker's failure counts
+            try:
+                complete = not self.shared_window_failed()
+            except Exception:  # cannot tell (Redis gone): read the window again next time rather than skip a page
+                complete = False
         args = spider.run_arguments() if hasattr(spider, "run_arguments") else {}
         return {"since": _iso(since), "until": _iso(until), "from": getattr(spider, "window_from", None),
                 "end": args.get("window_end") if complete else _iso(since)}

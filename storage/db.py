@@ -71,7 +71,8 @@ def make_engine(url: str | None = None, *, read_only: bool = False, create: bool
         @sa.event.listens_for(engine, "connect")
         def _pg_read_only(dbapi_conn, _record):  # pragma: no cover - trivial
             with dbapi_conn.cursor() as cur:
-                cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                # one snapshot per connection: a page's several reads (e.g. summary totals + deltas) agree
+                cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             dbapi_conn.commit()
 
     return engine

@@ -17,7 +17,9 @@ def _prepare(label: str):
     from extract.pipeline import extract_notice
 
     try:
-        read = _READ(_SOURCE, label, set(_KNOWN))
+        # Not a copy: a million stored URLs copied per file would cost ~60 ms each; what a worker adds stays in
+        # its own (forked) set and only stops it reading the same content twice, which the writer would skip too.
+        read = _READ(_SOURCE, label, _KNOWN)
         if read[0] != "ok":
             return read
         _, raw, body = read

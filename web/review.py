@@ -96,6 +96,13 @@ class Sessions:
         )
 
 
+def _seen_findings(engine, notice_id: int):
+    if not is_row_id(engine.dialect.name, notice_id):
+        return None
+    with engine.connect() as conn:
+        return reviews.seen_findings(conn, notice_id)
+
+
 def _verify(engine, name: str, password: str) -> bool:
     with engine.connect() as conn:
         return reviews.verify_password(conn, name, password)
@@ -227,8 +234,7 @@ def install(app: FastAPI, url: str, *, page: Callable, engine) -> None:
         decision = {"confirm": "confirmed", "reject": "rejected"}.get(decision, decision)  # the CLI's words too
         if decision not in reviews.DECISIONS:
             raise StarletteHTTPException(400, "Choose confirm or reject.")
-        with engine.connect() as conn:
-            seen = reviews.seen_findings(conn, notice_id) if is_row_id(engine.dialect.name, notice_id) else None
+        seen = await run_in_threadpool(_seen_findings, engine, notice_id)
         if seen is None:
             raise StarletteHTTPException(404, f"There is no notice {notice_id}.")
         corrections: dict[str, list[str] | None] = {"kinds": None, "providers": None, "chips": None}
@@ -245,7 +251,10 @@ def install(app: FastAPI, url: str, *, page: Callable, engine) -> None:
                 if sorted(set(values)) != sorted(seen[seen_keys[key]]):
                     corrections[key] = values
         try:
-            writer.record(notice_id, decision, user, note=(form.get("note") or [""])[-1], via="web", **corrections)
+            # In a worker thread like every database call of an async route: a busy SQLite writer must not
+            # hold the event loop (and with it every other request).
+            await run_in_threadpool(writer.record, notice_id, decision, user, note=(form.get("note") or [""])[-1],
+                                    via="web", **corrections)
         except reviews.ReviewError as exc:
             raise StarletteHTTPException(400, str(exc)) from None
         return RedirectResponse(f"/notices/{notice_id}#review", status_code=303)

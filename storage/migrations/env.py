@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-SEARCH_OBJECTS = ("notice_fts", "notice_search", "search_meta")
+SEARCH_OBJECTS = ("notice_fts", "notice_search", "search_meta", "facet_total", "facet_delta")  # search-owned (raw SQL)
 
 
 def include_name(name, type_, parent_names):

@@ -3,8 +3,8 @@
 `facet_total(facet, value, n)` holds the counts; triggers (migration 0012) append ±1 rows to `facet_delta`
 on every insert, delete and change of a notice's buyer, region, type or date, a compute tag or a vendor.
 The delta table is insert-only so concurrent writers never wait on one hot counter row; `compact` folds it
-into the totals (writers call it through `maybe_compact` as they index notices; a bulk load ends with
-`refresh`). `top` reads totals + deltas, so the counts are exact whenever they are read.
+into the totals (writers call it through `maybe_compact` as they index notices; `refresh` recounts
+everything, e.g. after `db reindex`). `top` reads totals + deltas, so the counts are exact whenever they are read.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def _counts_sql(dialect: str) -> str:
 def refresh(conn: sa.Connection) -> None:
     """Recount the totals from the notice tables (after a bulk load, or to repair)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_COMPACT_LOCK})
+        # Writers' triggers append deltas: hold them off until the recount commits, else a notice committed
+        # between the DELETE and the recount would be counted by both (its delta survives the DELETE).
+        conn.execute(sa.text("LOCK TABLE facet_delta IN EXCLUSIVE MODE"))
     conn.execute(sa.text("DELETE FROM facet_delta"))
     conn.execute(sa.text("DELETE FROM facet_total"))
     conn.execute(sa.text(f"INSERT INTO facet_total(facet, value, n) {_counts_sql(conn.dialect.name)}"))
@@ -54,7 +56,10 @@ def compact(conn: sa.Connection) -> None:
     if conn.dialect.name == "postgresql":
         # DELETE … RETURNING takes exactly the deltas it removes: one committed by another writer meanwhile
         # is either folded here or left for the next compaction, never lost.
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_COMPACT_LOCK})
+        # One compaction at a time, and nobody waits for it: a writer that finds one running skips its turn
+        # (the lock lasts until the compacting writer commits; waiting would stall workers behind it).
+        if not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _PG_COMPACT_LOCK}).scalar():
+            return
         conn.execute(sa.text(
             "WITH moved AS (DELETE FROM facet_delta RETURNING facet, value, d)"
             " INSERT INTO facet_total(facet, value, n) SELECT facet, value, sum(d) FROM moved"
