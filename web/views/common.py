@@ -2,7 +2,7 @@
 JSON from the same data, and error answers.
 
 A page module (web/views/<page>.py) defines `router = APIRouter()`, one data function computing the page's
-data once (from `reader(request)` / `searcher(request)`), and routes that hand that data to `render` (HTML)
+data once (from `reading(request)` / `searcher(request)`), and routes that hand that data to `render` (HTML)
 or `json_response` (JSON). Datetimes stay datetimes in the data: templates format them with the `day` /
 `minute` filters, `json_response` writes them as ISO 8601.
 """
