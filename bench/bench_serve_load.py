@@ -2,15 +2,18 @@
 `tenderwatch serve --workers 1` and `--workers 2`, on a generated corpus (default 100,000 notices), one run.
 
     .venv/bin/python bench/bench_serve_load.py                   # corpus cached in data/bench/ (bench_search's)
-    .venv/bin/python bench/bench_serve_load.py --count 10000 --workers 1 2 4 --clients 16 --rounds 2
+    .venv/bin/python bench/bench_serve_load.py --count 10000 --workers 1 2 4 --clients 16 --requests 40
+    .venv/bin/python bench/bench_serve_load.py --search-cache 0  # every request searches
 
 The corpus is bench_search's (bench/make_corpus.py, cached under data/bench/). For each worker count the real
-`tenderwatch serve` runs in its own processes; the clients (httpx, asyncio) send bench_search's query mix to
-/api/search with facets on — first one client at a time, then `--clients` at once, each going through the mix
-in its own order — `--rounds` times after a warm-up. Prints p50/p95 and requests/s for each, and the ratio of
-the concurrent p95 to the single-client p95 (goal: ≤ 3×). The clients share the machine's cores with the
-server: on 2 cores, 16 clients of a CPU-bound server queue for the cores, so the ratio cannot fall much below
-clients ÷ cores × (single-client service share) whatever the number of workers — see the figures.
+`tenderwatch serve` runs in its own processes; the clients (httpx, asyncio, keep-alive) send /api/search with
+facets on, drawn from a query log like a search site's: a few thousand distinct searches (bench_search's mix
+of 1–4 character Chinese terms, Latin tokens, phrases, OR, exclusion, browse; the corpus's items, places and
+institutions; provider / year / type / amount filters, cases or all notices, pages 1–3), asked with Zipf
+frequencies (s = 1: the popular few often, a long tail once), each client its own draw. A warm-up of the same
+log precedes timing; then one client, then `--clients` at once. Prints p50/p95, requests/s, the search
+cache's hit rate (the X-Cache header) and the ratio of the concurrent p95 to the single-client p95 (goal:
+≤ 3×). The clients share the machine's cores with the server.
 """
 
 from __future__ import annotations
@@ -36,78 +39,117 @@ GOAL_RATIO = 3.0
 class WorkersServer(Server):
     """bench_search's `tenderwatch serve` process, with --workers."""
 
-    def __init__(self, url: str, workers: int):
+    def __init__(self, url: str, workers: int, search_cache: int | None):
         super().__init__(url)
         self.cmd += ["--workers", str(workers)]
+        if search_cache is not None:
+            self.cmd += ["--search-cache", str(search_cache)]
 
 
-def queries() -> list[dict]:
-    return [{"cases": "0", **params, "facets": "1"} for _label, _kind, params, _like, _ex in MIX]
+def query_log(seed: int = 15) -> list[dict]:
+    """The distinct searches of the log, most popular first (a fixed shuffle: the popular ones are a mix of
+    broad and narrow searches, not the cheapest)."""
+    import make_corpus as corpus
+
+    texts = [params.get("q", "") for _label, _kind, params, _like, _ex in MIX]
+    texts += corpus.ORDINARY_ITEMS + corpus.CITIES + corpus.INSTITUTIONS[:12] + corpus.COMPANY_WORDS[:12]
+    texts = list(dict.fromkeys(texts))
+    filters = [{}, {"provider": "aws"}, {"provider": "alibaba-cloud"}, {"year": "2024"}, {"year": "2023"},
+               {"type": "award"}, {"type": "tender"}, {"amount_min": "1000000"}, {"kind": "gpu_rental"}]
+    log = []
+    for text in texts:
+        for f in filters:
+            for cases in ("0", "1"):
+                for page in ("1", "2", "3"):
+                    q = {"q": text} if text else {}
+                    log.append({**q, **f, "cases": cases, "page": page, "facets": "1"})
+    random.Random(seed).shuffle(log)
+    # Page 1 before page 2 before page 3 in popularity: people rarely page on.
+    log.sort(key=lambda q: q["page"])
+    return log
 
 
-async def client(http, mix: list[dict], rounds: int, seed: int, out: list[float]) -> None:
-    order = random.Random(seed)
-    for _ in range(rounds):
-        batch = mix[:]
-        order.shuffle(batch)
-        for q in batch:
-            t0 = time.perf_counter()
-            r = await http.get("/api/search", params=q)
-            out.append((time.perf_counter() - t0) * 1000)
-            r.raise_for_status()
+def draws(log: list[dict], n: int, seed: int) -> list[dict]:
+    """n searches from the log with Zipf (s = 1) frequencies."""
+    weights = [1 / (rank + 1) for rank in range(len(log))]
+    return random.Random(seed).choices(log, weights=weights, k=n)
 
 
-async def measure(base: str, clients: int, rounds: int) -> tuple[list[float], float]:
-    """Latencies (ms) of every request, and requests per second, with `clients` clients at once."""
+async def client(http, searches: list[dict], out: list[float], lookups: list[str]) -> None:
+    for q in searches:
+        t0 = time.perf_counter()
+        r = await http.get("/api/search", params=q)
+        out.append((time.perf_counter() - t0) * 1000)
+        r.raise_for_status()
+        lookups.append(r.headers.get("x-cache", "none"))
+
+
+async def measure(base: str, log: list[dict], clients: int, requests: int, seed: int) -> tuple[list[float], float, str]:
+    """Latencies (ms) of every request, requests per second and the cache hit rate, with `clients` clients at
+    once, each sending `requests` searches drawn from the log."""
     import httpx
 
-    mix = queries()
     latencies: list[float] = []
+    lookups: list[str] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as http:
         t0 = time.perf_counter()
-        await asyncio.gather(*(client(http, mix, rounds, seed, latencies) for seed in range(clients)))
+        await asyncio.gather(*(client(http, draws(log, requests, seed * 1000 + c), latencies, lookups)
+                               for c in range(clients)))
         seconds = time.perf_counter() - t0
-    return latencies, len(latencies) / seconds
+    hits = lookups.count("HIT")
+    rate = f"{hits / len(lookups):.0%}" if "none" not in lookups else "off"
+    return latencies, len(latencies) / seconds, rate
 
 
-async def warm_up(base: str, workers: int) -> None:
-    """Every query a few times from several connections, so every worker has opened its database and
-    loaded its caches before timing starts."""
+async def warm_up(base: str, log: list[dict], requests: int) -> None:
+    """The log's searches from several connections, so every worker has opened its database, loaded its
+    caches and holds the popular searches a running site would, before timing starts."""
     import httpx
 
     async with httpx.AsyncClient(base_url=base, timeout=300) as http:
-        for _ in range(max(2, workers)):
-            await asyncio.gather(*(http.get("/api/search", params=q) for q in queries()))
+        for start in range(0, requests, 8):
+            await asyncio.gather(*(http.get("/api/search", params=q) for q in draws(log, 8, start)))
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=100_000, help="notices in the generated corpus")
     ap.add_argument("--db", type=Path, default=None, help="SQLite file (default data/bench/corpus-<count>.db)")
+    ap.add_argument("--database-url", help="serve this database instead (e.g. PostgreSQL); --count is then a label")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
     ap.add_argument("--clients", type=int, default=16, help="concurrent clients")
-    ap.add_argument("--rounds", type=int, default=3, help="passes over the query mix per client")
+    ap.add_argument("--requests", type=int, default=60, help="searches per client")
+    ap.add_argument("--warm-up", type=int, default=400, help="searches before timing")
+    ap.add_argument("--search-cache", type=int, default=None, help="serve --search-cache (default: serve's)")
     args = ap.parse_args(argv)
 
-    path = ensure_corpus(args.db or ROOT / "data" / "bench" / f"corpus-{args.count}.db", args.count)
-    url = f"sqlite:///{path}"
-    print(f"/api/search with facets, {len(MIX)} queries × {args.rounds} rounds per client, {args.count:,} notices, "
-          f"{os.cpu_count()} cores (clients on the same machine)")
-    print(f"{'workers':>7}  {'clients':>7}  {'p50 ms':>8}  {'p95 ms':>8}  {'req/s':>6}  {'p95 ÷ 1 client':>14}")
+    if args.database_url:
+        url = args.database_url
+    else:
+        path = ensure_corpus(args.db or ROOT / "data" / "bench" / f"corpus-{args.count}.db", args.count)
+        url = f"sqlite:///{path}"
+    log = query_log()
+    print(f"/api/search with facets, a log of {len(log):,} distinct searches (Zipf s=1), {args.requests} per client, "
+          f"{args.count:,} notices ({url.split(':', 1)[0]}), {os.cpu_count()} cores (clients on the same machine), "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'workers':>7}  {'clients':>7}  {'p50 ms':>8}  {'p95 ms':>8}  {'req/s':>6}  {'cache hits':>10}  "
+          f"{'p95 ÷ 1 client':>14}")
     worst = 0.0
     for workers in args.workers:
-        with WorkersServer(url, workers) as base:
-            asyncio.run(warm_up(base, workers))
-            single, single_rate = asyncio.run(measure(base, 1, args.rounds))
-            many, many_rate = asyncio.run(measure(base, args.clients, args.rounds))
+        with WorkersServer(url, workers, args.search_cache) as base:
+            asyncio.run(warm_up(base, log, args.warm_up))
+            single, single_rate, single_hits = asyncio.run(measure(base, log, 1, args.requests, 1))
+            many, many_rate, many_hits = asyncio.run(measure(base, log, args.clients, args.requests, 2))
         ratio = pct(many, 95) / pct(single, 95)
         worst = max(worst, ratio)
-        print(f"{workers:>7}  {1:>7}  {pct(single, 50):>8.1f}  {pct(single, 95):>8.1f}  {single_rate:>6.1f}  {'':>14}")
+        print(f"{workers:>7}  {1:>7}  {pct(single, 50):>8.1f}  {pct(single, 95):>8.1f}  {single_rate:>6.1f}  "
+              f"{single_hits:>10}  {'':>14}")
         print(f"{workers:>7}  {args.clients:>7}  {pct(many, 50):>8.1f}  {pct(many, 95):>8.1f}  {many_rate:>6.1f}  "
-              f"{ratio:>13.1f}×", flush=True)
+              f"{many_hits:>10}  {ratio:>13.1f}×", flush=True)
     print(f"goal: {args.clients}-client p95 within {GOAL_RATIO:g}× the single-client p95 — "
-          f"{'met' if worst <= GOAL_RATIO else 'not met'} (worst {worst:.1f}×)")
+          f"{'met' if worst <= GOAL_RATIO else 'not met'} (worst {worst:.1f}×); load average now "
+          f"{os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -18,6 +18,7 @@ the rows save_notice writes; tests/web/test_bench_corpus.py that both paths give
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import math
 import random
@@ -311,19 +312,11 @@ def build(url: str, count: int, *, seed: int = 20240528, blob_dir: Path | None =
                   file=sys.stderr, flush=True)
 
     try:
-        if fast:
-            with store.bulk_loader(batch_size=BATCH) as loader:
-                for i in range(count):
-                    g = gen.notice(i)
-                    loader.add(g.raw, g.body, g.attachments, g.extraction)
-                    stats["notices"] += 1
-                    stats["cases"] += g.extraction.compute.remote_compute
-                    stats["chars"] += len(g.body.text) + sum(len(d.text) for _, d in g.attachments)
-                    tick(i + 1)
-        else:
+        with store.bulk_loader(batch_size=BATCH) if fast else contextlib.nullcontext() as loader:
+            write = loader.add if fast else store.save_notice
             for i in range(count):
                 g = gen.notice(i)
-                store.save_notice(g.raw, g.body, g.attachments, g.extraction)
+                write(g.raw, g.body, g.attachments, g.extraction)
                 stats["notices"] += 1
                 stats["cases"] += g.extraction.compute.remote_compute
                 stats["chars"] += len(g.body.text) + sum(len(d.text) for _, d in g.attachments)

@@ -25,6 +25,8 @@ BENCHMARKS = [
     ("reextract --shard: one process vs. two shards at once on one database, 1,000 notices", "bench_shard.py"),
     ("serving under load: API p50/p95 with 1 vs. 16 clients, serve --workers 1 and 2, 100,000 notices",
      "bench_serve_load.py"),
+    ("exports: ocds/csv/jsonl of every case and of a year, notices/s and peak memory, 100,000 notices",
+     "bench_export.py"),
 ]
 
 

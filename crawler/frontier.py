@@ -6,8 +6,9 @@ per host (crawler/politeness.py). What scrapy-redis lacks for crawls that must l
 
 * Leases. A worker takes a request from the shared queue atomically (a Lua script) into a lease with a
   deadline that it renews while it lives. When the request's work is done — its callback ran, the
-  attachments its page started were fetched, the notice left the item pipeline, and BATCH_SECONDS more
-  passed for the store's batch to commit — the lease is dropped. A worker killed with -9 stops renewing:
+  attachments its page started were fetched, the notice left the item pipeline, and the storing worker
+  committed the batch it went into (StorePipeline.committed_before) — the lease is dropped: a worker (or its
+  machine) killed at any moment loses no notice. A worker killed with -9 stops renewing:
   FRONTIER_LEASE_SECONDS later any worker puts its requests back in the queue. A worker that stops cleanly
   short of the end (Ctrl-C, a --max-* limit, a block) puts back what it holds at once. The database is the
   truth (one row per canonical URL), so a request handed out twice never stores a notice twice.
@@ -25,15 +26,37 @@ per host (crawler/politeness.py). What scrapy-redis lacks for crawls that must l
   more pages) and ends — status `finished`, its own closing summary, exit 0 — once the shared frontier
   has been empty for FRONTIER_IDLE_EXIT seconds.
 
+* Redis away. A failed frontier call is tried again (every RETRY_SECONDS) for up to FRONTIER_REDIS_PATIENCE
+  seconds: a blip costs a pause, never a page. If Redis stays away longer, the worker stops (status
+  `interrupted`, one line saying so); pages it could not send are not failures, and the requests it holds
+  come back to the queue for the other workers when their leases lapse.
+* The site's own host out of this worker's reach (crawler/reachability.py gave up on it). One machine cannot tell its own
+  network problem from the site's, so, as a distributed crawler defers rather than fails what one fetcher
+  could not connect to, the worker records none of the shared requests to that host as failed: it stops
+  (close reason `unreachable`) and puts back every request it holds, for the workers that can reach the
+  host. If none can, every worker stops the same way and the session waits in Redis: the same command,
+  later, resumes it. (Attachments stay with the worker that fetched their page and fail there, as without
+  a frontier; so do pages on another host — a portal, a download host: the worker records them as one
+  process would and goes on with the rest, rather than taking the same requests back again and again.)
+
+Scrapy's engine has no public hook for three things this needs: whether the crawl is closing, which
+requests are still being processed (the engine slot's `inprogress`) and waking the engine when other
+workers add requests (`nextcall`). They are read in one place (`engine_slot`), with Scrapy pinned in
+constraints.txt and tests/crawler/test_frontier_engine.py failing loudly if they change. AutoThrottle stays
+off with a frontier: it adapts one process's delay from its own latencies, and N workers would each adapt
+their own; the shared host budget keeps --delay for all of them together instead.
+
 Without TENDERWATCH_FRONTIER nothing here is active (FrontierAddon leaves the settings alone).
 """
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import logging
 import os
+import pickle
 import socket
 import time
 from typing import Any, Iterable
@@ -47,16 +70,19 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from crawler.pipelines import StorePipeline
 from crawler.runs import NOT_PAGE_FAILURES, RunRecord, stop_crawl
 from crawler.signals import crawl_error
-from crawler.storing import BATCH_SECONDS
 
 logger = logging.getLogger(__name__)
 
 LEASE = "frontier_lease"  # request meta: the lease of the shared request this request continues
 CHAIN = "notice"  # request meta of ProcurementSpider's attachment requests: the notice they complete
+# Request meta keys of requests that continue the page they came from (its attachments; an empty page's origin,
+# crawler/spiders/pages.py): they inherit its lease and stay with the worker that holds it.
+CONTINUES = (CHAIN, "content_page")
 TICK_SECONDS = 0.5  # how often a worker acks finished work, looks at the shared queue and the stop flag
-ACK_AFTER_SECONDS = 2 * BATCH_SECONDS  # the store worker commits a notice's batch within BATCH_SECONDS
+RETRY_SECONDS = 0.5  # a frontier call that failed is tried again this often, for FRONTIER_REDIS_PATIENCE
 SCHEMES = ("redis", "rediss", "unix")
 
 
@@ -64,12 +90,18 @@ class FrontierError(Exception):
     """The frontier URL is wrong or its Redis cannot be reached (one line for the user)."""
 
 
+class FrontierLost(Exception):
+    """Redis stayed away longer than FRONTIER_REDIS_PATIENCE: the worker is stopping."""
+
+
 def connect(url: str) -> redis.Redis:
     """A client of the frontier's Redis; FrontierError when the URL is not a Redis URL or Redis does not answer."""
     if urlsplit(url).scheme not in SCHEMES:
         raise FrontierError(f"frontier {shown_url(url)!r}: expected redis://host:port/db")
     try:
-        client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, retry_on_timeout=True)
+        # Short timeouts: a call blocks the reactor while it waits; a Redis that stays away is waited for by
+        # Frontier.failed, FRONTIER_REDIS_PATIENCE seconds in all, without holding the crawl.
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         client.ping()
     except (redis.RedisError, ValueError) as exc:
         raise FrontierError(f"cannot reach the frontier at {shown_url(url)}: {exc}") from None
@@ -110,12 +142,18 @@ class Frontier:
 
     def __init__(self, crawler, url: str):
         settings = crawler.settings
+        self.crawler = crawler
         self.url = url
         self.server = connect(url)
         self.keys = Keys(settings.get("FRONTIER_KEY_PREFIX") or "tenderwatch", crawler.spider.name)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.lease_seconds = settings.getfloat("FRONTIER_LEASE_SECONDS")
         self.idle_exit = settings.getfloat("FRONTIER_IDLE_EXIT")
+        self.patience = settings.getfloat("FRONTIER_REDIS_PATIENCE")
+        self.down_since: float | None = None  # when the frontier calls began failing (None: Redis answers)
+        self.lost = False  # stayed away too long: the worker is stopping
+        self.leaving = False  # cannot reach a host of shared requests: the worker is stopping (leave_to_others)
+        self.scheduler: "FrontierScheduler | None" = None
 
     @classmethod
     def of(cls, crawler) -> "Frontier | None":
@@ -126,6 +164,49 @@ class Frontier:
         if getattr(crawler, "_tenderwatch_frontier", None) is None:
             crawler._tenderwatch_frontier = cls(crawler, url)
         return crawler._tenderwatch_frontier
+
+    # -- Redis away: wait, then stop the worker (see the module) -------------------------------------------
+
+    def failed(self, exc: Exception) -> bool:
+        """A frontier call failed: False while Redis may be back soon (call again), True once it has been away
+        longer than the patience (the worker is stopped, with one line)."""
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+            logger.warning("Frontier %s unreachable (%s); retrying for up to %.0fs", shown_url(self.url), exc,
+                           self.patience)
+        if now - self.down_since < self.patience:
+            return False
+        if not self.lost:
+            self.lost = True
+            why = (f"frontier {shown_url(self.url)} unreachable for {now - self.down_since:.0f}s ({exc}); this worker "
+                   f"stops, its requests go back to the queue within {self.lease_seconds:.0f}s")
+            self.crawler.stats.inc_value("frontier/lost")
+            if stop_crawl(self.crawler, "frontier_lost", why):
+                logger.error("%s", why)
+        return True
+
+    def answered(self) -> None:
+        if self.down_since is not None and not self.lost:
+            logger.info("Frontier %s reachable again", shown_url(self.url))
+            self.down_since = None
+
+    async def call(self, fn, *args, **kwargs):
+        """`fn(*args, **kwargs)`, a Redis call, tried again while Redis is away (see `failed`); FrontierLost when
+        it stayed away too long. For callers on the reactor that may wait (the host budget, block checks)."""
+        while True:
+            if self.lost:
+                raise FrontierLost(shown_url(self.url))
+            try:
+                result = fn(*args, **kwargs)
+            except redis.RedisError as exc:
+                if self.failed(exc):
+                    raise FrontierLost(shown_url(self.url)) from None
+                self.crawler.stats.inc_value("frontier/redis_retries")
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self.answered()
+            return result
 
     def begin_session(self) -> None:
         """A new session (no seen-set yet) forgets the previous session's failed list pages."""
@@ -270,10 +351,33 @@ class LeasedQueue(PriorityQueue):
         return bool(self._end(keys=[self.key, self.keys.leases, self.keys.seen]))
 
 
+def engine_slot(crawler):
+    """Scrapy's engine slot (None before the spider opens and after it closed): the one place the frontier
+    reads Scrapy's private engine state — `closing`, `inprogress`, `nextcall` (see the module)."""
+    return getattr(crawler.engine, "_slot", None) if crawler.engine is not None else None
+
+
 def engine_closing(crawler) -> bool:
-    """Is the crawl closing (or closed)? (Scrapy keeps this on its engine slot.)"""
-    slot = getattr(crawler.engine, "_slot", None)
+    """Is the crawl closing (or closed)?"""
+    slot = engine_slot(crawler)
     return slot is None or slot.closing is not None
+
+
+def leave_to_others(crawler, request: Request, why: str) -> bool:
+    """With a frontier, a shared request to the site's host this worker cannot reach (crawler/reachability.py) is no
+    failed page: its lease goes back to the queue now and the worker stops (see the module). True if so;
+    False without a frontier, and for requests that are this worker's own (homepages, attachments)."""
+    frontier = Frontier.of(crawler)
+    lease = request.meta.get(LEASE)
+    if frontier is None or frontier.scheduler is None or lease is None or CHAIN in request.meta:
+        return False
+    frontier.scheduler.give_back(lease)
+    stop_crawl(crawler, "unreachable", f"{why}; this worker stops and leaves its requests to the other workers")
+    if not frontier.leaving:
+        frontier.leaving = True
+        logger.error("%s from this machine; this worker stops and puts back the requests it holds for the other "
+                     "workers (none is recorded as failed)", why)
+    return True
 
 
 def homepages(spider) -> set[str]:
@@ -317,7 +421,7 @@ class FrontierScheduler(Scheduler):
         self.empty_since: float | None = None
         self.last_renewal = time.monotonic()
         self.loop: task.LoopingCall | None = None
-        self._redis_down = False
+        frontier.scheduler = self
         crawler.signals.connect(self._idle, signal=signals.spider_idle)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
 
@@ -356,16 +460,22 @@ class FrontierScheduler(Scheduler):
             self.loop.stop()
         leases = list(self.held)
         self.held.clear()
+        # (Scrapy closes the pipelines first: a batch the store could not commit is still shown open. Its
+        # requests go back to the queue rather than being marked done.)
+        store = StorePipeline.of(self.crawler)
+        committed = store is None or store.committed_before(time.monotonic())
         try:
-            if reason == "finished":
+            if reason == "finished" and committed:
                 self.queue.ack(leases)
+                self.stats.inc_value("frontier/done", len(leases))
             elif leases:
                 released = self.queue.release(leases)
                 self.stats.inc_value("frontier/released", released)
                 logger.info("Frontier: %d requests this worker held put back for the others", released)
         except redis.RedisError as exc:  # they come back when their leases lapse
-            logger.warning("Frontier unreachable at close (%s); the requests this worker held come back in %.0fs",
-                           exc, self.frontier.lease_seconds)
+            log = logger.info if self.frontier.lost else logger.warning  # (lost: said once already)
+            log("Frontier unreachable at close (%s); the requests this worker held come back in %.0fs",
+                exc, self.frontier.lease_seconds)
 
     def has_pending_requests(self) -> bool:
         return bool(self.local) or self._shared_len() > 0
@@ -384,11 +494,12 @@ class FrontierScheduler(Scheduler):
                 self.stats.inc_value("frontier/filtered")
                 return False
             self.queue.push(request)
-        except ValueError:  # not serializable (a callback that is not a spider method): this worker does it
+        except (ValueError, TypeError, pickle.PicklingError):  # not serializable (a callback that is not a spider
+            # method, a response in its meta): this worker does it
             self._push_local(request)
             return True
         except redis.RedisError as exc:
-            self._frontier_down(exc)
+            self.frontier.failed(exc)
             self._push_local(request)  # not lost: this worker does it
             return True
         self.stats.inc_value("frontier/enqueued")
@@ -402,9 +513,9 @@ class FrontierScheduler(Scheduler):
         try:
             taken = self.queue.take(self.frontier.worker, self.frontier.lease_seconds)
         except redis.RedisError as exc:
-            self._frontier_down(exc)
+            self.frontier.failed(exc)
             return None
-        self._redis_down = False
+        self.frontier.answered()
         if taken is None:
             return None
         lease, data = taken
@@ -419,6 +530,16 @@ class FrontierScheduler(Scheduler):
         self.empty_since = None
         self.stats.inc_value("frontier/taken")
         return request
+
+    def give_back(self, lease: str) -> None:
+        """Put a request this worker took back in the queue now (leave_to_others)."""
+        if lease not in self.held:
+            return
+        del self.held[lease]
+        try:
+            self.stats.inc_value("frontier/released", self.queue.release([lease]))
+        except redis.RedisError as exc:  # it comes back when its lease lapses
+            self.frontier.failed(exc)
 
     # -- which requests stay here ---------------------------------------------------------------------------
 
@@ -444,7 +565,7 @@ class FrontierScheduler(Scheduler):
         try:
             return len(self.queue)
         except redis.RedisError as exc:
-            self._frontier_down(exc)
+            self.frontier.failed(exc)
             return 0
 
     # -- the worker's loop: acks, renewals, lapsed leases, the stop flag, the idle exit -------------------
@@ -471,21 +592,20 @@ class FrontierScheduler(Scheduler):
             stopped = self.frontier.stop_detail()
             if stopped:
                 self._stop_with_others(stopped)
-            self._redis_down = False
+            self.frontier.answered()
         except redis.RedisError as exc:
-            self._frontier_down(exc)
+            self.frontier.failed(exc)
         # Scrapy asks the scheduler again only every 5 s when idle; requests other workers add come sooner.
         if not engine_closing(self.crawler):
-            self.crawler.engine._slot.nextcall.schedule()
+            engine_slot(self.crawler).nextcall.schedule()
 
     def _alive(self) -> set[str]:
         """Leases some request of this worker still carries: queued here, downloading, or whose response is
         being processed (Scrapy keeps a request in the engine slot's `inprogress` until its callback's
         output — requests scheduled, items through the pipeline — is handled)."""
         alive = {request.meta.get(LEASE) for _, _, request in self.local}
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None)
-        for request in itertools.chain(getattr(slot, "inprogress", ()), engine.downloader.active):
+        slot = engine_slot(self.crawler)
+        for request in itertools.chain(getattr(slot, "inprogress", ()), self.crawler.engine.downloader.active):
             alive.add(request.meta.get(LEASE))
         return alive
 
@@ -493,12 +613,13 @@ class FrontierScheduler(Scheduler):
         if engine_closing(self.crawler):
             return  # what is held now is put back or acked by close()
         alive, now, done = self._alive(), time.monotonic(), []
+        store = StorePipeline.of(self.crawler)
         for lease, finished in self.held.items():
             if lease in alive:
                 self.held[lease] = None
             elif finished is None:
-                self.held[lease] = now
-            elif now - finished >= ACK_AFTER_SECONDS:
+                self.held[lease] = now  # its notice, if any, was handed to the store before now
+            elif store is None or store.committed_before(finished):
                 done.append(lease)
         if done:
             self.queue.ack(done)
@@ -509,12 +630,13 @@ class FrontierScheduler(Scheduler):
 
     def _crawl_error(self, url: str, reason: str, detail: str = "", retry_meta: dict | None = None):
         """A list or search page failed here: every worker's run must say the window was not read whole (the
-        next run without --since reads it again), as one process's run would."""
-        if retry_meta is None and reason not in NOT_PAGE_FAILURES:
+        next run without --since reads it again), as one process's run would. (Not this worker's own homepage:
+        the lists are shared, and other workers read them; its own run still says so.)"""
+        if retry_meta is None and reason not in NOT_PAGE_FAILURES and url not in self.homepages:
             try:
                 self.frontier.note_window_failed()
             except redis.RedisError as exc:
-                self._frontier_down(exc)
+                self.frontier.failed(exc)
 
     def _idle(self, spider):
         if self.closing:
@@ -524,7 +646,7 @@ class FrontierScheduler(Scheduler):
             self.queue.reclaim()
             queued, leased = self.queue.state()
         except redis.RedisError as exc:
-            self._frontier_down(exc)
+            self.frontier.failed(exc)
             raise DontCloseSpider from None
         if queued or leased:
             self.empty_since = None
@@ -542,14 +664,9 @@ class FrontierScheduler(Scheduler):
         if not self.closing:
             stop_crawl(self.crawler, "blocked", f"stopped with the other workers: {detail}")
 
-    def _frontier_down(self, exc: Exception):
-        if not self._redis_down:
-            logger.warning("Frontier %s unreachable (%s); retrying", shown_url(self.frontier.url), exc)
-        self._redis_down = True
-
 
 class LeaseSpiderMiddleware:
-    """A page's attachment requests inherit its lease: the notice is stored (and the lease done) only when
+    """A page's attachment (and origin) requests inherit its lease: the notice is stored (and the lease done) only when
     the last attachment is in. (Errbacks' output bypasses spider middlewares: FrontierScheduler finds the
     lease of an attachment requested from an errback through the notice the requests share.)"""
 
@@ -565,7 +682,7 @@ class LeaseSpiderMiddleware:
 
 
 def _inherit(out, lease: str | None):
-    if lease is not None and isinstance(out, Request) and LEASE not in out.meta and CHAIN in out.meta:
+    if lease is not None and isinstance(out, Request) and LEASE not in out.meta and any(k in out.meta for k in CONTINUES):
         out.meta[LEASE] = lease
     return out
 

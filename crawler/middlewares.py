@@ -99,10 +99,10 @@ class BlockDetectionMiddleware:
             if response.status < 400:
                 self.blocks_in_row = 0
                 if shared is not None:
-                    shared.answered(request.url)
+                    await self._frontier_call(request, shared.answered(request.url))
             return response
         if shared is not None:
-            return self._blocked_shared(shared, request, response, marker)
+            return await self._blocked_shared(shared, request, response, marker)
         return self._blocked(request, response, marker)
 
     def shared_blocks(self):
@@ -170,13 +170,14 @@ class BlockDetectionMiddleware:
             raise SkippedResponse("blocked", f"blocked (crawl stopping): {request.url}")
         return request.replace(dont_filter=True, meta={**request.meta, "block_retries": request.meta.get("block_retries", 0) + 1})
 
-    def _blocked_shared(self, shared, request, response, marker: str):
+    async def _blocked_shared(self, shared, request, response, marker: str):
         """A block page with a frontier: the host pauses for every worker (its budget's next free moment moves
         on), so this worker just retries the request, which waits for the host like any other."""
         stats = self.crawler.stats
         stats.inc_value("tenderwatch/blocked_pages")
         retry = self._retry_after_block(request)
-        verdict, count, pause = shared.blocked(request.url, self.backoff, self.max_blocks)
+        verdict, count, pause = await self._frontier_call(request, shared.blocked(request.url, self.backoff,
+                                                                                  self.max_blocks))
         if verdict == "episode":
             return retry  # sent before the host's pause began: the same episode; it goes out after the pause
         detail = f"block page ({marker!r}, HTTP {response.status}), {count} in a row over all workers"
@@ -194,6 +195,17 @@ class BlockDetectionMiddleware:
         logger.warning("Block page at %(url)s (%(marker)s); every worker pauses this host for %(pause).0fs",
                        {"url": request.url, "marker": marker, "pause": pause})
         return retry
+
+    @staticmethod
+    async def _frontier_call(request, call):
+        """A SharedBlocks call; its Redis gone for good (the worker is stopping, crawler/frontier.py): the
+        response is not read, and its request is no failed page (its lease goes back to the queue)."""
+        from crawler.frontier import FrontierLost
+
+        try:
+            return await call
+        except FrontierLost:
+            raise SkippedResponse("not_sent", f"not read, the frontier is unreachable: {request.url}") from None
 
     def _resume(self):
         for slot, delay in self._held_delays:

@@ -22,7 +22,9 @@ logger = logging.getLogger(__name__)
 class StorePipeline:
     """Each item is read, extracted and stored by process_notice in a worker process (crawler/storing.py;
     STORE_WORKERS of them, 0 = the run record's thread of this process) while Scrapy keeps downloading.
-    --max-notices (TENDERWATCH_MAX_NOTICES) stops the crawl once that many notices were handed over."""
+    --max-notices (TENDERWATCH_MAX_NOTICES) stops the crawl once that many notices were handed over.
+    Each storing worker shows the start of the batch it holds open (`open_batches`), so the crawl can tell
+    when a notice it handed over is committed (`committed_before`; the frontier acks after that)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -31,14 +33,28 @@ class StorePipeline:
             raise RuntimeError("StorePipeline stores in the crawl's run: crawler.runs.RunRecord must be in EXTENSIONS")
         self.workers = crawler.settings.getint("STORE_WORKERS", 1)
         self.pool: ProcessPoolExecutor | None = None
+        self.open_batches = None  # per storing worker: time.monotonic() its open batch began, 0.0 when none
         self.pending: set[asyncio.Future] = set()
         self.max_notices = crawler.settings.getint("TENDERWATCH_MAX_NOTICES", 0)
         self.accepted = 0  # notices handed to the store in this run (--max-notices counts these)
         crawler.signals.connect(self.on_request_scheduled, signal=signals.request_scheduled)
+        crawler._tenderwatch_store_pipeline = self
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+    @staticmethod
+    def of(crawler) -> "StorePipeline | None":
+        """The crawl's store pipeline (None when ITEM_PIPELINES leaves it out)."""
+        return getattr(crawler, "_tenderwatch_store_pipeline", None)
+
+    def committed_before(self, moment: float) -> bool:
+        """Is every notice this pipeline finished storing before `moment` (time.monotonic(), one clock for all
+        processes of the machine) committed? True when no storing worker holds a batch begun before it."""
+        if self.open_batches is None:  # no storing workers: process_notice commits each notice as it stores it
+            return True
+        return all(not began or began > moment for began in self.open_batches[:])
 
     def on_request_scheduled(self, request, spider):
         # Start the workers with the first notice request (ProcurementSpider.notice_request puts list_meta
@@ -49,8 +65,11 @@ class StorePipeline:
 
     def _start_pool(self):
         # spawn, not fork: this process runs a reactor and threads.
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=init_worker, initargs=(self.run.database_url, os.getpid()))
+        context = multiprocessing.get_context("spawn")
+        # (a pool restarted after a crash gets new ones: the dead worker's batch is lost with it, not pending)
+        self.open_batches, slots = context.Array("d", self.workers, lock=False), context.Value("i", 0)
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=init_worker,
+                                        initargs=(self.run.database_url, os.getpid(), self.open_batches, slots))
         self.pool.submit(os.getpid)  # workers start on demand; start them now
 
     async def _store_notice(self, item):

@@ -10,15 +10,20 @@
   host's next free moment moved on by the back-off, doubling with each block in a row, counted over all
   workers); after BLOCK_MAX_COUNT in a row the worker that saw the last one stops the crawl for all
   (`Frontier.stop_all`). crawler.middlewares.BlockDetectionMiddleware uses it when a frontier is set.
+
+Both are frontier calls through `Frontier.call`: while Redis is away they wait for it (a blip is no page
+failure); if it stays away the worker stops, and the request is not sent or read (`not_sent`, no failure
+either: FrontierLost, which the caller turns into that).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from urllib.parse import urlsplit
 
-from crawler.frontier import REDIS_NOW, Frontier
+from crawler.frontier import REDIS_NOW, Frontier, FrontierLost
 
 # KEYS: the host's hash. ARGV: spacing seconds. Returns "0" (go) or the seconds to wait, as a string (Lua
 # numbers become integers on the way out).
@@ -73,12 +78,20 @@ class HostBudget:
         became true meanwhile (a block pause can last minutes; Ctrl-C must not wait for it)."""
         key = self.frontier.keys.host(host_of(url))
         spacing = self.delay * (1 + self.jitter * random.random())
+        stats, began = self.frontier.crawler.stats, None
         while True:
-            wait = float(self._take(keys=[key], args=[spacing]))
+            try:
+                wait = float(await self.frontier.call(self._take, keys=[key], args=[spacing]))
+            except FrontierLost:
+                return False
             if wait <= 0:
+                if began is not None:  # this request waited for the shared budget (another worker's turn)
+                    stats.inc_value("frontier/delay_waits")
+                    stats.inc_value("frontier/delay_wait_seconds", time.monotonic() - began)
                 return True
             if stopping():
                 return False
+            began = time.monotonic() if began is None else began
             await asyncio.sleep(min(wait, MAX_SLEEP))
 
 
@@ -87,11 +100,12 @@ class SharedBlocks:
         self.frontier = frontier
         self._block = frontier.server.register_script(BLOCK)
 
-    def blocked(self, url: str, backoff: float, max_blocks: int) -> tuple[str, int, float]:
+    async def blocked(self, url: str, backoff: float, max_blocks: int) -> tuple[str, int, float]:
         """Count a block page from the host of `url`: ("episode" | "pause" | "stop", blocks in a row, pause)."""
-        verdict, count, pause = self._block(keys=[self.frontier.keys.host(host_of(url))], args=[backoff, max_blocks])
+        verdict, count, pause = await self.frontier.call(self._block, keys=[self.frontier.keys.host(host_of(url))],
+                                                         args=[backoff, max_blocks])
         return verdict.decode(), int(count), float(pause)
 
-    def answered(self, url: str) -> None:
+    async def answered(self, url: str) -> None:
         """A page that is no block page: the blocks in a row start again from none."""
-        self.frontier.server.hdel(self.frontier.keys.host(host_of(url)), "blocks")
+        await self.frontier.call(self.frontier.server.hdel, self.frontier.keys.host(host_of(url)), "blocks")

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from twisted.python.failure import Failure
 
+from crawler.frontier import leave_to_others
 from crawler.middlewares import SkippedResponse, failure_reason, is_robots_request as _is_robots
 from crawler.runs import record_error, stop_crawl
 
@@ -86,11 +87,15 @@ class HostFailureMiddleware:
         self.down[host] = f"cannot reach {host}: {WORDS.get(reason, reason)}"
         logger.error("%s (%d failures in a row); no more requests to it", self.down[host], self.failures[host])
         self._drop_queued(host)
+        if self._site_host(host):
+            stop_crawl(self.crawler, "unreachable", self.down[host])
+
+    def _site_host(self, host: str) -> bool:
+        """Whether `host` serves the site's homepage (the site itself, not a download or portal host)."""
         spider = self.crawler.spider
         homepage = getattr(spider, "site", {}).get("site", {}).get("homepage")
         fetch = getattr(spider, "fetch_url", lambda url: url)
-        if homepage and _host(fetch(homepage)) == host:
-            stop_crawl(self.crawler, "unreachable", self.down[host])
+        return bool(homepage) and _host(fetch(homepage)) == host
 
     def _drop_queued(self, host: str) -> None:
         for slot in self.crawler.engine.downloader.slots.values():
@@ -110,6 +115,12 @@ class HostFailureMiddleware:
 
     def _record(self, request, reason: str, detail: str) -> None:
         if _is_robots(request):
+            return
+        host = _host(request.url)
+        # With --frontier, the site itself out of this worker's reach is no failed page: other workers may reach
+        # it (crawler/frontier.py). Another host (a portal, a download host) fails its pages as in one process:
+        # the worker goes on with the rest, rather than stopping or taking the same requests back again and again.
+        if self._site_host(host) and leave_to_others(self.crawler, request, self.down.get(host, detail)):
             return
         record_error(self.crawler, request.url, reason, detail, request.meta.get("list_meta"))
 

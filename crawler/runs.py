@@ -25,7 +25,15 @@ logger = logging.getLogger(__name__)
 
 # Scrapy close reasons -> CrawlRun.status ("stopped": a --max-notices/--max-minutes limit; resumable)
 RUN_STATUS = {"finished": "finished", "blocked": "blocked", "shutdown": "interrupted", "cancelled": "interrupted",
-              "max_notices": "stopped", "max_minutes": "stopped"}
+              "max_notices": "stopped", "max_minutes": "stopped",
+              "frontier_lost": "interrupted"}  # (--frontier: its Redis stayed away; the others or a rerun go on)
+# With --frontier, the frontier's counters in the summary: summary key -> stats key (crawler/frontier.py,
+# crawler/politeness.py). `released`: put back by this worker as it stopped; `reclaimed`: lapsed leases of
+# workers that went away, put back by this one; `delay_waits`: requests that waited for another worker's turn.
+FRONTIER_COUNTERS = {"taken": "frontier/taken", "acked": "frontier/done", "released": "frontier/released",
+                     "reclaimed": "frontier/reclaimed", "enqueued": "frontier/enqueued",
+                     "filtered": "frontier/filtered", "delay_waits": "frontier/delay_waits",
+                     "delay_wait_seconds": "frontier/delay_wait_seconds", "redis_retries": "frontier/redis_retries"}
 # Failed pages that are the site refusing the crawler (a run failing with mostly these ends `blocked`).
 REFUSALS = {"http_403", "http_429", "blocked", "empty_body"}
 # Failures that are no page lost: robots.txt said no.
@@ -271,18 +279,24 @@ class RunRecord:
             "errors": errors,
             "requests": stats.get_value("downloader/request_count", 0),
             "seconds": round(time.monotonic() - self.started, 1),
+            **({"frontier": self._frontier_counts()} if self.crawler.settings.get("TENDERWATCH_FRONTIER") else {}),
         }
+
+    def _frontier_counts(self) -> dict:
+        get = self.crawler.stats.get_value
+        counts = {key: get(stat, 0) for key, stat in FRONTIER_COUNTERS.items()}
+        counts["delay_wait_seconds"] = round(counts["delay_wait_seconds"], 1)
+        return counts
 
     def _error_counts(self) -> dict[str, int]:
         """CrawlError rows of this run by reason."""
         import sqlalchemy as sa
 
-        from models.tables import CrawlError
+        from models.tables import ERROR
 
-        table = CrawlError.__table__
         with self.store.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(table.c.reason, sa.func.count()).where(table.c.run_id == self.run_id).group_by(table.c.reason)
+                sa.select(ERROR.c.reason, sa.func.count()).where(ERROR.c.run_id == self.run_id).group_by(ERROR.c.reason)
             ).all()
         return dict(sorted(rows))
 

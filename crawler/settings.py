@@ -86,5 +86,6 @@ TENDERWATCH_FRONTIER = None  # redis://host:6379/N — queue, seen-set, host bud
 FRONTIER_KEY_PREFIX = "tenderwatch"  # Redis keys <prefix>:<spider>:…, <prefix>:host:<host>
 FRONTIER_IDLE_EXIT = 10.0  # a worker ends once the shared frontier has been empty this long
 FRONTIER_LEASE_SECONDS = 60.0  # requests taken by a worker that died are handed out again this long after
+FRONTIER_REDIS_PATIENCE = 30.0  # a worker waits this long for its frontier's Redis to answer again, then stops
 FRONTIER_CONCURRENCY = 2  # requests in a worker's downloader at once (it takes no more from the frontier)
 FRONTIER_HOST_DELAY = None  # set from DOWNLOAD_DELAY (--delay) by the add-on: ≥ this between requests to a host

@@ -11,7 +11,8 @@ BATCH_SECONDS, each notice in a savepoint of its own (a notice that fails is rol
 thread commits an idle batch, the worker commits what it holds when it exits (pool shutdown) or sees the
 crawl process gone, and before reading a notice with fetched attachments (a crashing parser must not take
 committed-looking notices with it). A kill loses at most the uncommitted batch; the next crawl fetches
-those notices again (known URLs come from the database).
+those notices again (known URLs come from the database). Each worker shows when its open batch began in its
+slot of an array shared with the crawl process (0.0 once committed): StorePipeline.committed_before.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ BATCH_SECONDS = 0.5
 _lock = threading.Lock()  # the store's batch connection: the worker thread vs the commit timer
 _batch_started = 0.0
 _batch_count = 0
+_open_batches = None  # the array shared with the crawl process, and this worker's slot in it
+_slot = 0
+_uncommitted = 0.0  # the start of the first batch this worker could not commit (0: none)
 
 # Read and extracted (not stored) at worker start, so the first real notice does not pay for loading the
 # extractor's models, nor pdfminer's CMaps for the common Chinese CID font (warm_up_pdf).
@@ -39,10 +43,13 @@ _WARM_UP_PAGE = (
 ).encode("utf-8")
 
 
-def init_worker(database_url: str | None, parent_pid: int) -> None:
+def init_worker(database_url: str | None, parent_pid: int, open_batches, slots) -> None:
     """Never raises: an exception here would break the pool for every notice. Problems show up per notice."""
-    global _database_url
+    global _database_url, _open_batches, _slot
     _database_url = database_url
+    with slots.get_lock():
+        _slot, slots.value = slots.value % len(open_batches), slots.value + 1
+    _open_batches = open_batches
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
     threading.Thread(target=_commit_timer, daemon=True, name="batch-commit").start()
@@ -100,8 +107,11 @@ def store_notice(raw, run_id: int | None):
         if _store.in_batch and any(att.data is not None for att in raw.attachments):
             _store.commit_batch()  # attachment parsers are where a worker may crash
         if not _store.in_batch:
-            _store.begin_batch()
             _batch_started, _batch_count = time.monotonic(), 0
+            # Shown before anything goes into the batch; a batch that could not be committed stays shown (its
+            # start), so no notice of it is ever acked: their requests come back once their leases lapse.
+            _open_batches[_slot] = _uncommitted or _batch_started
+            _store.begin_batch()
         try:
             return process_notice(_store, raw, run_id=run_id)
         finally:
@@ -119,10 +129,14 @@ def flush() -> None:
 def _commit() -> None:
     if _store is None or not _store.in_batch:
         return
+    global _uncommitted
     try:
         _store.commit_batch()
-    except Exception:
+    except Exception:  # (the batch stays shown open: its notices are not acked to the frontier)
         logger.exception("Could not commit a batch of notices")
+        _uncommitted = _uncommitted or _open_batches[_slot]
+        return
+    _open_batches[_slot] = _uncommitted or 0.0
 
 
 def _commit_timer() -> None:

@@ -322,3 +322,26 @@ class ScreeningMatch(SQLModel, table=True):
     reason: str  # exact_name | exact_alt_name | alias_file | fuzzy
     detail: str = ""  # which names met, in words
     matched_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+# The Core table of each model, one name each: storage queries with SQLAlchemy Core on these (one query style),
+# and every module imports them from here rather than naming `Model.__table__` again.
+SOURCE = Source.__table__
+ORG = Organisation.__table__
+NOTICE = Notice.__table__
+VERSION = NoticeVersion.__table__
+LINK = NoticeLink.__table__
+ATTACHMENT = Attachment.__table__
+PARTY = NoticeParty.__table__
+AMOUNT = NoticeAmount.__table__
+TAG = NoticeTag.__table__
+EXTRACTION = Extraction.__table__
+RUN = CrawlRun.__table__
+ERROR = CrawlError.__table__
+USER = AppUser.__table__
+SESSION = ReviewSession.__table__
+REVIEW = Review.__table__
+RES = OrganisationResolution.__table__
+LIST = ScreeningList.__table__
+ENTRY = ScreeningEntry.__table__
+MATCH = ScreeningMatch.__table__

@@ -8,11 +8,13 @@
 The rows come from `storage.rows` and the procurement rule from `storage.procurement`, exactly as in
 `storage.write` (one notice at a time). What a batch does in bulk: organisations looked up and created for the
 whole batch, procurement keys assigned notice after notice from one read of the batch's project codes,
-notices and their rows inserted with one multi-row statement per table, procurement flags refreshed once per
-batch, the search index written for the batch at once. A notice the bulk path cannot decide alone — its URL
-is stored already (changed / unchanged), or a stored notice of another source might be its republication —
-goes through `storage.write.Writer.save_notice` inside the same transaction, in its turn, so the result is
-what saving the notices one by one in the same order gives (tests/storage/test_bulk.py compares every table).
+notices and their rows inserted with one statement per table (on PostgreSQL one COPY: `storage.pgcopy`, the
+notice ids drawn from the sequence first), procurement flags refreshed once per batch, the search index written
+for the batch at once. A notice the bulk path cannot decide alone — its URL is stored already (changed /
+unchanged), or a stored notice of another source might be its republication — goes through
+`storage.write.Writer.save_notice` inside the same transaction, in its turn, so the result is what saving the
+notices one by one in the same order gives (tests/storage/test_bulk.py compares every table). A batch that
+loses a race with another writer on PostgreSQL is written again (`ATTEMPTS`).
 """
 
 from __future__ import annotations
@@ -20,26 +22,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+import psycopg
 import sqlalchemy as sa
 
 from extract.types import DocumentText, NoticeExtraction
 from models.raw import RawAttachment, RawNotice
-from models.tables import utcnow
+from models.tables import AMOUNT, ATTACHMENT, EXTRACTION, LINK, NOTICE, PARTY, TAG, VERSION, utcnow
 from storage import db, dedup, procurement, rows
 from storage.normalise import content_hash, normalise_name
+from storage.pgcopy import copy_rows
 from storage.search import index as search_index
-from storage.write import (
-    AMOUNT,
-    ATTACHMENT,
-    EXTRACTION,
-    LINK,
-    NOTICE,
-    PARTY,
-    TAG,
-    VERSION,
-    Writer,
-    put_blobs,
-)
+from storage.write import Writer, put_blobs
 
 BATCH = 1000
 _CHUNK = 500
@@ -99,30 +92,56 @@ class BulkLoader:
         items, self._items = self._items, []
         if not items:
             return
-        pending: list = []
-        with db.write_transaction(self.store.engine) as conn:
-            writer = Writer(conn, self.store._known, pending)
-            writer.ensure_sources(i.raw.source for i in items)
-            stored_urls = _stored_urls(conn, [i.raw.url for i in items])
-            candidates = _dedup_candidates(conn, items)
-            group: list[_Item] = []
-            seen: set[str] = set()
-            for item in items:
-                if item.raw.url in stored_urls or item.raw.url in seen or _may_duplicate(item, candidates):
-                    _write_new(writer, group)
-                    group = []
-                    result = writer.save_notice(item.raw, item.body, item.stored, item.extraction, item.raw_sha,
-                                                chash=item.chash, simhash=lambda item=item: item.simhash)
-                    self.counts[result.status] += 1
-                else:
-                    group.append(item)
-                    self.counts["new"] += 1
-                seen.add(item.raw.url)
-                if item.simhash is not None:  # a later notice of the batch may be this one's republication
-                    _add_candidate(candidates, item.raw.source, item.code, item.title)
-            _write_new(writer, group)
+        for attempt in range(1, ATTEMPTS + 1):
+            pending: list = []
+            counts = dict.fromkeys(self.counts, 0)
+            try:
+                with db.write_transaction(self.store.engine) as conn:
+                    _write_batch(Writer(conn, self.store._known, pending), items, counts)
+            except (sa.exc.DBAPIError, psycopg.Error) as exc:  # COPY's errors come from psycopg itself
+                if attempt == ATTEMPTS or not lost_a_race(exc):
+                    raise
+                continue  # nothing of the batch was kept: read the stored URLs again and write it anew
+            break
+        for status, n in counts.items():
+            self.counts[status] += n
         for fn in pending:
             fn()
+
+
+# PostgreSQL writers run side by side: another one may store a URL of the batch after the batch read the stored
+# URLs (unique violation), or two batches may wait on each other's rows (deadlock). The batch is rolled back and
+# written again; its second reading of the stored URLs sends such notices through the one-notice path.
+ATTEMPTS = 5
+_RACES = {"23505", "40P01", "40001"}  # unique_violation, deadlock_detected, serialization_failure
+
+
+def lost_a_race(exc: Exception) -> bool:
+    return getattr(getattr(exc, "orig", exc), "sqlstate", None) in _RACES
+
+
+def _write_batch(writer: Writer, items: list[_Item], counts: dict[str, int]) -> None:
+    """The batch in order: runs of new notices in bulk, the others through `Writer.save_notice` in their turn."""
+    conn = writer.conn
+    writer.ensure_sources(i.raw.source for i in items)
+    stored_urls = _stored_urls(conn, [i.raw.url for i in items])
+    candidates = _dedup_candidates(conn, items)
+    group: list[_Item] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.raw.url in stored_urls or item.raw.url in seen or _may_duplicate(item, candidates):
+            _write_new(writer, group)
+            group = []
+            result = writer.save_notice(item.raw, item.body, item.stored, item.extraction, item.raw_sha,
+                                        chash=item.chash, simhash=lambda item=item: item.simhash)
+            counts[result.status] += 1
+        else:
+            group.append(item)
+            counts["new"] += 1
+        seen.add(item.raw.url)
+        if item.simhash is not None:  # a later notice of the batch may be this one's republication
+            _add_candidate(candidates, item.raw.source, item.code, item.title)
+    _write_new(writer, group)
 
 
 def _stored_urls(conn: sa.Connection, urls: list[str]) -> set[str]:
@@ -196,8 +215,7 @@ def _write_new(writer: Writer, items: list[_Item]) -> None:
              **rows.page_values(i.raw, i.body, i.raw_sha, i.chash, i.simhash), **d.columns, procurement_key=k)
         for i, d, k in zip(items, derived, keys)
     ]
-    ids = list(conn.execute(NOTICE.insert().returning(NOTICE.c.id, sort_by_parameter_order=True),
-                            notice_rows).scalars())
+    ids = _insert_notices(conn, notice_rows)
     for key, stored_ids in adopted_stored.items():
         procurement.adopt(conn, key, stored_ids)
     children: dict[sa.Table, list[dict]] = {t: [] for t in (VERSION, ATTACHMENT, PARTY, AMOUNT, TAG, EXTRACTION)}
@@ -219,12 +237,25 @@ def _write_new(writer: Writer, items: list[_Item]) -> None:
     search_index.index_many(conn, search)
 
 
+def _insert_notices(conn: sa.Connection, values: list[dict]) -> list[int]:
+    """Insert notice rows in order; their ids, in that order (as one INSERT each would give them)."""
+    if conn.dialect.name != "postgresql":
+        return list(conn.execute(NOTICE.insert().returning(NOTICE.c.id, sort_by_parameter_order=True),
+                                 values).scalars())
+    # PostgreSQL: the ids drawn from the table's sequence first, in order, then the rows copied with them.
+    ids = sorted(conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence('notice', 'id'))"
+                                      " FROM generate_series(1, :n)"), {"n": len(values)}).scalars())
+    _insert_many(conn, NOTICE, [{"id": i, **row} for i, row in zip(ids, values)])
+    return ids
+
+
 def _insert_many(conn: sa.Connection, table: sa.Table, values: list[dict]) -> None:
     """Rows of one table, in the order given (ids follow it): each run of rows with the same columns is one
-    executemany. (A column left out is SQL NULL; None given for a JSON column would be JSON null — the rows
-    must say exactly what the one-notice path says.)"""
+    executemany, on PostgreSQL one COPY. (A column left out is SQL NULL; None given for a JSON column would be
+    JSON null — the rows must say exactly what the one-notice path says.)"""
+    write = copy_rows if conn.dialect.name == "postgresql" else lambda c, t, part: c.execute(t.insert(), part)
     start = 0
     for end in range(1, len(values) + 1):
         if end == len(values) or values[end].keys() != values[start].keys():
-            conn.execute(table.insert(), values[start:end])
+            write(conn, table, values[start:end])
             start = end

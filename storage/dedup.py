@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import sqlalchemy as sa
 
-from models.tables import Notice, NoticeLink
+from models.tables import LINK, NOTICE
 from storage.normalise import nfkc, normalise_name
 from storage.rows import notice_title, primary_code
 
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from extract.types import DocumentText, NoticeExtraction
     from models.raw import RawNotice
 
-NOTICE = Notice.__table__
-LINK = NoticeLink.__table__
 
 BITS = 64
 # Largest Hamming distance between two renderings of one notice. Measured on the replicas: ccgp's page
@@ -46,7 +44,18 @@ MAX_DISTANCE = 8
 MIN_FEATURES = 20  # below this many bigrams (a metadata-only page) a SimHash says nothing: no matching
 _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _MASK = (1 << BITS) - 1
-_BIT_SHIFTS = np.arange(BITS, dtype=np.uint64)
+_BMP = 0x10000  # every character _KEEP keeps is in it
+
+
+def _kept() -> np.ndarray:
+    """By code point: does _KEEP keep it."""
+    table = np.zeros(_BMP, dtype=bool)
+    for m in _KEEP.finditer("".join(map(chr, range(_BMP)))):
+        table[m.start():m.end()] = True
+    return table
+
+
+_KEPT = _kept()
 
 
 def normalise_text(text: str) -> str:
@@ -65,30 +74,73 @@ def _hash64(feature: str) -> int:
 
 def simhash(text: str) -> int | None:
     """The 64-bit SimHash of `text` as a signed integer (for a BIGINT column); None for too little text.
-    Bigrams are counted and weighted with numpy (every new or changed notice is hashed): each bigram is
-    the integer (first code point << 32 | second), so counting is one np.unique."""
-    norm = normalise_text(text)
-    if len(norm) - 1 < MIN_FEATURES:
+    Computed with numpy (every new or changed notice is hashed): the normalised text as code points, each
+    bigram the integer (first << 16 | second), counted by one np.unique, its hash looked up in `_HASHES`.
+    tests/storage/test_store_batch.py compares it with Charikar's definition written out bit by bit."""
+    lowered = nfkc(text or "").lower()
+    points = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    points = points[_KEPT[np.minimum(points, _BMP - 1)]]  # normalise_text; U+FFFF is not kept
+    if len(points) - 1 < MIN_FEATURES:
         return None
-    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    bigrams, weights = np.unique((points[:-1] << np.uint64(32)) | points[1:], return_counts=True)
-    hashes = np.fromiter(map(_bigram_hash, bigrams.tolist()), dtype=np.uint64, count=len(bigrams))
+    bigrams, weights = np.unique((points[:-1] << 16) | points[1:], return_counts=True)
+    hashes = _HASHES.lookup(bigrams)
     bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")  # bit i of each hash
-    totals = 2 * (weights @ bits) - weights.sum()
+    totals = 2 * (weights.astype(np.float64) @ bits) - weights.sum()  # exact: integers far below 2**53
     value = int(np.packbits(totals[::-1] > 0).view(">u8")[0])
     return value - (1 << BITS) if value >> (BITS - 1) else value
 
 
-_BIGRAM_HASHES: dict[int, int] = {}  # bigrams repeat across notices
+class _BigramHashes:
+    """`_hash64` of bigrams (first << 16 | second), remembered: bigrams repeat across notices, and a
+    notice has hundreds. Known ones sit in sorted arrays searched all at once; new ones are hashed in Python
+    and merged into the arrays when they are MERGE_AT plus an eighth of the known ones (so merging costs a few
+    copies per bigram), up to MAX (then it starts afresh)."""
+
+    MERGE_AT = 1024
+    MAX = 1 << 21  # 24 MB
+
+    def __init__(self):
+        # (keys, hashes): one tuple, replaced whole, so a thread reading never pairs old keys with new hashes
+        self.table = (np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint64))
+        self.new: dict[int, int] = {}
+
+    def lookup(self, bigrams: np.ndarray) -> np.ndarray:
+        """The hashes of `bigrams` (sorted, distinct, uint32)."""
+        keys, hashes = self.table
+        out = np.empty(len(bigrams), dtype=np.uint64)
+        if len(keys):
+            at = np.minimum(np.searchsorted(keys, bigrams), len(keys) - 1)
+            hit = keys[at] == bigrams
+            out[hit] = hashes[at[hit]]
+            missing = np.flatnonzero(~hit)
+        else:
+            missing = np.arange(len(bigrams))
+        if len(missing):
+            out[missing] = np.fromiter(map(self._hash, bigrams[missing].tolist()), dtype=np.uint64,
+                                       count=len(missing))
+            if len(self.new) >= self.MERGE_AT + len(keys) // 8:
+                self._merge()
+        return out
+
+    def _hash(self, code: int) -> int:
+        h = self.new.get(code)
+        if h is None:
+            h = self.new[code] = _hash64(chr(code >> 16) + chr(code & 0xFFFF))
+        return h
+
+    def _merge(self) -> None:
+        new, self.new = self.new, {}
+        keys, hashes = self.table
+        if len(keys) + len(new) > self.MAX:
+            keys, hashes = self.table = (np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint64))
+        add = np.fromiter(new, dtype=np.uint32, count=len(new))
+        order = np.argsort(add)
+        add, values = add[order], np.fromiter(new.values(), dtype=np.uint64, count=len(new))[order]
+        at = np.searchsorted(keys, add)
+        self.table = (np.insert(keys, at, add), np.insert(hashes, at, values))
 
 
-def _bigram_hash(code: int) -> int:
-    h = _BIGRAM_HASHES.get(code)
-    if h is None:
-        if len(_BIGRAM_HASHES) > 1 << 18:
-            _BIGRAM_HASHES.clear()
-        h = _BIGRAM_HASHES[code] = _hash64(chr(code >> 32) + chr(code & 0xFFFFFFFF))
-    return h
+_HASHES = _BigramHashes()
 
 
 class Lazy:

@@ -17,13 +17,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from models.tables import NoticeTag
+from models.tables import NOTICE, ORG, PARTY, RES, TAG
 from storage.orgs import (
-    NOTICE, ORG, PARTY, RES, canonical_id, case_condition, chunks, entity_column, members, money_of,
-    procurement_column,
+    canonical_id, case_condition, chunks, entity_column, members, money_of, procurement_column,
 )
 
-TAG = NoticeTag.__table__
 TAG_FACETS = ("provider", "chip")
 PARTY_ROLES = ("buyer", "vendor")
 RESELLER_MIN_BUYERS = 2

@@ -1,4 +1,4 @@
-"""Organisations as a reader means them: name resolution, the directory, and one organisation's totals.
+"""Organisations as a reader means them: name resolution, what the directory counts, one organisation's totals.
 
 Name resolution. The Store keys an organisation by `normalise_name` (NFKC, no spaces), so full-width and
 half-width spellings are one row from the start. Other variants are separate rows: 有限责任公司/有限公司, a
@@ -30,16 +30,11 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from models.tables import Notice, NoticeAmount, NoticeParty, Organisation, OrganisationResolution, utcnow
+from models.tables import AMOUNT, NOTICE, ORG, PARTY, RES, utcnow
 from storage.db import is_row_id
 from storage.normalise import normalise_name
 from storage.review import case_condition as review_case_condition
 
-ORG = Organisation.__table__
-RES = OrganisationResolution.__table__
-PARTY = NoticeParty.__table__
-NOTICE = Notice.__table__
-AMOUNT = NoticeAmount.__table__
 
 ROLES = ("buyer", "vendor", "agency")
 SORTS = ("cases", "money", "notices", "name")
@@ -197,20 +192,13 @@ def resolve_all(conn: sa.Connection) -> dict[str, int]:
 
 def resolve_organisation(conn: sa.Connection, org_id: int) -> None:
     """Decide one (new) organisation: it joins the organisations whose names reduce to the same key. Called
-    by the Store when it creates an organisation, so the site never waits for a batch resolution."""
-    row = conn.execute(sa.select(ORG.c.id, ORG.c.name).where(ORG.c.id == org_id)).first()
-    if row is None:
-        return
-    res = resolution_key(row.name)
-    members = _rows(conn, sa.or_(RES.c.key == res.key, ORG.c.id == org_id))
-    keys = {m.id: res if m.id == org_id else resolution_key(m.name) for m in members}
-    if _assign(conn, members, keys) > 1:  # the organisation changed its canonical row: hand merges follow it
-        _flatten(conn)
+    when an organisation is created or let go from a hand decision, so the site never waits for a batch."""
+    resolve_organisations(conn, [org_id])
 
 
 def resolve_organisations(conn: sa.Connection, org_ids: list[int]) -> None:
-    """`resolve_organisation` for many new organisations at once (the Store's writers create them a batch at a
-    time): each joins the organisations whose stored key is its key; the same decisions, two queries."""
+    """Decide these organisations (the Store's writers create them a batch at a time): each joins the
+    organisations whose stored key is the key its name reduces to now; two queries for the lot."""
     ids = list(dict.fromkeys(org_ids))
     if not ids:
         return
@@ -219,14 +207,16 @@ def resolve_organisations(conn: sa.Connection, org_ids: list[int]) -> None:
     wanted = sorted({k.key for k in keys.values()})
     members = {r.id: r for r in new}
     for i in range(0, len(wanted), 500):
-        members.update((r.id, r) for r in _rows(conn, RES.c.key.in_(wanted[i:i + 500])))
+        members.update((r.id, r) for r in _rows(conn, RES.c.key.in_(wanted[i:i + 500])) if r.id not in keys)
     groups: dict[str, list[sa.Row]] = {}
     for m in sorted(members.values(), key=lambda m: m.id):
+        # Those decided now by the key their name reduces to; the others by the key they are stored under.
+        group = keys[m.id].key if m.id in keys else m.key
         if m.id not in keys:
             keys[m.id] = resolution_key(m.name)
-        groups.setdefault(m.key if m.key is not None else keys[m.id].key, []).append(m)
-    if max(_assign(conn, group, keys) for group in groups.values()) > 1:  # as resolve_organisation: hand
-        _flatten(conn)  # merges follow an organisation that changed its canonical row
+        groups.setdefault(group, []).append(m)
+    if max((_assign(conn, group, keys) for group in groups.values()), default=0) > 1:
+        _flatten(conn)  # an organisation changed its canonical row: hand merges follow it
 
 
 def _assign(conn: sa.Connection, members: list[sa.Row], keys: dict[int, Resolution]) -> int:
@@ -439,7 +429,7 @@ def money_of(conn: sa.Connection, pks: Iterable[str]) -> dict[str, dict[str, Any
     return out
 
 
-def _entity_parties(role: str | None = None) -> sa.Subquery:
+def entity_parties(role: str | None = None) -> sa.Subquery:
     """(entity, notice_id, role) for every party row, organisations resolved."""
     stmt = (
         sa.select(entity_column(PARTY.c.organisation_id).label("entity"), PARTY.c.notice_id, PARTY.c.role)
@@ -450,7 +440,7 @@ def _entity_parties(role: str | None = None) -> sa.Subquery:
     return stmt.subquery("ep")
 
 
-def _money_per_entity(ep: sa.Subquery) -> sa.Subquery:
+def money_per_entity(ep: sa.Subquery) -> sa.Subquery:
     """Per entity: budget, award and value (award, else budget) summed over its procurements."""
     money = procurement_money()
     ent_pk = (
@@ -481,95 +471,9 @@ def _money_per_entity(ep: sa.Subquery) -> sa.Subquery:
     )
 
 
-@dataclass
-class DirectoryQuery:
-    q: str = ""
-    role: str | None = None
-    sort: str = "cases"
-    page: int = 1
-    size: int = 50
-    cases_only: bool = False
-
-    def check(self) -> "DirectoryQuery":
-        if self.role and self.role not in ROLES:
-            raise OrgError(f"role must be one of {', '.join(ROLES)}, not {self.role!r}")
-        if self.sort not in SORTS:
-            raise OrgError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
-        if not 1 <= self.size <= MAX_PAGE_SIZE:
-            raise OrgError(f"size must be between 1 and {MAX_PAGE_SIZE}")
-        if self.page < 1:
-            raise OrgError("page must be 1 or more")
-        if len(self.q) > 200:
-            raise OrgError("the name searched for is longer than 200 characters")
-        return self
-
-
-def directory(conn: sa.Connection, query: DirectoryQuery) -> dict[str, Any]:
-    """Organisations (resolved) with their notices, cases, money and roles; filtered, sorted, one page.
-    With a role, the counts are of the notices on which it has that role."""
-    query.check()
-    ep = _entity_parties(query.role)
-    is_case = case_condition(conn)
-    counts = (
-        sa.select(
-            ep.c.entity,
-            sa.func.count(sa.distinct(ep.c.notice_id)).label("notices"),
-            sa.func.count(sa.distinct(sa.case((is_case, ep.c.notice_id)))).label("cases"),
-            *(sa.func.max(sa.case((ep.c.role == r, 1), else_=0)).label(f"is_{r}") for r in ROLES),
-        )
-        .join(NOTICE, NOTICE.c.id == ep.c.notice_id)
-        .group_by(ep.c.entity)
-        .subquery("counts")
-    )
-    stmt = sa.select(counts, ORG.c.name).join(ORG, ORG.c.id == counts.c.entity)
-    if query.cases_only:
-        stmt = stmt.where(counts.c.cases > 0)
-    needle = normalise_name(query.q)
-    if needle:
-        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        named = ORG.alias("named")
-        matching = (
-            sa.select(sa.func.coalesce(RES.c.into_id, named.c.id))
-            .select_from(named.outerjoin(RES, RES.c.organisation_id == named.c.id))
-            .where(named.c.normalised_name.like(pattern, escape="\\"))
-        )
-        stmt = stmt.where(counts.c.entity.in_(matching))
-    counted = stmt.add_columns(sa.func.count().over().label("total"))  # the total with the page, in one pass
-    if query.sort == "money":  # money of every organisation, to order by: the one costly sort
-        money = _money_per_entity(ep)
-        counted = counted.outerjoin(money, money.c.entity == counts.c.entity)
-        order = (sa.func.coalesce(money.c.value, 0).desc(), counts.c.cases.desc())
-    else:
-        order = {
-            "cases": (counts.c.cases.desc(), counts.c.notices.desc()),
-            "notices": (counts.c.notices.desc(), counts.c.cases.desc()),
-            "name": (),
-        }[query.sort]
-    rows = conn.execute(
-        counted.order_by(*order, ORG.c.name, counts.c.entity).limit(query.size).offset((query.page - 1) * query.size)
-    ).all()
-    total = rows[0].total if rows else conn.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
-    entities = [r.entity for r in rows]
-    alias_counts = _alias_counts(conn, entities)
-    money = _entity_money(conn, entities, query.role)
-    return {
-        "total": total,
-        "page": query.page,
-        "size": query.size,
-        "items": [
-            {
-                "id": r.entity, "name": r.name, "notices": r.notices, "cases": r.cases,
-                "roles": [role for role in ROLES if getattr(r, f"is_{role}")],
-                **money.get(r.entity, {"budget_cny": None, "award_cny": None, "value_cny": None}),
-                "aliases": alias_counts.get(r.entity, 0),
-            }
-            for r in rows
-        ],
-    }
-
-
-def _entity_money(conn: sa.Connection, entities: list[int], role: str | None) -> dict[int, dict[str, float | None]]:
-    """Budget, award and value of a few organisations (a directory page), over their procurements (in `role`)."""
+def entity_money(conn: sa.Connection, entities: list[int], role: str | None) -> dict[int, dict[str, float | None]]:
+    """Budget, award and value of a few organisations, over their procurements (in `role`): what the
+    directory's summary (storage/org_directory.py) recounts for the organisations a write touched."""
     if not entities:
         return {}
     shown_as = {e: e for e in entities}
@@ -594,14 +498,6 @@ def _entity_money(conn: sa.Connection, entities: list[int], role: str | None) ->
                 for k in ("budget", "award", "value")}
         out[entity] = {f"{k}_cny": v for k, v in sums.items()}
     return out
-
-
-def _alias_counts(conn, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    return dict(conn.execute(
-        sa.select(RES.c.into_id, sa.func.count()).where(RES.c.into_id.in_(ids)).group_by(RES.c.into_id)
-    ).all())
 
 
 def members(conn: sa.Connection, entity: int) -> list[int]:

@@ -13,13 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from models.tables import CrawlRun, NoticeTag, Organisation, Source
+from models.tables import NOTICE, ORG, RUN, SOURCE, TAG
 from storage.network import network
-from storage.orgs import NOTICE, DirectoryQuery, case_condition, directory, procurement_column
+from storage.org_directory import DirectoryQuery, directory
+from storage.orgs import case_condition, procurement_column
 
-TAG = NoticeTag.__table__
-RUN = CrawlRun.__table__
-SOURCE = Source.__table__
 TOP = 10
 
 
@@ -103,7 +101,7 @@ def overview(conn: sa.Connection, *, limit: int = TOP) -> dict[str, Any]:
         "notices": conn.execute(sa.select(sa.func.count()).select_from(NOTICE)).scalar_one(),
         "cases": cases,
         "procurements": procurements,
-        "organisations": conn.execute(sa.select(sa.func.count()).select_from(Organisation.__table__)).scalar_one(),
+        "organisations": conn.execute(sa.select(sa.func.count()).select_from(ORG)).scalar_one(),
         "cases_by_month": cases_by_month(conn, is_case),
         "undated_cases": cases - _dated_cases(conn, is_case),
         "providers": top_tags(conn, is_case, "provider", limit),

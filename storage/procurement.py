@@ -13,10 +13,8 @@ from typing import Iterable, NamedTuple
 
 import sqlalchemy as sa
 
-from models.tables import Notice, NoticeTag
+from models.tables import NOTICE, TAG
 
-NOTICE = Notice.__table__
-TAG = NoticeTag.__table__
 _CHUNK = 500  # ids or keys per IN (…) list
 
 

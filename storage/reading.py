@@ -13,34 +13,21 @@ from datetime import datetime
 from typing import Any, Iterable, Optional, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from models.tables import (
-    Attachment,
-    CrawlError,
-    CrawlRun,
-    Notice,
-    NoticeAmount,
-    NoticeLink,
-    NoticeParty,
-    NoticeTag,
-    NoticeVersion,
-    Organisation,
-)
 from extract.compute.vocabulary import TOTAL_AMOUNT_KINDS  # "the amount" of a notice in a list, best first
+from models.tables import AMOUNT, ATTACHMENT, ERROR, LINK, NOTICE, ORG, PARTY, RUN, TAG, VERSION, utcnow
 from storage.evidence import case_sentence, stored_evidence, stored_results
 from storage.review import case_condition
 
-NOTICE = Notice.__table__
-ORG = Organisation.__table__
-PARTY = NoticeParty.__table__
-TAG = NoticeTag.__table__
-AMOUNT = NoticeAmount.__table__
-ATTACHMENT = Attachment.__table__
-VERSION = NoticeVersion.__table__
-LINK = NoticeLink.__table__
-
 ORG_NOTICE_LIMIT = 300  # an organisation's notices listed in full; the search gives the rest
 CHUNK = 900  # ids per IN (...): under SQLite's bound-parameter limit
+
+
+def connection_of(db: sa.Connection | Session) -> sa.Connection:
+    """The connection to query on. Callers holding an ORM Session (SQLModel's included) may pass it; the read
+    model's queries run in SQLAlchemy Core on its connection."""
+    return db.connection() if isinstance(db, Session) else db
 
 
 def _iso(value) -> str | None:
@@ -450,11 +437,11 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
         "notices": count(NOTICE),
         "notices_by_source": grouped(NOTICE.c.source),
         "notices_by_type": grouped(NOTICE.c.notice_type),
-        "versions": count(NoticeVersion.__table__),
-        "republications_linked": count(NoticeLink.__table__),
-        "attachments": count(Attachment.__table__),
-        "attachments_by_status": grouped(Attachment.__table__.c.status),
-        "attachments_by_format": grouped(Attachment.__table__.c.format, Attachment.__table__.c.sha256.is_not(None)),
+        "versions": count(VERSION),
+        "republications_linked": count(LINK),
+        "attachments": count(ATTACHMENT),
+        "attachments_by_status": grouped(ATTACHMENT.c.status),
+        "attachments_by_format": grouped(ATTACHMENT.c.format, ATTACHMENT.c.sha256.is_not(None)),
         "organisations": count(ORG),
         "organisation_roles": roles,
         "cases": count(NOTICE, case_condition(NOTICE)),  # after review, as the case list counts them
@@ -466,10 +453,10 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
                 NOTICE.c.procurement_key.is_not(None)
             )
         ).scalar_one(),
-        "crawl_runs": count(CrawlRun.__table__),
-        "crawl_runs_by_status": grouped(CrawlRun.__table__.c.status),
-        "crawl_errors": count(CrawlError.__table__),
-        "crawl_errors_by_reason": grouped(CrawlError.__table__.c.reason),
+        "crawl_runs": count(RUN),
+        "crawl_runs_by_status": grouped(RUN.c.status),
+        "crawl_errors": count(ERROR),
+        "crawl_errors_by_reason": grouped(ERROR.c.reason),
         # Runs in progress, with their heartbeat's age and progress, so another terminal can watch a crawl.
         "crawl_runs_running": [_running(r) for r in running_runs(conn)],
         "extractor_versions": grouped(NOTICE.c.extractor_version),
@@ -478,7 +465,7 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
 
 def running_runs(conn: sa.Connection) -> list[sa.Row]:
     """Runs still `running`: id, spider, host, pid, started_at, heartbeat_at, stats (the progress so far)."""
-    run = CrawlRun.__table__
+    run = RUN
     return list(conn.execute(
         sa.select(run.c.id, run.c.spider, run.c.host, run.c.pid, run.c.started_at, run.c.heartbeat_at, run.c.stats)
         .where(run.c.status == "running").order_by(run.c.id)
@@ -486,8 +473,6 @@ def running_runs(conn: sa.Connection) -> list[sa.Row]:
 
 
 def _running(row: sa.Row) -> dict[str, Any]:
-    from models.tables import utcnow
-
     last = row.heartbeat_at or row.started_at
     return {"id": row.id, "spider": row.spider, "host": row.host, "pid": row.pid,
             "started_at": row.started_at.isoformat(timespec="seconds"),

@@ -22,19 +22,15 @@ from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
 
-from models.tables import AppUser, Notice, NoticeTag, Review, ReviewSession, utcnow
+from models.tables import NOTICE, REVIEW, SESSION, TAG, USER, utcnow
 from storage import db
 
-REVIEW = Review.__table__
-USER = AppUser.__table__
-SESSION = ReviewSession.__table__
-NOTICE = Notice.__table__
-TAG = NoticeTag.__table__
 
 DECISIONS = ("confirmed", "rejected")
 # Search and API filter values: a decision, any decision, or none yet.
 STATES = ("confirmed", "rejected", "reviewed", "pending")
-WRITABLE_TABLES = frozenset({REVIEW.name, USER.name, SESSION.name})
+# org_summary_dirty: a decision's trigger marks the organisations whose case counts it changes (migration 0014).
+WRITABLE_TABLES = frozenset({REVIEW.name, USER.name, SESSION.name, "org_summary_dirty"})
 MAX_NOTE_CHARS = 4000
 MAX_NAME_CHARS = 64
 MIN_PASSWORD_CHARS = 8  # NIST SP 800-63B minimum for a chosen password

@@ -5,12 +5,12 @@ database. Every writer builds its rows here: `storage.write` (one notice at a ti
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
 
 from extract.documents import format_of
+from extract.fields.dates import read_datetime
 from extract.types import ComputeFindings, DocumentText, NoticeExtraction
 from models.raw import RawAttachment, RawNotice
 from storage.normalise import normalise_code, normalise_name
@@ -162,8 +162,8 @@ def derive(extraction: NoticeExtraction, list_meta: dict | None, body: DocumentT
     columns = dict(
         title=f.title or list_title(meta, body),
         notice_type=f.notice_type or meta.get("notice_type"),
-        published_at=parse_datetime(f.published_at) or parse_datetime(meta.get("published_at")),
-        bid_deadline=parse_datetime(f.bid_deadline),
+        published_at=read_datetime(f.published_at) or read_datetime(meta.get("published_at")),
+        bid_deadline=read_datetime(f.bid_deadline),
         region=f.region or meta.get("region"),
         project_code=code or None,
         buyer_id=buyer_id,
@@ -195,33 +195,14 @@ def candidate_values(c: ComputeFindings) -> dict[str, Any]:
     )
 
 
-_DATE = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]*(\d{1,2})\s*[:时]\s*(\d{1,2}))?"
-)
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """A notice date column's value: a datetime as it is (naive), a date at midnight; a string as list pages
-    and APIs give it (YYYY-MM-DD, YYYY-MM-DDTHH:MM, 'YYYY-MM-DD HH:MM:SS', YYYY年M月D日 [HH:MM]); else None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    m = _DATE.search(str(value))
-    if not m:
-        return None
-    y, mo, d, h, mi = (int(g) if g else 0 for g in m.groups())
-    try:
-        return datetime(y, mo, d, h, mi)
-    except ValueError:
-        return None
+_PLAIN = frozenset({str, int, float, bool})
 
 
 def jsonable(value: Any) -> Any:
     """A value made safe for a JSON column (list_meta, run args and stats, extraction results): dates → ISO
     strings, sets and tuples → lists, other objects → str."""
+    if value is None or type(value) in _PLAIN:  # most values: answered first (every stored notice passes here)
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -14,11 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from models.tables import CrawlError, CrawlRun, utcnow
+from models.tables import ERROR, RUN, utcnow
 from storage.rows import jsonable
-
-RUN = CrawlRun.__table__
-ERROR = CrawlError.__table__
 
 
 # ---------------------------------------------------------------- the run rows (Store's crawl-run API)

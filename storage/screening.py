@@ -33,16 +33,10 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from models.tables import Notice, NoticeParty, Organisation, ScreeningEntry, ScreeningList, ScreeningMatch, utcnow
+from models.tables import ENTRY, LIST, MATCH, NOTICE, ORG, PARTY, utcnow
 from storage.db import is_row_id
 from storage.orgs import canonical_id, canonical_ids, members, resolution_key
 
-LIST = ScreeningList.__table__
-ENTRY = ScreeningEntry.__table__
-MATCH = ScreeningMatch.__table__
-ORG = Organisation.__table__
-PARTY = NoticeParty.__table__
-NOTICE = Notice.__table__
 
 REPO_ALIASES = Path(__file__).with_name("screening_aliases.toml")
 USER_ALIASES = "screening_aliases.toml"  # in the data dir

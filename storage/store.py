@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from extract.types import DocumentText, NoticeExtraction
 from models.raw import RawAttachment, RawNotice
-from models.tables import Attachment, Notice, NoticeLink, utcnow
-from storage import db, runs
+from models.tables import ATTACHMENT, LINK, NOTICE, utcnow
+from storage import db, org_directory, runs
 from storage.blobs import BlobStore
 from storage.dedup import simhash as fast_simhash  # noqa: F401  (its old name here)
 from storage.normalise import content_hash
-from storage.rows import TAG_FACETS, candidate_values, parse_datetime  # noqa: F401  (re-exported)
+from storage.rows import TAG_FACETS, candidate_values  # noqa: F401  (re-exported)
 from storage.search import index as search_index
 from storage.write import Known, NoticeNotFound, SaveResult, Writer, put_blobs
 
@@ -31,10 +31,6 @@ if TYPE_CHECKING:
     from storage.search.model import SearchQuery, SearchResult
 
 __all__ = ["NoticeNotFound", "SaveResult", "Store", "utcnow"]
-
-NOTICE = Notice.__table__
-ATTACHMENT = Attachment.__table__
-LINK = NoticeLink.__table__
 
 
 class Store:
@@ -82,6 +78,12 @@ class Store:
                 with db.write_transaction(engine) as conn:
                     if not search_index.is_current(conn):
                         search_index.rebuild(conn)
+            with engine.connect() as conn:
+                unfilled = org_directory.unfilled(conn)
+            if unfilled:
+                with db.write_transaction(engine) as conn:
+                    if org_directory.unfilled(conn):
+                        org_directory.refresh(conn)
         return cls(engine, BlobStore(blob_dir), read_only=read_only)
 
     def close(self) -> None:

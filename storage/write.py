@@ -15,34 +15,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from extract.types import DocumentText, NoticeExtraction
 from models.raw import RawAttachment, RawNotice
-from models.tables import (
-    Attachment,
-    Extraction,
-    Notice,
-    NoticeAmount,
-    NoticeLink,
-    NoticeParty,
-    NoticeTag,
-    NoticeVersion,
-    Organisation,
-    Source,
-    utcnow,
-)
+from models.tables import AMOUNT, ATTACHMENT, EXTRACTION, LINK, NOTICE, ORG, PARTY, SOURCE, TAG, VERSION, utcnow
 from storage import dedup, procurement, rows
 from storage.normalise import content_hash, normalise_name
 from storage.orgs import resolve_organisations
 from storage.search import index as search_index
 
-NOTICE = Notice.__table__
-VERSION = NoticeVersion.__table__
-ATTACHMENT = Attachment.__table__
-ORG = Organisation.__table__
-PARTY = NoticeParty.__table__
-AMOUNT = NoticeAmount.__table__
-TAG = NoticeTag.__table__
-EXTRACTION = Extraction.__table__
-SOURCE = Source.__table__
-LINK = NoticeLink.__table__
 _CHUNK = 500
 MAX_CACHED_ORGS = 100_000
 

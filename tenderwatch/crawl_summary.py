@@ -35,6 +35,12 @@ def format_summary(summary: dict) -> str:
         lines.append(f"  WAF cookies: renewed by {waf.get('renewed_by_page', 0)} pages and "
                      f"{waf.get('homepage_renewals', 0)} homepage visits; {waf.get('refused', 0)} refusals "
                      f"({waf.get('retried', 0)} retried with fresh cookies)")
+    frontier = summary.get("frontier")
+    if frontier:  # --frontier (crawler/runs.py FRONTIER_COUNTERS)
+        lines.append(f"  frontier: {frontier['taken']} requests taken, {frontier['acked']} done, "
+                     f"{frontier['released']} put back at the stop, {frontier['reclaimed']} of workers gone handed out "
+                     f"again; {frontier['delay_waits']} waited {frontier['delay_wait_seconds']} s for the shared host "
+                     f"delay; {frontier['redis_retries']} Redis calls retried")
     if summary.get("log"):
         lines.append(f"  log: {summary['log']}")
     return "\n".join(lines + _resume(summary))

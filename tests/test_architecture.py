@@ -99,3 +99,32 @@ def test_the_rules_are_checked_on_the_whole_tree():
     graph = import_graph()
     assert {"storage.processing", "models.raw", "crawler.pipelines", "web.app"} <= set(graph)
     assert "models.raw" in graph["storage.processing"] and "storage.processing" in graph["crawler.storing"]
+
+
+def project_sources() -> dict[str, ast.Module]:
+    """Every project module's syntax tree, but the migrations: they keep frozen copies of the tables by design."""
+    return {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in modules().items()
+            if not name.startswith("storage.migrations")}
+
+
+def test_each_tables_core_handle_is_declared_once_in_models_tables():
+    wrong = sorted(
+        f"{name}:{node.lineno}"
+        for name, tree in project_sources().items() if name != "models.tables"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "__table__"
+    )
+    assert wrong == []
+
+
+def test_only_the_models_use_the_orm_everything_else_queries_in_sqlalchemy_core():
+    """One query style: no `sqlmodel` import (its Session and select) outside `models`; a caller's ORM Session is
+    only a way to its connection (`storage.reading.connection_of`)."""
+    wrong = sorted(
+        f"{name}:{node.lineno}"
+        for name, tree in project_sources().items() if not name.startswith("models")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlmodel"
+        or isinstance(node, ast.Import) and any(a.name.split(".")[0] == "sqlmodel" for a in node.names)
+    )
+    assert wrong == []

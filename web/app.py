@@ -17,7 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web.params import ParamError
-from web.search import QueryError, Searcher
+from web.cache import CacheHeader, make_searcher
+from web.search import QueryError
 from web.views import feed, network, notice, ocds, org, orgs, raw, search, site, stats
 from web.views.common import STATIC, error_response, make_templates, render, static_version
 
@@ -49,9 +50,11 @@ ROUTERS = (search.router, feed.router, notice.router, raw.router, orgs.router, n
            ocds.router, stats.router)
 
 
-def create_app(database_url: str | None = None, *, blob_root: str | Path | None = None, review: bool = False) -> FastAPI:
+def create_app(database_url: str | None = None, *, blob_root: str | Path | None = None, review: bool = False,
+               search_cache: int | None = None) -> FastAPI:
     """`review`: also mount sign-in, the review queue and the review form (web/review.py); without it the
-    site has no write path at all."""
+    site has no write path at all. `search_cache`: searches each process keeps (web/cache.py; default
+    TENDERWATCH_SEARCH_CACHE, else 1000; 0 = none)."""
     from storage import config
     from storage.blobs import BlobStore
     from storage.db import check_schema, make_engine
@@ -78,7 +81,7 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
     )
     # What the pages read (web/views/common.py): the engine, the search, the raw copies, the templates.
     app.state.engine = engine
-    app.state.searcher = Searcher(engine)
+    app.state.searcher = make_searcher(engine, search_cache)
     app.state.blobs = BlobStore(blob_root)
     app.state.templates = make_templates(version=version, db_label=_db_label(url), review=review)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -95,6 +98,7 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
         request, 500, "The server failed on this request; the error is in its log."))
     app.add_middleware(HeadAndOptions, routes=lambda: app.routes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CacheHeader)
     _error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -31,6 +31,8 @@ FACETS = {
     "review": "Review",
     "screened": "Screening lists",
 }
+# Every search filter a chip of the active filters names: the facets and the date and amount bounds.
+FILTERS = {**FACETS, "since": "Since", "until": "Until", "amount_min": "Amount ≥", "amount_max": "Amount ≤"}
 REVIEW_STATES = {"confirmed": "Confirmed ✓", "rejected": "Rejected", "reviewed": "Reviewed", "pending": "Not reviewed"}
 FIELDS = {
     "title": "Title",
@@ -66,6 +68,10 @@ def value_label(facet: str, value: str) -> str:
     if facet == "screened":
         return "A party may be on a list"
     return value
+
+
+def filter_label(name: str) -> str:
+    return FILTERS.get(name, name)
 
 
 def field_label(name: str) -> str:

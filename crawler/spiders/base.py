@@ -1,14 +1,22 @@
 """Base classes of tenderwatch's spiders. A spider for a new site is its class attributes, a TOML file in
-crawler/sites/, and the methods that read that site's pages:
+crawler/sites/ (the site's knowledge: hosts, forms, field maps, selectors, codes, each quirk with a one-line
+reason), and as few methods as the site needs:
 
-#. Inherit from ``ProcurementSpider`` (arguments, hosts and --site-root, incremental skip, detail pages
-   with their attachments chained into one item, error recording), and usually from ``PagedListMixin``
-   (numbered list or search pages, newest first, cut by the date window and --max-pages).
+#. Inherit from ``ProcurementSpider`` (this module: arguments, hosts and --site-root, incremental skip,
+   detail pages with their attachments chained into one item, captchas and per-channel challenges, error
+   recording) and from the mixins that fit the site's lists and pages:
+
+   - ``PagedListMixin`` (lists.py): numbered HTML list or search pages, newest first, cut by the date
+     window and --max-pages. Write ``start_lists()``, ``list_page_request(key, page)`` and
+     ``parse_list_page(response)``, which ``html_list`` answers from the TOML's selectors.
+   - ``JsonListMixin`` (api.py): a JSON list API described by the TOML's ``[api]`` (request, answer paths,
+     record fields, business codes, the result cap and how to slice finer). Usually no methods at all.
+   - ``JsonDetailMixin`` (api.py): a JSON detail API stored as one HTML page (``[detail_api]``).
+   - ``OriginFollowMixin`` (pages.py): an empty content page replaced by the origin it links to.
 #. Set ``name`` (= the TOML's file name and the Store's source unless ``source`` says otherwise).
-#. Write ``start_lists()`` (the first list requests), ``list_page_request(key, page)`` and
-   ``parse_list_page(response)`` for the mixin. Channels named in the TOML (``[channels] codes`` or
-   ``default``) are checked by ``parse_channels``; detail pages' attachments are read from the TOML's
-   ``[attachments]`` selectors; list dates with ``list_date`` (the extractor's date reader).
+#. Channels named in the TOML (``[channels] codes`` or ``default``, in each of ``zones`` if any) are
+   checked by ``parse_channels``; detail pages' attachments are read from the TOML's ``[attachments]``
+   selectors; list dates with ``list_date`` (the extractor's date reader; epoch milliseconds as China time).
 
 Spiders only find and fetch; the item pipeline stores (crawler/pipelines.py), and downloader middlewares
 watch for blocks (crawler/middlewares.py).
@@ -30,74 +38,17 @@ from scrapy.http import TextResponse
 from crawler.items import AttachmentLink, RawAttachment, RawNotice
 from crawler.middlewares import failure_reason
 from crawler.runs import record_error, stop_crawl
-from extract.fields.dates import parse_date as find_date
+from crawler.spiders.arguments import (
+    SpiderArgumentError, delay_settings, parse_bool, parse_date, parse_number, split_list)
+from extract.fields.dates import CHINA, read_when
 
 SITES_DIR = Path(__file__).resolve().parent.parent / "sites"
-TRUE_WORDS = {"1", "true", "yes", "on", "y"}
-FALSE_WORDS = {"0", "false", "no", "off", "n", ""}
-
-
-class SpiderArgumentError(ValueError):
-    """Raised when a spider argument's value is invalid, from a spider's __init__."""
 
 
 def load_site(name: str) -> dict[str, Any]:
     path = SITES_DIR / f"{name}.toml"
     with path.open("rb") as f:
         return tomllib.load(f)
-
-
-def parse_date(name: str, value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%d").date()
-    except ValueError:
-        raise SpiderArgumentError(f"spider argument `{name}`: invalid date {value!r} (use YYYY-MM-DD)") from None
-
-
-def parse_bool(name: str, value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise SpiderArgumentError(f"spider argument `{name}`: expected true/false, got {value!r}")
-
-
-def parse_number(name: str, value: Any, kind: type, minimum: float = 0) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise SpiderArgumentError(f"spider argument `{name}`: not a number: {value!r}") from None
-    if number < minimum:
-        raise SpiderArgumentError(f"spider argument `{name}`: must be at least {minimum}, got {value!r}")
-    return number
-
-
-def delay_settings(delay: float) -> dict[str, Any]:
-    """The settings a `delay` argument (seconds between requests to a host) sets, for every crawl and fetch."""
-    if delay == 0:  # a local mirror: no throttling, a few requests in parallel
-        return {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_START_DELAY": 0.1, "AUTOTHROTTLE_ENABLED": False,
-                "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
-    return {"DOWNLOAD_DELAY": delay, "AUTOTHROTTLE_START_DELAY": max(delay, 0.1)}
-
-
-def split_list(value: Any) -> list[str]:
-    """A comma-separated argument (also accepts a list, as Python callers pass)."""
-    if isinstance(value, (list, tuple)):
-        items = value
-    else:
-        items = re.split(r"[,，]", str(value))
-    return [item.strip() for item in items if item and item.strip()]
 
 
 @dataclass
@@ -162,6 +113,7 @@ class ProcurementSpider(scrapy.Spider):
         self.refresh = parse_bool("refresh", refresh, False)
         self.obey_robots = parse_bool("obey_robots", obey_robots, True)
         self.known_urls: set[str] = set()
+        self.blocked_channels: dict[Any, str] = {}  # channel -> why it is left alone (``challenged``)
         self.scheduled: set[str] = set()
         self.failed_pages: list[tuple[str, dict]] = []  # notice pages earlier runs failed on (set by the pipeline)
         self.window_from = "--since" if self.since else "the site's default"  # where `since` came from
@@ -207,19 +159,26 @@ class ProcurementSpider(scrapy.Spider):
         return list(self.site.get("search", {}).get("keywords", []))
 
     def parse_channels(self, names: list[str] | None) -> list[Any]:
-        """The chosen channels (default: the TOML's ``default``), each one of ``codes`` (else of ``default``)."""
+        """The chosen channels (default: the TOML's ``default``), each one of ``codes`` (else of ``default``).
+        With ``zones`` (sections of the site that each carry every code) a channel is ``(zone, code)``, and a
+        name is a code (in every zone), a zone (its ``default`` codes) or zone/code."""
         conf = self.site.get("channels", {})
         known = conf.get("codes") or dict.fromkeys(conf.get("default", []), None)
-        chosen = list(conf.get("default", [])) if names is None else names
-        unknown = [c for c in chosen if c not in known]
-        if unknown:
-            listing = ", ".join(f"{k} {v}" if isinstance(v, str) else k for k, v in known.items())
-            raise SpiderArgumentError(f"spider argument `channels`: unknown {self.channel_kind} {unknown[0]!r} "
-                                      f"(known: {listing})")
+        zones, chosen = conf.get("zones", []), []
+        for name in conf.get("default", []) if names is None else names:
+            zone, _, code = name.rpartition("/") if zones else ("", "", name)
+            if code in zones and not zone:
+                chosen += [(code, c) for c in conf["default"]]
+            elif code in known and (not zone or zone in zones):
+                chosen += [(zone, code)] if zone else [(z, code) for z in zones] or [code]
+            else:
+                listing = ", ".join(f"{k} {v}" if isinstance(v, str) else k for k, v in known.items())
+                raise SpiderArgumentError(f"spider argument `channels`: unknown {self.channel_kind} {name!r} "
+                                          f"(known: {listing}" + (f"; zones: {', '.join(zones)})" if zones else ")"))
         return list(dict.fromkeys(chosen))
 
     def channel_name(self, channel: Any) -> str:
-        return str(channel)
+        return "/".join(channel) if isinstance(channel, tuple) else str(channel)
 
     def start_lists(self) -> Iterable[scrapy.Request]:
         raise NotImplementedError
@@ -260,9 +219,13 @@ class ProcurementSpider(scrapy.Spider):
 
     @staticmethod
     def list_date(text: Any) -> date | None:
-        """The day a list or API says a notice was published (the extractor's reading of dates)."""
-        hit = find_date(str(text or ""))
-        return hit.date if hit else None
+        """The day a list or API says a notice was published (the extractor's reading of dates; a number is
+        epoch milliseconds, China time)."""
+        moment = epoch_ms(text)
+        if moment is not None:
+            return moment.date()
+        when = read_when(text)
+        return when.date() if isinstance(when, datetime) else when
 
     def window(self, default_days: int) -> tuple[date, date]:
         """The days to list: since..until (until: today), or the last `default_days` without --since."""
@@ -404,6 +367,27 @@ class ProcurementSpider(scrapy.Spider):
             self.stop_blocked(response.url, f"{conf['name']} ({marker!r}) instead of the page; not solved")
         return marker is not None
 
+    def challenged(self, response, channel: Any) -> bool:
+        """True when `channel` answered with the JavaScript challenge of the TOML's ``[challenge]`` (a marker
+        in a non-JSON page) instead of its page or JSON, now or before: that channel is left alone, the others
+        crawled, and the run ends as blocked. A channel's TOML table may give its ``title`` and ``host``."""
+        conf = self.site.get("challenge")
+        if not conf or channel in self.blocked_channels:
+            return bool(conf)
+        content_type = (_header(response, "Content-Type") or "").lower()
+        if "json" in content_type or not isinstance(response, TextResponse):
+            return False
+        marker = next((m for m in conf["markers"] if m in response.text), None)
+        if marker is None:
+            return False
+        about = self.site["channels"].get(channel) if isinstance(channel, str) else None
+        where = f"{about['title']} ({about['host']})" if isinstance(about, dict) else f"{self.channel_kind} {channel}"
+        self.blocked_channels[channel] = detail = f"{where} answers with {conf['name']} ({marker!r}); not solved"
+        self.crawler.stats.inc_value("tenderwatch/blocked_pages")
+        self.logger.error("%(detail)s; leaving that %(kind)s alone", {"detail": detail, "kind": self.channel_kind})
+        self.stop_blocked(response.url, detail, when_idle=True)
+        return True
+
     def parse_notice(self, response):
         if self.captcha(response):
             return
@@ -485,37 +469,15 @@ class ProcurementSpider(scrapy.Spider):
             self.logger.error("Blocked: %(detail)s; stopping the crawl", {"detail": detail})
 
 
-class PagedListMixin:
-    """Numbered list or search pages, newest first. The spider implements ``list_page_request(key, page)``
-    (page 0 is the first) and ``parse_list_page(response) -> (entries, page_count or None)``; the request's
-    meta must carry ``list_key`` and ``page``. Notices in the date window are requested; the next page
-    follows while there are pages left, --max-pages is not reached, the page had entries and its oldest
-    entry is not older than --since."""
-
-    list_stat = "list"  # counted as tenderwatch/pages/<list_stat>
-
-    def parse_list(self, response):
-        if self.captcha(response):
-            return
-        key, page = response.meta["list_key"], response.meta["page"]
-        self.crawler.stats.inc_value(f"tenderwatch/pages/{response.meta.get('list_stat', self.list_stat)}")
-        try:
-            entries, page_count = self.parse_list_page(response)
-            entries = list(entries)
-        except Exception as exc:
-            self.record_error(response.url, "parse_error", f"list page: {exc!r}")
-            return
-        yield from self.notice_requests(entries)
-        if self.wants_next_page(page, page_count, entries):
-            yield self.list_page_request(key, page + 1)
-
-    def wants_next_page(self, page: int, page_count: int | None, entries: list[ListEntry]) -> bool:
-        if not entries or page + 1 >= self.max_pages:
-            return False
-        if page_count is not None and page + 1 >= page_count:
-            return False
-        dates = [e.published for e in entries if e.published]
-        return not (self.since and dates and min(dates) < self.since)
+def epoch_ms(value: Any) -> datetime | None:
+    """A number of milliseconds since 1970 (an int, or a string of 12+ digits) as China's local time."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (number or str(value).isdigit() and len(str(value)) >= 12):
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, CHINA).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _header(response, name: str) -> str | None:

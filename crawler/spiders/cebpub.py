@@ -3,7 +3,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlencode
 
-from crawler.spiders.base import ListEntry, PagedListMixin, ProcurementSpider
+from crawler.spiders.base import ListEntry, ProcurementSpider
+from crawler.spiders.lists import PagedListMixin
 
 
 class CebpubSpider(PagedListMixin, ProcurementSpider):

@@ -198,20 +198,47 @@ def parse_date(s: str, default_year: int | None = None) -> DateHit | None:
     return found[0] if found else None
 
 
+CHINA = dt.timezone(dt.timedelta(hours=8))  # the time notices are printed in (China has no daylight saving)
+
+
+def china_local(moment: dt.datetime) -> dt.datetime:
+    """A moment as a naive China local time: an aware datetime converted, a naive one taken as China local."""
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(CHINA).replace(tzinfo=None)
+    except OverflowError:  # a sentinel at the calendar's edge (9999-12-31T23:59Z): its wall time, unconverted
+        return moment.replace(tzinfo=None)
+
+
 def read_when(value: object) -> dt.date | dt.datetime | None:
-    """A date as a list page or API hands it over (a date, a datetime, or text in any form `find_dates` reads)
-    as a date field's value: a datetime loses its time zone (notices are in China local time); None when no date
-    can be read."""
+    """A date as a list page, an API or a stored row hands it over — a date, a datetime, or text: ISO 8601
+    (2026-08-05, 20260805, 2026-08-05T09:30+08:00 …) or any form `find_dates` reads — as a date field's value:
+    a day stays a day; a time of day gives a naive datetime in China local time (how notice dates are stored),
+    an aware one converted to it. None when no date can be read. The one reader of such dates: the extractor's
+    list-page hints and the stored columns (`read_datetime`) alike."""
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
+        return china_local(value)
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
         return None
-    try:  # ISO 8601, as stored JSON gives dates back (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+08:00])
-        iso = dt.datetime.fromisoformat(value.strip())
-        # to the minute, as `find_dates` reads a time (and storage stored such strings before)
-        return iso.replace(tzinfo=None, second=0, microsecond=0) if ":" in value else iso.date()
+    text = value.strip()
+    try:  # ISO 8601, as stored JSON gives dates back, extended or compact
+        return dt.date.fromisoformat(text)
     except ValueError:
-        hit = parse_date(value)
+        pass
+    try:
+        # to the minute, as `find_dates` reads a time (and storage stored such strings before)
+        return china_local(dt.datetime.fromisoformat(text).replace(second=0, microsecond=0))
+    except ValueError:
+        hit = parse_date(text)
         return hit.value() if hit else None
+
+
+def read_datetime(value: object) -> dt.datetime | None:
+    """`read_when` as a datetime column holds it: a day at 00:00."""
+    when = read_when(value)
+    if when is None or isinstance(when, dt.datetime):
+        return when
+    return dt.datetime.combine(when, dt.time())

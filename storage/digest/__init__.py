@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from storage import config
 from storage.digest.data import Digest, build_digest
@@ -23,8 +22,8 @@ def build_files(engine: sa.Engine, week: IsoWeek, *, base_url: Optional[str] = N
     """The week's digest and its files (name -> bytes); the Atom file also carries the weeks before.
     `by`: first_seen (default) or published, what puts a notice in a week; `public_url`: the tenderwatch
     site the notices link to (default: storage.config.public_url())."""
-    with Session(engine) as session:
-        digests = [build_digest(session, week.shift(-i), by=by) for i in reversed(range(FEED_WEEKS))]
+    with engine.connect() as conn:
+        digests = [build_digest(conn, week.shift(-i), by=by) for i in reversed(range(FEED_WEEKS))]
     return digests[-1], render_all(digests, base_url, public_url or config.public_url())
 
 

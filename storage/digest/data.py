@@ -7,8 +7,9 @@ that week (awarded, corrected, cancelled …) or when a page of it was re-fetche
 from `NoticeVersion`).
 
 By publication (`by="published"`) the same holds with each notice's own publication date in place of when it
-was first seen (the first-seen time where a notice states no date), and without revisions: a fresh database
-of old notices then shows the weeks they were published in. Such a week can still grow when notices
+was first seen (the first-seen time, in China local time like the dates notices state, where a notice states
+no date), and without revisions: a fresh database of old notices then shows the weeks they were published in.
+First-seen weeks are UTC weeks, publication weeks China-local ones. Such a week can still grow when notices
 published in it are crawled later; the first-seen digest cannot.
 
 Rebuilding a past week gives the same digest: everything is selected by times before the week's end (a later
@@ -20,22 +21,25 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.orm import Session
 
 from extract.compute.vocabulary import KINDS, in_order, sort_kinds
-from models.tables import Notice, NoticeTag, NoticeVersion
+from extract.fields.dates import CHINA, china_local
+from models.tables import NOTICE, TAG, VERSION
 from storage.digest.weeks import IsoWeek
 from storage.exports.records import BATCH, NoticeRecord, load_records
+from storage.reading import connection_of
 from storage.review import decisions, is_case
 
 HISTORY_WEEKS = 12  # weeks in the chart, this one included
 COMPARE_WEEKS = 4  # previous weeks the totals are compared with
 NO_PROVIDER = "provider not named"
 CLOCKS = ("first_seen", "published")  # what puts a notice in a week: when we first saw it, or its own date
+CHINA_AHEAD = CHINA.utcoffset(None)  # China local time minus UTC
 
 EVENT_BY_TYPE = {
     "award": "awarded",
@@ -206,6 +210,16 @@ class Digest:
         return f"P{self.to_check.index(record) + 1}"
 
     @property
+    def zone(self) -> str:
+        """The zone of the week's bounds and of its moments (`Case.opened`, `Event.at`): the digest's clock."""
+        return "UTC" if self.by == "first_seen" else "UTC+08:00"
+
+    def utc(self, at: datetime) -> datetime:
+        """A moment by the digest's clock (an event's time) as naive UTC, for time stamps: publication times
+        are China local."""
+        return at if self.by == "first_seen" else at - CHINA_AHEAD
+
+    @property
     def is_empty(self) -> bool:
         return not self.new_cases and not self.changes
 
@@ -261,53 +275,71 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[i : i + BATCH]
 
 
-def notice_clock(by: str) -> Any:
-    """The column that puts a notice in a week: first_seen, or its publication date (else first_seen)."""
-    if by not in CLOCKS:
-        raise ValueError(f"unknown digest clock {by!r}; known: {', '.join(CLOCKS)}")
-    return Notice.first_seen if by == "first_seen" else sa.func.coalesce(Notice.published_at, Notice.first_seen)
+def moment(by: str, published_at: Optional[datetime], first_seen: datetime) -> datetime:
+    """What puts a notice in a week: when it was first seen (UTC), or its publication date (China local time;
+    a notice that states none: its first-seen time in China local time, so a publication week is one clock)."""
+    if by == "first_seen":
+        return first_seen
+    return published_at or china_local(first_seen.replace(tzinfo=timezone.utc))
 
 
 def notice_moment(r: NoticeRecord, by: str) -> datetime:
-    return r.published_at or r.first_seen if by == "published" else r.first_seen
+    return moment(by, r.published_at, r.first_seen)
 
 
-def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTORY_WEEKS,
+def before(by: str, end: datetime, start: Optional[datetime] = None) -> sa.ColumnElement[bool]:
+    """The notices whose `moment` is before `end` (and from `start` on): stored first-seen times are UTC, so an
+    undated notice's publication bound is shifted to UTC."""
+    if by not in CLOCKS:
+        raise ValueError(f"unknown digest clock {by!r}; known: {', '.join(CLOCKS)}")
+    n = NOTICE.c
+
+    def within(column: Any, shift: timedelta = timedelta(0)) -> sa.ColumnElement[bool]:
+        return sa.and_(column < end - shift, *([column >= start - shift] if start is not None else []))
+
+    if by == "first_seen":
+        return within(n.first_seen)
+    return sa.or_(within(n.published_at), sa.and_(n.published_at.is_(None), within(n.first_seen, CHINA_AHEAD)))
+
+
+def build_digest(db: sa.Connection | Session, week: IsoWeek, *, history_weeks: int = HISTORY_WEEKS,
                  by: str = "first_seen") -> Digest:
+    """The digest of `week` (`db`: a connection, or an ORM Session whose connection is used)."""
+    conn = connection_of(db)
+    n = NOTICE.c
     start, end = week.start, week.end
     first_week = week.shift(-(history_weeks - 1))
     hist_start = first_week.start
-    clock = notice_clock(by)
-    columns = (Notice.id, Notice.procurement_key, clock, Notice.remote_compute, Notice.notice_type)
+    columns = (n.id, n.procurement_key, n.published_at, n.first_seen, n.remote_compute, n.notice_type)
 
     # Light rows of every notice first seen (or published) in the chart's window.
     light: dict[int, tuple[Optional[str], datetime, bool, Optional[str]]] = {}
-    rows = session.exec(select(*columns).where(clock >= hist_start, clock < end)).all()
-    for nid, key, seen, rc, ntype in rows:
-        light[nid] = (key, seen, bool(rc), ntype)
+    rows = conn.execute(sa.select(*columns).where(before(by, end, hist_start))).all()
+    for nid, key, published, seen, rc, ntype in rows:
+        light[nid] = (key, moment(by, published, seen), bool(rc), ntype)
 
     # Pages of older notices re-fetched with new content this week (a fetch time: first-seen digests only).
     revisions: dict[int, tuple[datetime, str]] = {}
-    for nid, key, seen, rc, ntype, fetched, chash in session.exec(
-        select(*columns, NoticeVersion.fetched_at, NoticeVersion.content_hash)
-        .join(NoticeVersion, NoticeVersion.notice_id == Notice.id)
-        .where(NoticeVersion.fetched_at >= start, NoticeVersion.fetched_at < end, clock < start)
+    for nid, key, published, seen, rc, ntype, fetched, chash in conn.execute(
+        sa.select(*columns, VERSION.c.fetched_at, VERSION.c.content_hash)
+        .join(VERSION, VERSION.c.notice_id == n.id)
+        .where(VERSION.c.fetched_at >= start, VERSION.c.fetched_at < end, before(by, start))
     ).all() if by == "first_seen" else ():
-        light[nid] = (key, seen, bool(rc), ntype)
+        light[nid] = (key, moment(by, published, seen), bool(rc), ntype)
         if nid not in revisions or (fetched, chash) > revisions[nid]:
             revisions[nid] = (fetched, chash)
 
     # Complete the procurements touched above with their members first seen earlier (before the window).
     keys = sorted({key for key, *_ in light.values() if key})
     for chunk in _chunks(keys):
-        for nid, key, seen, rc, ntype in session.exec(
-            select(*columns).where(Notice.procurement_key.in_(chunk), clock < end)
+        for nid, key, published, seen, rc, ntype in conn.execute(
+            sa.select(*columns).where(n.procurement_key.in_(chunk), before(by, end))
         ).all():
-            light[nid] = (key, seen, bool(rc), ntype)
+            light[nid] = (key, moment(by, published, seen), bool(rc), ntype)
 
     # Reviewers' newest decisions, as on the site's case list: a rejected notice is no case; a confirmed one
     # is a case although the extractor does not call it one (promoted).
-    decided = decisions(session.connection())
+    decided = decisions(conn)
     light = {nid: (key, seen, is_case(rc, decided.get(nid)), ntype)
              for nid, (key, seen, rc, ntype) in light.items()}
 
@@ -322,8 +354,8 @@ def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTOR
     compute_ids = sorted(i for k in compute_keys for i in members[k] if light[i][2])
     kinds_of: dict[int, set[str]] = defaultdict(set)
     for chunk in _chunks(compute_ids):
-        for nid, value in session.exec(
-            select(NoticeTag.notice_id, NoticeTag.value).where(NoticeTag.notice_id.in_(chunk), NoticeTag.facet == "kind")
+        for nid, value in conn.execute(
+            sa.select(TAG.c.notice_id, TAG.c.value).where(TAG.c.notice_id.in_(chunk), TAG.c.facet == "kind")
         ).all():
             kinds_of[nid].add(value)
 
@@ -345,7 +377,7 @@ def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTOR
     wanted = sorted({i for k in new_keys + changed_keys for i in members[k]})
     records: dict[int, NoticeRecord] = {}
     for chunk in _chunks(wanted):
-        for r in load_records(session, chunk, with_text=True):
+        for r in load_records(conn, chunk, with_text=True):
             records[r.id] = r
 
     def case_of(key: str) -> Case:
@@ -368,13 +400,13 @@ def build_digest(session: Session, week: IsoWeek, *, history_weeks: int = HISTOR
         changes.append(Change(case, events))
 
     # Possible cases of the week, unless their procurement is a case (then the case already shows them).
-    candidates = session.exec(
-        select(Notice.id, Notice.procurement_key, clock)
-        .where(Notice.compute_candidate.is_(True), clock >= start, clock < end)
-    ).all()
+    candidates = [(nid, key, moment(by, published, seen)) for nid, key, published, seen in conn.execute(
+        sa.select(n.id, n.procurement_key, n.published_at, n.first_seen)
+        .where(n.compute_candidate.is_(True), before(by, end, start))
+    )]
     to_check_ids = [nid for nid, key, _ in sorted(candidates, key=lambda r: (r[2], r[0]))
                     if (key or f"notice-{nid}") not in compute_keys and decided.get(nid) != "rejected"]  # rejected: checked
-    to_check = [r for chunk in _chunks(to_check_ids) for r in load_records(session, chunk, with_text=True)]
+    to_check = [r for chunk in _chunks(to_check_ids) for r in load_records(conn, chunk, with_text=True)]
 
     # Reading order: new cases by provider group, then changes by their first event; numbered in that order.
     digest = Digest(week, new_cases, changes, history, to_check, by)

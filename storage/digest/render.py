@@ -19,6 +19,7 @@ from urllib.parse import quote
 import jinja2
 
 from extract.compute import vocabulary
+from extract.fields.dates import CHINA
 from storage.digest.chart import KIND_COLOURS, render_chart
 from storage.digest.data import NO_PROVIDER, Case, Digest, Event
 from storage.exports.records import NoticeRecord
@@ -212,13 +213,19 @@ def candidate_json(d: Digest, r: NoticeRecord, public_url: Optional[str] = None)
     }
 
 
+def moment_stamp(d: Digest, at: datetime) -> str:
+    """An event's time by the digest's clock, RFC 3339: a first-seen time in UTC ("Z"), a publication time in
+    China local time (+08:00), as the notice states it."""
+    return utc_stamp(at) if d.by == "first_seen" else at.replace(microsecond=0, tzinfo=CHINA).isoformat()
+
+
 def digest_json(d: Digest, public_url: Optional[str] = None) -> dict[str, Any]:
     return {
         "week": str(d.week),
         "by": d.by,
         "start": d.week.monday.isoformat(),
         "end": d.week.sunday.isoformat(),
-        "timezone": "UTC",
+        "timezone": d.zone,
         "totals": {
             "new_cases": len(d.new_cases),
             "changed_cases": len(d.changes),
@@ -232,8 +239,8 @@ def digest_json(d: Digest, public_url: Optional[str] = None) -> dict[str, Any]:
         "new_cases": [case_json(c, public_url) for c in d.new_cases],
         "changes": [
             {"case": case_json(ch.case, public_url), "events": [
-                {"event": e.kind, "at": utc_stamp(e.at), "notice_id": e.notice.id, "notice_type": e.notice.notice_type,
-                 "title": e.notice.title, "url": e.notice.url}
+                {"event": e.kind, "at": moment_stamp(d, e.at), "notice_id": e.notice.id,
+                 "notice_type": e.notice.notice_type, "title": e.notice.title, "url": e.notice.url}
                 for e in ch.events]}
             for ch in d.changes
         ],
@@ -443,16 +450,17 @@ def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None, publi
 
     current = digests[-1]
     names = file_names(str(current.week), current.by)
-    entries: list[tuple[datetime, str, ET.Element]] = []
+    entries: list[tuple[datetime, str, str, ET.Element]] = []
 
-    def entry(case: Case, event: Optional[Event], when: datetime) -> None:
+    def entry(case: Case, event: Optional[Event], when: datetime, stamp: str) -> None:
+        """`when`: naive UTC, to order the entries by; `stamp`: the entry's time as shown."""
         el = ET.Element(f"{{{ATOM_NS}}}entry")
         eid = entry_id(case, event)
         title = f"{event.kind.capitalize()}: {case.title}" if event else f"New case: {case.title}"
         sub(el, "id", eid)
         sub(el, "title", title, type="text")
-        sub(el, "updated", utc_stamp(when))
-        sub(el, "published", utc_stamp(when))
+        sub(el, "updated", stamp)
+        sub(el, "published", stamp)
         sub(el, "link", rel="alternate", type="text/html", href=(event.notice if event else case.lead).url)
         for kind in case.kinds:
             sub(el, "category", term=kind, label=kind_label(kind), scheme=tag_uri("kind"))
@@ -461,15 +469,15 @@ def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None, publi
         for chip in case.chips:
             sub(el, "category", term=chip, label=vocabulary.label("chip", chip), scheme=tag_uri("chip"))
         sub(el, "content", _entry_html(case, [event] if event else [], public_url), type="html")
-        entries.append((when, eid, el))
+        entries.append((when, stamp, eid, el))
 
     for d in digests:
         for c in d.new_cases:
-            entry(c, None, c.first_seen)
+            entry(c, None, c.first_seen, utc_stamp(c.first_seen))
         for ch in d.changes:
             for e in ch.events:
-                entry(ch.case, e, e.at)
-    entries.sort(key=lambda t: (t[0], t[1]), reverse=True)
+                entry(ch.case, e, d.utc(e.at), moment_stamp(d, e.at))
+    entries.sort(key=lambda t: (t[0], t[2]), reverse=True)
 
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: "zh-CN"})
     sub(feed, "id", tag_uri("digest"))
@@ -477,7 +485,7 @@ def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None, publi
     sub(feed, "subtitle", f"New cases and changes to earlier cases, {digests[0].week} to {current.week}",
         type="text")
     # The feed changed last when its newest entry did; an empty feed dates from the end of its week.
-    sub(feed, "updated", utc_stamp(entries[0][0] if entries else current.week.end))
+    sub(feed, "updated", entries[0][1] if entries else moment_stamp(current, current.week.end))
     author = sub(feed, "author")
     sub(author, "name", "tenderwatch")
     base = base_url.rstrip("/") + "/" if base_url else ""
@@ -485,7 +493,7 @@ def render_atom(digests: Sequence[Digest], base_url: Optional[str] = None, publi
     if base:
         sub(feed, "link", rel="self", type="application/atom+xml", href=base + names["atom"])
     sub(feed, "generator", "tenderwatch")
-    for _, _, el in entries:
+    for *_, el in entries:
         feed.append(el)
     ET.indent(feed, space="  ")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"

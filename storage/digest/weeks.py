@@ -1,7 +1,8 @@
 """ISO weeks ("2026-W47") as half-open UTC intervals [Monday 00:00, next Monday 00:00).
 
 The stored times (`Notice.first_seen`, `NoticeVersion.fetched_at`) are naive UTC, so the weeks are UTC
-weeks too: a notice first seen at 23:30 UTC on Sunday belongs to that week.
+weeks too: a notice first seen at 23:30 UTC on Sunday belongs to that week. A digest by publication date reads
+the same naive bounds as China local time, the time notices are dated in (storage/digest/data.py `before`).
 """
 
 from __future__ import annotations

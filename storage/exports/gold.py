@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
 
-from storage.exports.records import NoticeRecord, load_records
+from storage.exports.records import BATCH, NoticeRecord, load_records
 from storage.review import reviewed, truth
 
 DOCS = "docs"
@@ -54,19 +54,19 @@ def gold_record(r: NoticeRecord, decision: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_gold(session: Session, target: Path) -> int:
+def write_gold(conn: sa.Connection, target: Path) -> int:
     """Write `target` (JSONL, one reviewed notice a line, by notice id) and `<its folder>/docs/tw-<id>.txt`.
     Files are written to temporary names and renamed, so an interrupted export leaves no truncated file."""
-    decisions = reviewed(session.connection())
+    decisions = reviewed(conn)
     docs = target.parent / DOCS
     docs.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as out:
-            for i in range(0, len(decisions), 500):
-                batch = decisions[i : i + 500]
+            for i in range(0, len(decisions), BATCH):
+                batch = decisions[i : i + BATCH]
                 by_id = {d["notice_id"]: d for d in batch}
-                for r in load_records(session, list(by_id), with_text=True):
+                for r in load_records(conn, list(by_id), with_text=True):
                     _write_atomic(docs / f"tw-{r.id}.txt", notice_text(r))
                     out.write(json.dumps(gold_record(r, by_id[r.id]), ensure_ascii=False) + "\n")
         os.replace(tmp, target)

@@ -11,18 +11,18 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Optional, Sequence
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+import sqlalchemy as sa
 
 from extract.compute import vocabulary
-from models.tables import Notice
-from storage.exports.records import BATCH, NoticeRecord, iter_notice_records, load_records
+from models.tables import NOTICE
+from storage.exports.records import NoticeRecord, among, batch_size, iter_notice_records, load_records
 from storage.exports.tabular import utc_stamp
 
 OCDS_VERSION = "1.1"
@@ -36,6 +36,12 @@ EXTENSION_SCHEMA = EXTENSION_DIR / "release-schema.json"
 # Where `tenderwatch serve` publishes the extension (web/views/ocds.py): extension.json, release-schema.json
 # beside it (extension.json names its schemas relative to itself), and the documentation page.
 EXTENSION_PATH = "/ocds/extension/"
+# Without a site (no TENDERWATCH_PUBLIC_URL / --public-url), the export writes the extension into this folder
+# beside the package and declares it relative to the package; on standard output there is no beside, and the
+# package declares this placeholder (.invalid is reserved for exactly that, RFC 2606) — a valid URL that no
+# tool will mistake for a real copy.
+EXTENSION_COPY = "ocds-extension"
+EXTENSION_PLACEHOLDER = "https://tenderwatch.invalid" + EXTENSION_PATH + "extension.json"
 
 RELEASE_TAG = {
     "intention": "planning",
@@ -88,9 +94,32 @@ def extension_url(public_url: str) -> str:
 
 def extension_metadata(public_url: str) -> dict[str, Any]:
     """extension.json as served at `public_url`: its documentationUrl points at the served documentation."""
+    return _metadata(public_url.rstrip("/") + EXTENSION_PATH)
+
+
+def _metadata(documentation_url: str) -> dict[str, Any]:
     meta = json.loads(EXTENSION_METADATA.read_text(encoding="utf-8"))
-    meta["documentationUrl"] = {"en": public_url.rstrip("/") + EXTENSION_PATH}
+    meta["documentationUrl"] = {"en": documentation_url}
     return meta
+
+
+def extension_beside(package_uri: str) -> Optional[str]:
+    """Where a package published without a tenderwatch site declares the extension: ocds-extension/extension.json
+    relative to the package's own uri (a file: or http(s) URL), None when the uri has no place to be relative
+    to (a URN: the package went to standard output)."""
+    if urlsplit(package_uri).scheme.lower() not in ("file", "http", "https"):
+        return None
+    return urljoin(package_uri, EXTENSION_COPY + "/extension.json")
+
+
+def write_extension_copy(folder: Path, url: str) -> None:
+    """The extension's files (extension.json, release-schema.json, README.md) in `folder`, extension.json
+    documented by the README beside it: publish the folder with the package and `url` resolves."""
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = json.dumps(_metadata(urljoin(url, "README.md")), ensure_ascii=False, indent=2) + "\n"
+    (folder / "extension.json").write_text(meta, encoding="utf-8")
+    for source in (EXTENSION_SCHEMA, EXTENSION_DIR / "README.md"):
+        shutil.copyfile(source, folder / source.name)
 
 
 def ocid_prefix(explicit: Optional[str] = None) -> str:
@@ -251,15 +280,18 @@ def build_release(r: NoticeRecord, ocid: str) -> dict[str, Any]:
     return out
 
 
-def ocids_for(session: Session, records: Sequence[Any], prefix: str) -> dict[int, str]:
-    """ocid per notice (records: anything with id, source, first_seen, procurement_key): prefix, then source and id of the procurement's earliest stored notice, so a tender
-    and its correction and award share one contracting process."""
+def ocids_for(conn: sa.Connection, records: Sequence[Any], prefix: str) -> dict[int, str]:
+    """ocid per notice (records: anything with id, source, first_seen, procurement_key): prefix, then source and
+    id of the procurement's earliest stored notice, so a tender and its correction and award share one
+    contracting process."""
+    n = NOTICE.c
     keys = sorted({r.procurement_key for r in records if r.procurement_key})
     first: dict[str, tuple[datetime, int, str]] = {}
-    for i in range(0, len(keys), BATCH):
-        rows = session.exec(
-            select(Notice.procurement_key, Notice.first_seen, Notice.id, Notice.source)
-            .where(Notice.procurement_key.in_(keys[i : i + BATCH]))
+    size = batch_size(conn)
+    for i in range(0, len(keys), size):
+        rows = conn.execute(
+            sa.select(n.procurement_key, n.first_seen, n.id, n.source)
+            .where(among(conn, n.procurement_key, keys[i : i + size]))
         ).all()
         for key, seen, nid, source in rows:
             if key not in first or (seen, nid) < first[key][:2]:
@@ -272,9 +304,10 @@ def ocids_for(session: Session, records: Sequence[Any], prefix: str) -> dict[int
     return out
 
 
-def _matching(session: Session, where: Sequence[Any]) -> Optional[datetime]:
+def _matching(conn: sa.Connection, where: Sequence[Any]) -> Optional[datetime]:
     """The latest change among the notices matching `where`; an error when none match (a package needs one)."""
-    count, published = session.exec(select(func.count(Notice.id), func.max(Notice.last_changed)).where(*where)).one()
+    n = NOTICE.c
+    count, published = conn.execute(sa.select(sa.func.count(n.id), sa.func.max(n.last_changed)).where(*where)).one()
     if not count:
         raise ExportError("no notices match: an OCDS package needs at least one release")
     return published
@@ -291,25 +324,26 @@ def _write_item(out: IO[str], item: dict[str, Any], first: bool) -> None:
 
 
 def write_release_package(
-    session: Session, where: Sequence[Any], out: IO[str], meta: PackageMeta, *, prefix: Optional[str] = None
+    conn: sa.Connection, where: Sequence[Any], out: IO[str], meta: PackageMeta, *, prefix: Optional[str] = None
 ) -> int:
     """Stream a release package of the notices matching `where` to `out`; returns the number of releases."""
     prefix = ocid_prefix(prefix)
-    _open_package(out, meta, _matching(session, where), "releases")
+    _open_package(out, meta, _matching(conn, where), "releases")
     n = 0
     batch: list[NoticeRecord] = []
 
     def flush() -> None:
         nonlocal n
-        ocids = ocids_for(session, batch, prefix)
+        ocids = ocids_for(conn, batch, prefix)
         for r in batch:
             _write_item(out, build_release(r, ocids[r.id]), n == 0)
             n += 1
         batch.clear()
 
-    for record in iter_notice_records(session, where):
+    size = batch_size(conn)
+    for record in iter_notice_records(conn, where, batch=size):
         batch.append(record)
-        if len(batch) >= BATCH:
+        if len(batch) >= size:
             flush()
     flush()
     out.write("\n  ]\n}\n")
@@ -353,27 +387,29 @@ def _merge(old: Any, new: Any) -> Any:
 
 
 def write_record_package(
-    session: Session, where: Sequence[Any], out: IO[str], meta: PackageMeta, *, prefix: Optional[str] = None
+    conn: sa.Connection, where: Sequence[Any], out: IO[str], meta: PackageMeta, *, prefix: Optional[str] = None
 ) -> int:
     """Stream a record package of the notices matching `where`: one record per ocid with its releases (in date
     order) and its compiled release. Returns the number of records."""
     prefix = ocid_prefix(prefix)
-    _open_package(out, meta, _matching(session, where), "records")
+    _open_package(out, meta, _matching(conn, where), "records")
     # First pass: which notices make up each ocid (light rows); second: the records, a batch of ocids at a time.
     ids_by_ocid: dict[str, list[int]] = {}
-    rows = session.exec(select(Notice.id, Notice.procurement_key, Notice.first_seen, Notice.source)
-                        .where(*where).order_by(Notice.first_seen, Notice.id)).all()
-    for i in range(0, len(rows), BATCH):
-        for nid, ocid in ocids_for(session, rows[i : i + BATCH], prefix).items():
+    n = NOTICE.c
+    rows = conn.execute(sa.select(n.id, n.procurement_key, n.first_seen, n.source)
+                        .where(*where).order_by(n.first_seen, n.id)).all()
+    size = batch_size(conn)
+    for i in range(0, len(rows), size):
+        for nid, ocid in ocids_for(conn, rows[i : i + size], prefix).items():
             ids_by_ocid.setdefault(ocid, []).append(nid)
 
     n = 0
     ocids = sorted(ids_by_ocid)
-    for i in range(0, len(ocids), BATCH):
-        group = ocids[i : i + BATCH]
+    for i in range(0, len(ocids), size):
+        group = ocids[i : i + size]
         ids = [nid for ocid in group for nid in ids_by_ocid[ocid]]
-        by_id = {r.id: r for start in range(0, len(ids), BATCH)
-                 for r in load_records(session, ids[start : start + BATCH])}
+        by_id = {r.id: r for start in range(0, len(ids), size)
+                 for r in load_records(conn, ids[start : start + size])}
         for ocid in group:
             releases = sorted((build_release(by_id[nid], ocid) for nid in ids_by_ocid[ocid] if nid in by_id),
                               key=release_order)

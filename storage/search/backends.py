@@ -104,11 +104,20 @@ class PostgresTsvector:
         return (f"(SELECT 1 FROM notice_search s WHERE s.notice_id = {alias}.id"
                 f" AND (s.tsv @@ CAST(:{param} AS tsquery)) IS TRUE LIMIT 1)")
 
-    def score(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
-        """The relevance of notice `alias` (as `ranked` scores it), from its own parts."""
+    def title_score(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
+        """The relevance of notice `alias`'s title (part 0, small and stored inline: nothing to decompress);
+        NULL when the title does not match."""
         params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
-        return (f"(SELECT sum(ts_rank(s.tsv, CAST(:tsq_rank AS tsquery))) FROM notice_search s"
-                f" WHERE s.notice_id = {alias}.id AND (s.tsv @@ CAST(:tsq_rank AS tsquery)) IS TRUE)")
+        return (f"(SELECT ts_rank(s.tsv, CAST(:tsq_rank AS tsquery)) FROM notice_search s"
+                f" WHERE s.notice_id = {alias}.id AND s.part = 0 AND (s.tsv @@ CAST(:tsq_rank AS tsquery)) IS TRUE)")
+
+    def ranked_titles(self, parsed: ParsedQuery, ids: str, params: dict) -> str:
+        """(id, score) of the notices among `ids` (a literal id list) whose title matches, by `title_score`."""
+        params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
+        return (
+            "SELECT s.notice_id AS id, ts_rank(s.tsv, CAST(:tsq_rank AS tsquery)) AS score FROM notice_search s"
+            f" WHERE s.notice_id IN ({ids}) AND s.part = 0 AND (s.tsv @@ CAST(:tsq_rank AS tsquery)) IS TRUE"
+        )
 
     def ranked_among(self, parsed: ParsedQuery, ids: str, params: dict) -> str:
         """(id, score) best first among the notices `ids` (a literal id list, a few thousand at most)."""

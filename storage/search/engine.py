@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any, Sequence
@@ -79,6 +79,10 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     sqlite = conn.dialect.name == "sqlite"
     parsed = parse_query(q.text)
     backend = backend_for(conn.dialect.name)
+    if not sqlite:
+        # The plans are index lookups of a few thousand rows at most; at a million notices their estimated cost
+        # passes jit_above_cost and compiling them would cost more than running them.
+        conn.execute(sa.text("SET LOCAL jit = off"))
     params: dict[str, Any] = {}
     promoted = promoted_ids(conn) if q.cases_only else []
     filters = _filters(q, params, sqlite=sqlite, promoted=promoted)
@@ -90,6 +94,18 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
         estimate = backend.estimate(conn, parsed)
         if estimate is not None and estimate > CANDIDATES and estimate > BROAD_SHARE * summary.total_notices(conn):
             return _broad(conn, q, parsed, backend, params, filters, estimate if sqlite else None, promoted)
+        if not sqlite:
+            # The estimate can miss (no statistics yet, a word outside the planner's most common ones): the listing
+            # is bounded all the same, and a text found to be broad after all is walked.
+            most = max(ID_LIST_MAX, int(BROAD_SHARE * summary.total_notices(conn)))
+            listed = _listed(conn, q, parsed, backend, params, filters, estimate, most=most)
+            if listed is not None:
+                return listed
+            return _broad(conn, q, parsed, backend, params, filters, None, promoted)
+    elif not sqlite:  # filters alone: listed when few enough, else walked in date order by `_exact`
+        listed = _listed(conn, q, parsed, backend, params, filters, None, most=ID_LIST_MAX)
+        if listed is not None:
+            return listed
     return _exact(conn, q, parsed, backend, params, filters, promoted)
 
 
@@ -154,8 +170,9 @@ def _broad(conn, q, parsed, backend, params, filters, text_total, promoted) -> S
             f" LIMIT {CANDIDATES}"
         ), params).all()
     else:
-        # The score of a relevance search is read in the same pass: only the notices that match are scored.
-        score = backend.score(parsed, params) if q.sort == "relevance" else "NULL"
+        # The score of a relevance search is read in the same pass: only the notices that match are scored,
+        # by their titles (a capped set is ranked by title, as on SQLite; see `_listed`).
+        score = backend.title_score(parsed, params) if q.sort == "relevance" else "NULL"
         walk = conn.execute(sa.text(
             f"SELECT n.id, n.rn, {score} AS score FROM (SELECT n.id, row_number() OVER (ORDER BY"
             f" {_date_order(False)}) AS rn FROM notice n WHERE {where}) AS n WHERE {probe} LIMIT {CANDIDATES}"
@@ -183,15 +200,17 @@ def _broad(conn, q, parsed, backend, params, filters, text_total, promoted) -> S
     facets = _facets(conn, listed, params, q) if q.facets and ids else {}
     sort = q.sort
     limit, offset = _page_bounds(q)
-    if sort == "relevance" and not sqlite:
-        rows = sorted(walk, key=lambda r: (-(r.score or 0), -r.id))[offset : offset + limit]
+    if sort == "relevance" and not sqlite:  # the walk is newest first: ties stay so
+        rows = sorted(walk, key=lambda r: -(r.score or 0))[offset : offset + limit]
     elif sort == "relevance":
         rows = _title_ranked(conn, ids, parsed)[offset : offset + limit]
     else:
         extra = [_after_condition(q.after, params, sqlite)] if q.after else []
         page_sql = (f"SELECT n.id AS id, NULL AS score FROM notice n{_date_index(sqlite)}"
                     f" WHERE {' AND '.join(filters + extra + [probe])} ORDER BY {_date_order(sqlite)}")
-    if sort != "relevance":
+    if sort != "relevance" and not q.after and (exhaustive or offset + limit <= len(ids)):
+        rows = [_Ranked(i, None) for i in ids[offset : offset + limit]]  # the walk was this page's walk
+    elif sort != "relevance":
         rows = conn.execute(sa.text(f"{page_sql} LIMIT {int(limit)} OFFSET {int(offset)}"), params).all()
     return SearchResult(
         query=q, total=total, hits=_hits(conn, _scored(rows), parsed, q.snippets), facets=facets, sort=sort,
@@ -204,7 +223,7 @@ def _broad(conn, q, parsed, backend, params, filters, text_total, promoted) -> S
 @dataclass
 class _Ranked:
     id: int
-    score: float
+    score: float | None
 
 
 def _title_ranked(conn: sa.Connection, ids: list[int], parsed: ParsedQuery) -> list[_Ranked]:
@@ -238,6 +257,74 @@ def _planned_rows(conn: sa.Connection, sql: str, params: dict) -> int:
     plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar_one()
     plan = plan if isinstance(plan, list) else json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _literal(ids: Sequence[int]) -> str:
+    """An id list as SQL text (NULL for none), for `IN (…)`."""
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
+def _listed(conn, q, parsed, backend, params, filters, estimate, most: int | None = None) -> SearchResult | None:
+    """PostgreSQL, a text under the broad share (or filters alone passing at most `most` notices): the notices
+    matching and passing the filters are listed ONCE, newest first with their dates, and that list is the
+    total, the newest CANDIDATES, the facets' set, the possible cases' set and the page. Each of those used to run the text match again, and the match is what a search costs at
+    a million notices: the matched index parts are read from the heap (and a phrase's parts decompressed to
+    check its positions), thousands of them for a text in a few percent of the archive.
+
+    A result over CANDIDATES is ranked over its newest CANDIDATES by the relevance of their titles (newest
+    first among equals), as on SQLite: ranking by the body would decompress every candidate's body parts.
+
+    Without text (filters alone), in date order; None when more than `most` notices pass the filters."""
+    match = backend.match_ids(parsed, params) if not parsed.empty else None
+    # The notice columns the facets count come with the listing (read from the same rows).
+    rows = conn.execute(sa.text(
+        "SELECT n.id, n.published_at, n.buyer_id, n.region, n.notice_type FROM notice n"
+        f" WHERE {' AND '.join(([f'n.id IN ({match})'] if match else []) + filters)} ORDER BY {_date_order(False)}"
+        + (f" LIMIT {int(most) + 1}" if most is not None else "")
+    ).columns(published_at=sa.DateTime), params).all()
+    if most is not None and len(rows) > most:
+        return None
+    sort = q.sort if match else "date"
+    total, ids = len(rows), [r.id for r in rows]
+    newest = ids[:CANDIDATES]
+    facets_capped = q.facets and total > FACET_LIMIT
+    facets = _listed_facets(conn, rows[:CANDIDATES] if facets_capped else rows, q) if q.facets and total else {}
+    candidates = None
+    if q.facets and not (q.cases_only or q.candidates_only):  # the possible cases are among the listed notices
+        candidates = _count_candidates(conn, q, parsed, None, among=ids) if total <= FACET_LIMIT else None
+    elif q.facets and (estimate or 0) <= FACET_LIMIT:  # among the text's matches, which were not listed
+        candidates = _count_candidates(conn, q, parsed, None)
+
+    limit, offset = _page_bounds(q)
+    ranked_capped = sort == "relevance" and total > CANDIDATES
+    if sort == "relevance" and ranked_capped:
+        scores = dict(conn.execute(sa.text(backend.ranked_titles(parsed, _literal(newest), params)), params).all())
+        order = sorted(newest, key=lambda i: -scores.get(i, 0.0))  # stable: newest first among equals
+        scored = [(i, scores.get(i, 0.0)) for i in order[offset : offset + limit]]
+    elif sort == "relevance":
+        ranked = conn.execute(sa.text(backend.ranked_among(parsed, _literal(ids), params)), params).all()
+        scored = [(r.id, r.score) for r in ranked[offset : offset + limit]]
+    else:
+        after = [r for r in rows if _is_after(r, q.after)] if q.after else rows
+        page = after[offset : offset + limit]
+        scored = [(r.id, None) for r in page]
+    next_after = None
+    if sort == "date" and len(scored) == q.per_page:
+        next_after = make_after(page[-1].published_at, page[-1].id)
+    return SearchResult(query=q, total=total, hits=_hits(conn, scored, parsed, q.snippets), facets=facets,
+                        sort=sort, facets_complete=not facets_capped, candidates=candidates,
+                        ranked_of=CANDIDATES if facets_capped or ranked_capped else None,
+                        facets_source=("newest" if facets_capped else "matches") if q.facets else "none",
+                        next_after=next_after)
+
+
+def _is_after(row, cursor: str) -> bool:
+    """Whether (row.published_at, row.id) comes after the keyset cursor in date order (`_after_condition`)."""
+    moment, ident = parse_after(cursor)
+    if moment is None:
+        return row.published_at is None and row.id < ident
+    return (row.published_at is None or row.published_at < moment
+            or (row.published_at == moment and row.id < ident))
 
 
 def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
@@ -284,11 +371,14 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
             if source is match
             else conn.execute(sa.text(f"SELECT count(*) FROM ({source}) AS m"), params).scalar_one()
         )
+    # PostgreSQL, filters alone and too many notices to list: the filters select the result themselves, so the
+    # date index is walked with them (`n.id IN (the filters' SELECT)` would first list every notice passing).
+    within = filters if not sqlite and ids is None and not match else [f"n.id IN ({matched})"]
     # Larger results are ranked and faceted over their newest CANDIDATES (one walk of the date order).
     newest = None
     if (q.facets and total > FACET_LIMIT) or (match and q.sort == "relevance" and total > CANDIDATES):
         newest = conn.execute(sa.text(
-            f"SELECT n.id FROM notice n{_date_index(sqlite)} WHERE n.id IN ({matched})"
+            f"SELECT n.id FROM notice n{_date_index(sqlite)} WHERE {' AND '.join(within)}"
             f" ORDER BY {_date_order(sqlite)} LIMIT {CANDIDATES}"), params).scalars().all()
         newest = ", ".join(str(int(i)) for i in newest) or "NULL"
     facets_capped = q.facets and total > FACET_LIMIT
@@ -327,7 +417,7 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
         # The covering index holds published_at: the sort never reads the wide notice rows.
         covering = " INDEXED BY ix_notice_search_columns" if sqlite else ""
         page_sql = (
-            f"SELECT n.id AS id, NULL AS score FROM notice n{covering} WHERE {' AND '.join([f'n.id IN ({matched})'] + after)}"
+            f"SELECT n.id AS id, NULL AS score FROM notice n{covering} WHERE {' AND '.join(within + after)}"
             f" ORDER BY {_date_order(sqlite)}"
         )
     if page_sql is not None:
@@ -341,15 +431,19 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
                         next_after=_next_after(conn, rows, q) if sort == "date" else None)
 
 
-def _count_candidates(conn: sa.Connection, q: SearchQuery, parsed: ParsedQuery, text_total: int | None) -> int | None:
+def _count_candidates(conn: sa.Connection, q: SearchQuery, parsed: ParsedQuery, text_total: int | None,
+                      among: Sequence[int] | None = None) -> int | None:
     """Possible cases matching the text and the filters, whatever the cases switch: the count the "possible
     cases" switch shows. Candidates are few (the partial index lists them); None when the text matches too
-    many notices to count cheaply, as for the facets."""
+    many notices to count cheaply, as for the facets. `among`: the notices matching the text and the filters
+    of a search without the cases switch, already listed."""
     if text_total is not None and text_total > FACET_LIMIT:
         return None
     params: dict[str, Any] = {}
     filters = _filters(replace(q, cases_only=False, candidates_only=True), params, sqlite=conn.dialect.name == "sqlite")
-    if not parsed.empty:
+    if among is not None:
+        filters.append(f"n.id IN ({_literal(among)})")
+    elif not parsed.empty:
         filters.append(f"n.id IN ({backend_for(conn.dialect.name).match_ids(parsed, params)})")
     return conn.execute(sa.text(f"SELECT count(*) FROM notice n WHERE {' AND '.join(filters)}"), params).scalar_one()
 
@@ -463,6 +557,14 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
     # CROSS JOIN keeps SQLite from scanning a whole tag/party table to avoid a sort; the covering index
     # reads the facet columns without touching the wide notice rows.
     covering = " INDEXED BY ix_notice_search_columns" if sqlite else ""
+
+    def joined(table: str, alias: str) -> str:
+        # PostgreSQL looks the tags and vendors up by notice id; joined to `m` it may hash the whole table
+        # (a pass over every vendor row: 60 ms at 100,000 notices, ten times that at a million).
+        if sqlite:
+            return f"m CROSS JOIN {table} WHERE {alias}.notice_id = m.id"
+        return f"{table} WHERE {alias}.notice_id IN ({matched})"
+
     # Only values that can be among a facet's top `facet_limit` come back: RANK() (1 + the number of values
     # counted more often) ≤ the limit keeps every value that could make it under any tie-break, so the final
     # order — count, then value, in Python — is the same as over all values, on both databases.
@@ -472,9 +574,9 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
             FROM notice n{covering} WHERE n.id IN ({matched})
         ), c AS (
             SELECT t.facet AS facet, t.value AS value, count(*) AS n
-                FROM m CROSS JOIN noticetag t WHERE t.notice_id = m.id GROUP BY t.facet, t.value
+                FROM {joined('noticetag t', 't')} GROUP BY t.facet, t.value
             UNION ALL SELECT 'vendor', CAST(p.organisation_id AS TEXT), count(*)
-                FROM m CROSS JOIN noticeparty p WHERE p.notice_id = m.id AND p.role = 'vendor' GROUP BY p.organisation_id
+                FROM {joined('noticeparty p', 'p')} AND p.role = 'vendor' GROUP BY p.organisation_id
             UNION ALL SELECT 'buyer', CAST(m.buyer_id AS TEXT), count(*) FROM m WHERE m.buyer_id IS NOT NULL
                 GROUP BY m.buyer_id
             UNION ALL SELECT 'region', m.region, count(*) FROM m WHERE m.region IS NOT NULL GROUP BY m.region
@@ -491,6 +593,31 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
     counts: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for facet, value, n in conn.execute(sa.text(sql), params).all():
         counts[facet].append((value, n))
+    return _facet_counts(conn, counts, q)
+
+
+def _listed_facets(conn: sa.Connection, rows: Sequence, q: SearchQuery) -> dict[str, list[FacetCount]]:
+    """`_facets` of listed notices (rows with id, published_at, buyer_id, region, notice_type): the notices' own
+    columns counted from the rows, tags, vendors and screening looked up by notice id. Reading the notice rows
+    again (`_facets`' `m`) is a visit of the wide row of each, the largest cost of a search of a few thousand
+    matches."""
+    own: dict[str, Counter] = defaultdict(Counter)
+    for r in rows:
+        for facet, value in (("buyer", r.buyer_id), ("region", r.region), ("notice_type", r.notice_type)):
+            if value is not None:
+                own[facet][str(value)] += 1
+        if r.published_at is not None:
+            own["year"][f"{r.published_at.year:04d}"] += 1  # as to_char(published_at, 'YYYY')
+    ids = _literal([r.id for r in rows])
+    counts: dict[str, list[tuple[str, int]]] = {facet: list(c.items()) for facet, c in own.items()}
+    for facet, value, n in conn.execute(sa.text(
+        f"SELECT t.facet, t.value, count(*) FROM noticetag t WHERE t.notice_id IN ({ids}) GROUP BY t.facet, t.value"
+        " UNION ALL SELECT 'vendor', CAST(p.organisation_id AS TEXT), count(*) FROM noticeparty p"
+        f" WHERE p.notice_id IN ({ids}) AND p.role = 'vendor' GROUP BY p.organisation_id"
+        f" UNION ALL SELECT 'screened', 'screened', count(*) FROM ({SCREENED_NOTICE_IDS_SQL}) AS s"
+        f" WHERE s.notice_id IN ({ids}) HAVING count(*) > 0"
+    )):
+        counts.setdefault(facet, []).append((value, n))
     return _facet_counts(conn, counts, q)
 
 

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Optional, Sequence
 
+from extract.fields.dates import china_local
+
 FACETS = ("provider", "chip", "kind", "flag", "buyer", "vendor", "region", "notice_type", "year", "screened")
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 1000
@@ -96,7 +98,8 @@ def parse_after(cursor: str) -> tuple[Optional[datetime], int]:
     """A keyset cursor "<published_at ISO>|<id>" (published_at empty for an undated notice)."""
     moment, _, ident = cursor.partition("|")
     try:
-        return (datetime.fromisoformat(moment) if moment else None), int(ident)
+        # An aware time is read as the stored dates are (naive China local time): extract.fields.dates.
+        return (china_local(datetime.fromisoformat(moment)) if moment else None), int(ident)
     except ValueError:
         raise QuerySyntaxError(f"not a page cursor: {cursor[:40]!r}") from None
 

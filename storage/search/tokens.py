@@ -24,7 +24,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from storage.normalise import fold_text
+import numpy as np
+
+from storage.normalise import fold_char, fold_text
 
 # Bump when tokenisation changes: stored indexes built with another version are rebuilt.
 TOKENIZER_VERSION = "1"
@@ -52,6 +54,31 @@ def runs(text: str) -> Iterator[tuple[str, str, int]]:
 
 def index_tokens(text: str) -> list[str]:
     """The tokens of `text` in position order, as stored in the index."""
+    if len(text) < _VECTOR_MIN_CHARS:
+        return _regex_tokens(text)
+    joined = joined_index_tokens(text)
+    return joined.split(" ") if joined else []
+
+
+def joined_index_tokens(text: str) -> str:
+    """`" ".join(index_tokens(text))`, built without the list (the SQLite index stores this string)."""
+    if len(text) >= _VECTOR_MIN_CHARS:
+        points = _vector_points(text)
+        if points is not None:
+            return points.tobytes().decode("utf-32-le")
+    return " ".join(_regex_tokens(text))
+
+
+def joined_index_points(text: str) -> np.ndarray:
+    """The code points (uint32) of `joined_index_tokens(text)`, for builders working on arrays."""
+    if len(text) >= _VECTOR_MIN_CHARS:
+        points = _vector_points(text)
+        if points is not None:
+            return points
+    return np.frombuffer(" ".join(_regex_tokens(text)).encode("utf-32-le"), dtype=np.uint32)
+
+
+def _regex_tokens(text: str) -> list[str]:
     out: list[str] = []
     for m in _RUN.finditer(fold_text(text)):
         run = m.group()
@@ -61,6 +88,61 @@ def index_tokens(text: str) -> list[str]:
         else:
             out.append(run)
     return out
+
+
+# Long texts (notice bodies: every write indexes one) are tokenised over their code points with numpy, about
+# six times faster than the regex loop; short ones (titles, queries) by the regex, cheaper below numpy's fixed
+# cost per call. The same tokens either way: tests/storage/test_search_query_tokens.py compares both with the
+# definition on generated notices and random text.
+_VECTOR_MIN_CHARS = 64
+_BMP = 0x10000  # the tables cover the Basic Multilingual Plane; a text with other characters takes the regex
+_tables: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def _vector_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(class by folded code point: 0 separator, 1 CJK, 2 digit, 3 letter — the regex's own groups; fold by
+    code point, filled on first sight; which folds are filled)."""
+    global _tables
+    if _tables is None:
+        classes = np.zeros(_BMP, dtype=np.uint8)
+        for m in _RUN.finditer("".join(map(chr, range(_BMP)))):
+            classes[m.start():m.end()] = m.lastindex
+        _tables = classes, np.arange(_BMP, dtype=np.uint32), np.zeros(_BMP, dtype=bool)
+    return _tables
+
+
+def _vector_points(text: str) -> np.ndarray | None:
+    """The code points of the joined tokens of `text`, or None for a text outside the tables. Every folded character emits
+    what the regex loop would: a CJK character followed by one → itself, the next, a space (its bigram); the
+    last of a CJK run → itself, a space; a digit or letter → itself, plus a space at its run's end."""
+    classes, fold, known = _vector_tables()
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if points.max() >= _BMP:
+        return None
+    unseen = points[~known[points]]
+    if unseen.size:
+        for cp in np.unique(unseen).tolist():
+            fold[cp] = ord(fold_char(chr(cp)))
+            known[cp] = True
+    folded = fold[points]
+    if folded.max() >= _BMP:  # a few compatibility ideographs fold outside the BMP
+        return None
+    cls = classes[folded]
+    token = cls != 0
+    same = np.zeros(len(cls), dtype=bool)
+    np.equal(cls[1:], cls[:-1], out=same[:-1])  # the next character continues the run
+    pair = same & (cls == 1)
+    counts = token.astype(np.intp) + (token & ~same) + 2 * pair
+    ends = np.cumsum(counts)
+    if not len(ends) or ends[-1] == 0:
+        return np.empty(0, dtype=np.uint32)
+    starts = ends - counts
+    out = np.full(int(ends[-1]), 32, dtype=np.uint32)  # spaces, overwritten by the tokens' characters
+    at = np.flatnonzero(token)
+    out[starts[at]] = folded[at]
+    at = np.flatnonzero(pair)
+    out[starts[at] + 1] = folded[at + 1]
+    return out[:-1]
 
 
 @dataclass(frozen=True)

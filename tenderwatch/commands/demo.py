@@ -60,14 +60,15 @@ def digest_command(database_url: str | None) -> str | None:
     crawl first saw every notice this week (a first-seen digest of last week would have none)."""
     import sqlalchemy as sa
 
-    from models.tables import Notice
+    from models.tables import NOTICE
     from storage import db
     from storage.digest.weeks import IsoWeek
 
     engine = db.make_engine(database_url, read_only=True)
     try:
         with engine.connect() as conn:
-            newest = conn.execute(sa.select(sa.func.max(Notice.published_at)).where(Notice.remote_compute)).scalar()
+            n = NOTICE.c
+            newest = conn.execute(sa.select(sa.func.max(n.published_at)).where(n.remote_compute)).scalar()
     finally:
         engine.dispose()
     if newest is None:

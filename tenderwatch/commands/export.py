@@ -46,7 +46,8 @@ def _when(ctx, param, value: str | None) -> datetime | None:
 @click.option("--package-uri", help="OCDS: the package's uri (default: the output file's file: URI).")
 @click.option("--public-url", envvar="TENDERWATCH_PUBLIC_URL", callback=web_url,
               help="OCDS: public URL of the tenderwatch site, which serves the extension at /ocds/extension/ "
-                   "(default: TENDERWATCH_PUBLIC_URL, else http://127.0.0.1:8000).")
+                   "(default: TENDERWATCH_PUBLIC_URL; without one the extension is written to ocds-extension/ "
+                   "beside --out and declared relative to the package's uri).")
 @click.option("--extension-url", "extension_urls", multiple=True, callback=web_url,
               help="OCDS: URL of the remote-compute extension's extension.json (repeatable; default: the one "
                    "the site at --public-url serves).")
@@ -57,7 +58,8 @@ def _when(ctx, param, value: str | None) -> datetime | None:
 @click.option("--publisher-uid", envvar="TENDERWATCH_OCDS_PUBLISHER_UID",
               help="OCDS: the publisher's identifier in that scheme [TENDERWATCH_OCDS_PUBLISHER_UID].")
 @click.option("--publisher-uri", envvar="TENDERWATCH_OCDS_PUBLISHER_URI", callback=web_url,
-              help="OCDS: a URI identifying the publisher (default: the public URL) [TENDERWATCH_OCDS_PUBLISHER_URI].")
+              help="OCDS: a URI identifying the publisher (default: the public URL, if any) "
+                   "[TENDERWATCH_OCDS_PUBLISHER_URI].")
 @click.option("--license", "license_url", envvar="TENDERWATCH_OCDS_LICENSE", callback=web_url,
               help="OCDS: canonical URI of the data's licence [TENDERWATCH_OCDS_LICENSE].")
 @click.option("--publication-policy", envvar="TENDERWATCH_OCDS_PUBLICATION_POLICY", callback=web_url,
@@ -65,11 +67,9 @@ def _when(ctx, param, value: str | None) -> datetime | None:
 def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, package_uri, public_url, extension_urls,
            publisher, publisher_scheme, publisher_uid, publisher_uri, license_url, publication_policy):
     """Export notices first seen in [--since, --until] as OCDS, CSV or JSONL."""
-    from sqlmodel import Session
-
-    from storage import config
     from storage.exports.ocds import (
-        ExportError, PackageMeta, extension_url, write_record_package, write_release_package,
+        EXTENSION_COPY, EXTENSION_PLACEHOLDER, ExportError, PackageMeta, write_extension_copy, write_record_package,
+        write_release_package,
     )
     from storage.exports.records import iter_notice_records, notice_filter
     from storage.exports.tabular import CSV_ENCODING, write_jsonl, write_notices_csv
@@ -90,23 +90,23 @@ def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, packag
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             stream = open(tmp, "w", encoding=encoding, newline="")
-        with Session(engine) as session:
+        with engine.connect() as conn:
             try:
                 if fmt in ("ocds", "ocds-records"):
-                    site = (public_url or config.public_url()).rstrip("/")
+                    site = public_url.rstrip("/") if public_url else None
+                    uri = package_uri or (target.resolve().as_uri() if target else "urn:tenderwatch:export")
                     meta = PackageMeta(
-                        uri=package_uri or (target.resolve().as_uri() if target else "urn:tenderwatch:export"),
-                        publisher=publisher, publisher_scheme=publisher_scheme, publisher_uid=publisher_uid,
+                        uri=uri, publisher=publisher, publisher_scheme=publisher_scheme, publisher_uid=publisher_uid,
                         publisher_uri=publisher_uri or site, license=license_url,
                         publication_policy=publication_policy,
-                        extensions=list(extension_urls) or [extension_url(site)],
+                        extensions=list(extension_urls) or [_extension(site, uri, target)],
                     )
                     write = write_release_package if fmt == "ocds" else write_record_package
-                    n = write(session, where, stream, meta, prefix=ocid_prefix)
+                    n = write(conn, where, stream, meta, prefix=ocid_prefix)
                 elif fmt == "csv":
-                    n = write_notices_csv(iter_notice_records(session, where, with_text=True), stream)
+                    n = write_notices_csv(iter_notice_records(conn, where, with_text=True), stream)
                 else:
-                    n = write_jsonl(iter_notice_records(session, where, with_text=True), stream)
+                    n = write_jsonl(iter_notice_records(conn, where, with_text=True), stream)
             except ExportError as exc:
                 raise click.ClickException(str(exc)) from None
             finally:
@@ -118,6 +118,9 @@ def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, packag
         if tmp is not None:
             os.replace(tmp, target)
             tmp = None
+        if fmt in ("ocds", "ocds-records") and target is not None and not public_url and not extension_urls \
+                and meta.extensions[0] != EXTENSION_PLACEHOLDER:  # declared beside the package: put it there
+            write_extension_copy(target.parent / EXTENSION_COPY, meta.extensions[0])
     finally:
         if tmp is not None and tmp.exists():
             tmp.unlink()
@@ -126,11 +129,28 @@ def export(fmt, out, cases_only, since, until, database_url, ocid_prefix, packag
     click.echo(f"{n} {what} → {out}", err=to_stdout)
 
 
+def _extension(site: str | None, package_uri: str, target: Path | None) -> str:
+    """The extension.json URL the package declares: where the site serves it; without a site, ocds-extension/
+    relative to the package's uri (the export writes the copy there); on standard output with no --package-uri,
+    the documented placeholder."""
+    from storage.exports.ocds import EXTENSION_COPY, EXTENSION_PLACEHOLDER, extension_beside, extension_url
+
+    if site:
+        return extension_url(site)
+    url = extension_beside(package_uri)
+    if url is not None:
+        if target is None:  # written beside --out once the package is; on standard output nothing is written
+            click.echo(f"note: the package declares the extension at {url}; publish the folder "
+                       f"{EXTENSION_COPY}/ there (an export with --out writes it)", err=True)
+        return url
+    click.echo(f"note: the package declares the extension at the placeholder {EXTENSION_PLACEHOLDER}; give "
+               "--public-url (the site serving it) or --extension-url", err=True)
+    return EXTENSION_PLACEHOLDER
+
+
 def _export_gold(out: str, url: str | None) -> None:
     """The reviewed notices as a gold set (storage/exports/gold.py); every review is exported, so the
     notice filters do not apply."""
-    from sqlmodel import Session
-
     from storage.exports.gold import DOCS, write_gold
     from tenderwatch.commands.digest import open_read_only
 
@@ -139,8 +159,8 @@ def _export_gold(out: str, url: str | None) -> None:
     target = Path(out)
     engine = open_read_only(url)
     try:
-        with Session(engine) as session:
-            n = write_gold(session, target)
+        with engine.connect() as conn:
+            n = write_gold(conn, target)
     finally:
         engine.dispose()
     click.echo(f"{n} reviewed notices → {out} (texts in {target.parent / DOCS})")

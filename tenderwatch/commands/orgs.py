@@ -47,7 +47,8 @@ def orgs(ctx, role, q, sort, cases_only, page, size, as_json, database_url):
     (yuan; each procurement counted once, its award else its budget)."""
     if ctx.invoked_subcommand is not None:
         return
-    from storage.orgs import DirectoryQuery, OrgError, directory, resolution_status
+    from storage.org_directory import DirectoryQuery, directory
+    from storage.orgs import OrgError, resolution_status
 
     try:
         with _connection(database_url) as conn:
@@ -122,11 +123,13 @@ def _by(by):
 @database_url_option
 def merge(org_id, into_id, by, note, database_url):
     """Show organisation ORG_ID, with its aliases, as organisation INTO_ID (kept so by later resolutions)."""
+    from storage.org_directory import fold
     from storage.orgs import OrgError, merge as do_merge
 
     try:
         with _connection(database_url, write=True) as conn:
             done = do_merge(conn, org_id, into_id, by=_by(by), note=note)
+            fold(conn)  # the directory's numbers of both organisations, recounted with the decision
     except OrgError as exc:
         _fail(exc)
     click.echo(f"merged {', '.join(map(str, done['merged']))} into {done['into']}")
@@ -140,11 +143,13 @@ def merge(org_id, into_id, by, note, database_url):
 def unmerge(org_id, by, note, database_url):
     """Show organisation ORG_ID on its own again (an alias), or set each of its aliases apart (a canonical
     organisation); kept so by later resolutions until `orgs auto`."""
+    from storage.org_directory import fold
     from storage.orgs import OrgError, unmerge as do_unmerge
 
     try:
         with _connection(database_url, write=True) as conn:
             done = do_unmerge(conn, org_id, by=_by(by), note=note)
+            fold(conn)
     except OrgError as exc:
         _fail(exc)
     click.echo(f"kept apart: {', '.join(map(str, done['apart']))}")
@@ -155,11 +160,13 @@ def unmerge(org_id, by, note, database_url):
 @database_url_option
 def auto(org_id, database_url):
     """Forget the hand decision on ORG_ID: the resolution rules decide it again."""
+    from storage.org_directory import fold
     from storage.orgs import OrgError, canonical_id, forget_decision
 
     try:
         with _connection(database_url, write=True) as conn:
             forget_decision(conn, org_id)
+            fold(conn)
             shown = canonical_id(conn, org_id)
     except OrgError as exc:
         _fail(exc)
@@ -170,9 +177,11 @@ def auto(org_id, database_url):
 @database_url_option
 def resolve(database_url):
     """Decide every organisation by the resolution rules again (after a bulk load, or new rules)."""
+    from storage.org_directory import fold
     from storage.orgs import resolve_all
 
     with _connection(database_url, write=True) as conn:
         counts = resolve_all(conn)
+        fold(conn)
     click.echo(f"{counts['organisations']:,} organisations, {counts['aliases']:,} aliases, "
                f"{counts['changed']:,} decisions changed")

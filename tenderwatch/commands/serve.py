@@ -9,6 +9,8 @@ import click
 
 from tenderwatch.options import database_url_option
 
+DEFAULT_MAX_WORKERS = 4  # without --workers: one per core, up to this many
+
 
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -25,14 +27,19 @@ def _is_loopback(host: str) -> bool:
                    "use 0.0.0.0 only on a trusted network (reading needs no login).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @database_url_option
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (PostgreSQL or a busy site).")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Worker processes, each with its own pool of read-only connections and search cache "
+                   "[default: one per CPU core, at most 4; one with --review].")
+@click.option("--search-cache", type=click.IntRange(0, 1_000_000), envvar="TENDERWATCH_SEARCH_CACHE",
+              help="Searches each worker keeps to answer again while the database is unchanged (a write is seen "
+                   "at once); 0 = none [TENDERWATCH_SEARCH_CACHE; default 1000].")
 @click.option("--review", is_flag=True,
               help="Also serve sign-in, the review queue and review forms (users: `tenderwatch user add`). "
                    "Only the review and user tables become writable.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(host: str, port: int, database_url: str | None, workers: int, review: bool, log_level: str):
+def serve(host: str, port: int, database_url: str | None, workers: int | None, search_cache: int | None, review: bool,
+          log_level: str):
     """Serve the journalists' search site: search, facets, notices with evidence, organisations,
     CSV/JSON exports, Atom alert feeds, and a JSON API (OpenAPI at /docs). Never writes to the database;
     with --review, signed-in reviewers record decisions (only the review and user tables are written)."""
@@ -44,9 +51,14 @@ def serve(host: str, port: int, database_url: str | None, workers: int, review: 
     from storage.db import DatabaseError
 
     url = database_url or config.database_url()
-    if review and workers > 1:
+    if review and workers is not None and workers > 1:
         # Sign-in rate limits and (without TENDERWATCH_SESSION_SECRET) session keys live in the process.
         raise click.UsageError("--review runs with one worker")
+    if workers is None:
+        # A search is CPU-bound Python: one process per core keeps every core busy without queueing in one GIL;
+        # at most DEFAULT_MAX_WORKERS, as each holds its own connection pool and search cache (more: --workers).
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        workers = 1 if review else max(1, min(cores, DEFAULT_MAX_WORKERS))
     if not _is_loopback(host):
         click.secho(f"warning: listening on {host}: anyone who can reach this machine can read the database.",
                     fg="yellow", err=True)
@@ -54,7 +66,7 @@ def serve(host: str, port: int, database_url: str | None, workers: int, review: 
     try:
         from web.app import create_app
 
-        app = create_app(url, review=review)
+        app = create_app(url, review=review, search_cache=search_cache)
     except (DatabaseError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
@@ -63,6 +75,8 @@ def serve(host: str, port: int, database_url: str | None, workers: int, review: 
     if workers > 1:
         # Workers import the app themselves; pass the database through the environment.
         os.environ["TENDERWATCH_DATABASE_URL"] = url
+        if search_cache is not None:
+            os.environ["TENDERWATCH_SEARCH_CACHE"] = str(search_cache)
         uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, proxy_headers=False)
     else:

@@ -57,6 +57,11 @@ def test_orgs_show_merge_unmerge_round_trip(tmp_path, data_dir):
     assert out.exit_code == 0 and f"merged {jiangdong} into {alias}" in out.output
     data = json.loads(run("orgs", "show", str(jiangdong), "--json", "--database-url", url).output)
     assert data["id"] == alias and data["aliases"][0]["rule"] == "manual" and data["aliases"][0]["decided_by"] == "anna"
+    # The directory's summary was recounted with the decision: nothing is left for readers to recount.
+    listed = json.loads(run("orgs", "--json", "--database-url", url).output)["items"]
+    assert {o["name"]: o["notices"] for o in listed} == {"蜀江大学 028-86501234": 2, "蜀江大学": 1}
+    with sa.create_engine(url).connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM org_summary_dirty")).scalar_one() == 0
 
     out = run("orgs", "auto", str(alias), "--database-url", url)
     assert out.exit_code == 0 and f"is shown as {shujiang}" in out.output

@@ -1,5 +1,6 @@
 """`tenderwatch serve --workers N` serves the site from N worker processes (uvicorn workers built by the app
-factory, each with its own pool of read-only connections); with --review it refuses more than one."""
+factory, each with its own pool of read-only connections), one per CPU core (at most 4) by default; with --review it
+refuses more than one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,12 +33,14 @@ def spawned_workers(pid: int) -> list[int]:
             if b"multiprocessing.spawn" in Path(f"/proc/{c}/cmdline").read_bytes().replace(b"\0", b" ")]
 
 
-def test_two_workers_serve_the_site(empty_db, data_dir):
+@contextmanager
+def serving(db: str, data_dir, *args: str):
+    """`tenderwatch serve ARGS` in its own process, once it answers: yields (process, base URL)."""
     port = free_port()
     env = dict(os.environ, TENDERWATCH_DATA_DIR=str(data_dir))
     env.pop("TENDERWATCH_DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "tenderwatch.cli", "serve", "--workers", "2", "--port", str(port),
-                               "--database-url", empty_db, "--log-level", "warning"], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "tenderwatch.cli", "serve", *args, "--port", str(port),
+                               "--database-url", db, "--log-level", "warning"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -51,12 +55,7 @@ def test_two_workers_serve_the_site(empty_db, data_dir):
                 server.kill()  # a server still running would make communicate() wait for ever
                 pytest.fail(f"the server never answered: {server.communicate()[1][-2000:]}")
             time.sleep(0.3)
-        assert len(spawned_workers(server.pid)) == 2
-        with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda i: httpx.get(base + "/api/search", params={"q": f"云{i}"}, timeout=60),
-                                    range(32)))
-        assert [a.status_code for a in answers] == [200] * 32
-        assert all(a.json()["total"] == 0 for a in answers)
+        yield server, base
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -64,6 +63,22 @@ def test_two_workers_serve_the_site(empty_db, data_dir):
         except subprocess.TimeoutExpired:
             server.kill()
             server.communicate()
+
+
+def test_two_workers_serve_the_site(empty_db, data_dir):
+    with serving(empty_db, data_dir, "--workers", "2") as (server, base):
+        assert len(spawned_workers(server.pid)) == 2
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda i: httpx.get(base + "/api/search", params={"q": f"云{i}"}, timeout=60),
+                                    range(32)))
+        assert [a.status_code for a in answers] == [200] * 32
+        assert all(a.json()["total"] == 0 for a in answers)
+
+
+def test_by_default_one_worker_per_core_up_to_four(empty_db, data_dir):
+    workers = min(len(os.sched_getaffinity(0)), 4)
+    with serving(empty_db, data_dir) as (server, _base):
+        assert len(spawned_workers(server.pid)) == (workers if workers > 1 else 0)  # one: the process itself
 
 
 def test_review_runs_with_one_worker(empty_db, data_dir):

@@ -1,10 +1,13 @@
-"""The ccgp spider's parts without a crawl: arguments, --site-root rewriting, page parsing on the replica's
-and the real site's markup, charset handling, and the replica's generated files."""
+"""The spiders' parts without a crawl: ccgp's arguments, --site-root rewriting, page parsing on the replica's
+and the real site's markup, charset handling, the replica's generated files, and the JSON-API bases read
+from the sites' TOML (ggzy's and zcy's lists, details and origin pages)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from scrapy.http import HtmlResponse, Request
+from scrapy.http import HtmlResponse, Request, TextResponse
 
 from crawler.replica import make_files, render
 from crawler.replica.content import load_notices
@@ -257,3 +260,212 @@ def test_block_detection_reads_json_answers_without_failing():
     blocked = JsonResponse("https://www.ggzy.gov.cn/api", body='{"msg": "频繁访问"}'.encode(), encoding="utf-8")
     assert middleware.block_marker(ok) is None
     assert middleware.block_marker(blocked) == "频繁访问"
+
+
+# --- the JSON-API bases (crawler/spiders/api.py, pages.py), driven by the sites' TOML -------------------------
+
+
+def on_crawler(cls, **settings):
+    """A spider on a real (not started) crawler, with the errors it records in `spider.recorded`."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.signals import crawl_error
+
+    crawler = get_crawler(cls, settings)
+    spider = cls.from_crawler(crawler, since="2026-09-01", until="2026-09-02", keywords="")
+    spider.recorded = []
+    spider.on_error = lambda reason, detail, **_: spider.recorded.append((reason, detail))  # kept: weak signal refs
+    crawler.signals.connect(spider.on_error, signal=crawl_error)
+    return spider
+
+
+def answer(request, payload) -> TextResponse:
+    """The API's JSON answer to `request`."""
+    return TextResponse(request.url, body=json.dumps(payload).encode(), encoding="utf-8", request=request,
+                        headers={"Content-Type": "application/json"})
+
+
+def ggzy_records(*titles: str) -> list[dict]:
+    return [{"url": f"/information/deal/html/a/420000/0201/20260902/{i:032x}.html", "title": title, "id": f"r{i}",
+             "publishTime": "2026-09-02 10:11:12", "informationType": "0201", "provinceText": "湖北省"}
+            for i, title in enumerate(titles, 1)]
+
+
+def ggzy_list(records: list, total: int | None = None, pages: int = 1) -> dict:
+    total = len(records) if total is None else total
+    return {"code": 200, "data": {"records": records, "total": total, "pages": pages}}
+
+
+def posted(request) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(request.body.decode(), keep_blank_values=True))
+
+
+def test_a_json_list_is_asked_one_day_at_a_time_with_the_sites_form():
+    from crawler.spiders.ggzy import GgzySpider
+
+    requests = list(on_crawler(GgzySpider).start_lists())
+    assert [posted(r)["TIMEBEGIN"] for r in requests] == ["2026-09-02", "2026-09-01"]  # newest first
+    form = posted(requests[0])
+    assert form["TIMEEND"] == "2026-09-02" and form["DEAL_CLASSIFY"] == "02" and form["PAGENUMBER"] == "1"
+    assert form["DEAL_TIME"] == "06" and form["DEAL_PROVINCE"] == "0" and form["FINDTXT"] == ""
+    assert requests[0].headers["X-Requested-With"] == b"XMLHttpRequest"
+
+
+def test_api_records_become_listed_notices_through_the_sites_field_map():
+    from crawler.spiders.ggzy import GgzySpider
+
+    spider = on_crawler(GgzySpider)
+    first = next(iter(spider.start_lists()))
+    out = list(spider.parse_list(answer(first, ggzy_list(ggzy_records("甲", "乙"), pages=2))))
+    notices, more = out[:2], out[2:]
+    assert [r.meta["canonical"] for r in notices] == [
+        f"https://www.ggzy.gov.cn/information/deal/html/b/420000/0201/20260902/{i:032x}.html" for i in (1, 2)]
+    assert notices[0].meta["list_meta"] == {"title": "甲", "published_at": "2026-09-02 10:11:12", "region": "湖北省",
+                                            "notice_type": "tender", "ggzy_id": "r1"}
+    assert [posted(r)["PAGENUMBER"] for r in more] == ["2"]
+
+
+def test_a_query_at_the_result_cap_is_asked_again_per_slice_and_a_slice_at_it_is_recorded():
+    from crawler.spiders.ggzy import GgzySpider
+
+    spider = on_crawler(GgzySpider, GGZY_RESULT_CAP=2)
+    first = next(iter(spider.start_lists()))
+    slices = list(spider.parse_list(answer(first, ggzy_list(ggzy_records("甲"), total=2))))
+    assert [posted(r)["DEAL_PROVINCE"] for r in slices] == spider.site["api"]["slices"]
+    listed = list(spider.parse_list(answer(slices[0], ggzy_list(ggzy_records("甲"), total=2))))
+    assert len(listed) == 1 and [reason for reason, _ in spider.recorded] == ["result_capped"]
+    assert "province 110000" in spider.recorded[0][1]
+
+
+def test_a_keyword_the_api_ignored_lists_nothing_and_hits_are_kept():
+    from crawler.spiders.ggzy import GgzySpider
+
+    spider = on_crawler(GgzySpider)
+    spider.keywords = ["算力"]
+    first = next(iter(spider.start_lists()))
+    assert posted(first)["FINDTXT"] == "算力"
+    assert list(spider.parse_list(answer(first, ggzy_list(ggzy_records("办公家具", "印刷服务"))))) == []
+    hits = list(spider.parse_list(answer(first, ggzy_list(ggzy_records("办公家具", "智算算力租赁")))))
+    assert [r.meta["list_meta"]["title"] for r in hits] == ["智算算力租赁"]
+
+
+def test_business_codes_do_what_the_site_file_says():
+    from crawler.spiders.ggzy import GgzySpider
+
+    spider = on_crawler(GgzySpider)
+    first = next(iter(spider.start_lists()))
+    narrowed = list(spider.parse_list(answer(first, {"code": 804, "message": "需细化查询条件"})))
+    assert len(narrowed) == len(spider.site["api"]["slices"]) and spider.recorded == []
+    assert list(spider.parse_list(answer(first, {"code": 801, "message": "系统错误"}))) == []
+    assert spider.recorded == [("api_801", "business code 801 (系统错误) for 2026-09-02, DEAL_CLASSIFY 02, page 1")]
+
+
+def test_a_refusal_without_its_message_is_still_a_business_code():
+    from crawler.spiders.ggzy import GgzySpider
+
+    spider = on_crawler(GgzySpider)
+    first = next(iter(spider.start_lists()))
+    assert list(spider.parse_list(answer(first, {"code": 801}))) == []
+    assert spider.recorded == [("api_801", "business code 801 () for 2026-09-02, DEAL_CLASSIFY 02, page 1")]
+
+
+def test_a_list_with_a_record_that_is_not_an_object_is_a_parse_error_not_a_crash():
+    from crawler.spiders.zcy import ZcySpider
+
+    spider = on_crawler(ZcySpider)
+    first = next(iter(spider.list_queries(["zj"])))
+    broken = zcy_list("a1", total=2)
+    broken["result"]["data"]["data"].append(None)
+    assert list(spider.parse_list(answer(first, broken))) == []
+    assert [reason for reason, _ in spider.recorded] == ["parse_error"]
+
+
+def test_epoch_milliseconds_are_read_as_china_time():
+    from datetime import date, datetime
+
+    from crawler.spiders.base import ProcurementSpider, epoch_ms
+
+    assert epoch_ms(1725206400000) == epoch_ms("1725206400000") == datetime(2024, 9, 2, 0, 0)  # 16:00 UTC
+    assert ProcurementSpider.list_date(1725206400000) == date(2024, 9, 2)
+    assert epoch_ms("2026-09-02") is None and epoch_ms(None) is None and epoch_ms(True) is None
+
+
+def zcy_list(*ids: str, total: int) -> dict:
+    return {"result": {"data": {"total": total, "data": [
+        {"articleId": i, "title": f"公告{i}", "publishDate": 1788278400000, "purchaseName": "某局"} for i in ids]}}}
+
+
+def test_pages_follow_until_as_many_records_came_as_the_total_says():
+    from crawler.spiders.zcy import ZcySpider
+
+    spider = on_crawler(ZcySpider)
+    first = next(iter(spider.list_queries(["zj"])))
+    assert json.loads(first.body)["categoryCode"] == "110-978863" and json.loads(first.body)["isGov"] is True
+    out = list(spider.parse_list(answer(first, zcy_list("a1", "a2", total=3))))
+    assert [r.meta["list_meta"]["article_id"] for r in out[:2]] == ["a1", "a2"]
+    assert out[0].meta["list_meta"]["published_at"] == "2026-09-02 00:00" and out[0].meta["list_meta"]["portal"] == "zj"
+    assert out[0].meta["canonical"] == "https://zfcg.czt.zj.gov.cn/site/detail?articleId=a1"
+    assert json.loads(out[2].body)["pageNo"] == 2
+    last = list(spider.parse_list(answer(out[2], zcy_list("a3", total=3))))
+    assert [r.meta["list_meta"]["article_id"] for r in last] == ["a3"]  # 3 of 3 came: no further page
+
+
+def test_a_detail_json_is_stored_as_one_html_page_with_its_facts_and_attachments():
+    from crawler.spiders.base import ListEntry
+    from crawler.spiders.zcy import ZcySpider
+
+    spider = on_crawler(ZcySpider)
+    entry = ListEntry("https://zfcg.czt.zj.gov.cn/site/detail?articleId=a%3D1", None,
+                      {"portal": "zj", "article_id": "a=1", "buyer": "某局"})
+    request = spider.notice_request(entry)
+    assert request.url.startswith("https://zfcg.czt.zj.gov.cn/portal/detail?articleId=a%3D1&timestamp=")
+    detail = {"success": True, "result": {"data": {
+        "title": "算力服务采购公告", "publishDate": 1788278400000, "content": "<p>正文</p>", "projectCode": "ZJ-1",
+        "attachmentList": [{"fileId": "f1", "name": "招标文件.pdf"}, {"name": "no file id"}]}}}
+    (attachment,) = spider.parse_notice(answer(request, detail))
+    notice = attachment.meta["notice"]
+    assert attachment.url == "https://zfcg.czt.zj.gov.cn/attachment/downloadUrl?fileId=f1"
+    assert notice.url == entry.url and notice.external_id == "a=1" and notice.list_meta["project_code"] == "ZJ-1"
+    page = notice.data.decode()
+    assert "<h1>算力服务采购公告</h1>" in page and "发布时间：2026-09-02 00:00" in page and "<p>正文</p>" in page
+    assert "<td>项目编号</td><td>ZJ-1</td>" in page and "<td>采购人</td><td>某局</td>" in page
+    assert list(spider.parse_notice(answer(request, {"success": False, "error": "无此公告"}))) == []
+    assert spider.recorded == [("parse_error", "detail API: 无此公告")]
+
+
+def test_an_empty_content_page_is_replaced_by_the_origin_it_names():
+    from crawler.spiders.ggzy import GgzySpider
+
+    spider = on_crawler(GgzySpider)
+    shell = "<html><body><h4 class='h4_o'>公告</h4><div id='mycontent'><div class='detail_content'>{}</div></div>" \
+            "<span class='detail_url'><a href='http://www.ccgp.gov.cn/cggg/t1.htm'>原文</a></span></body></html>"
+    url = "https://www.ggzy.gov.cn/information/deal/html/b/420000/0201/20260902/00000000000000000001.html"
+    (origin,) = spider.parse_notice(page(url, shell.format("").encode(), {"list_meta": {"title": "公告"}}))
+    assert origin.url == "http://www.ccgp.gov.cn/cggg/t1.htm" and origin.callback == spider.parse_origin
+    (notice,) = spider.parse_origin(page(origin.url, b"<html>origin</html>", origin.meta))
+    assert notice.url == url and notice.data == b"<html>origin</html>"
+    assert notice.list_meta == {"title": "公告", "origin_url": "https://www.ccgp.gov.cn/cggg/t1.htm"}
+    (kept,) = spider.parse_notice(page(url, shell.format("正文").encode()))
+    assert kept.url == url and "正文".encode() in kept.data  # a page with content is stored as it is
+
+
+# --- HTML lists read with the TOML's selectors (lists.py PagedListMixin.html_list) ------------------------
+
+
+def test_an_html_list_is_read_by_position_and_by_label_as_the_selectors_say(spider):
+    sel = {**spider.site["search"]["selectors"], "aligned_urls": r'var urls = "([^"]*)"', "page_count": r"pages=(\d+)"}
+    item = "<li><a href='/t{n}.htm'><b>算力</b>租赁 {n}</a><span>2026.09.0{n} 10:00:00 | 采购人：某局 | " \
+           "代理机构：某公司\n<br>\n <strong>公开招标公告</strong> | 湖北</span></li>"  # the line break ends 代理机构
+    body = "<ul class='vT-srch-result-list-bid'>{}</ul><script>var urls = \"{}\"; pages=3</script>"
+    complete = body.format(item.format(n=1) + item.format(n=2), "http://a/1.htm,http://a/2.htm")
+    entries, pages = spider.html_list(page(f"{ROOT}/bxsearch", complete.encode()), sel, channel="x")
+    assert pages == 3 and [e.url for e in entries] == ["http://a/1.htm", "http://a/2.htm"]
+    assert entries[0].published.isoformat() == "2026-09-01"
+    assert entries[0].meta == {"title": "算力租赁 1", "published_at": "2026.09.01 10:00:00", "buyer": "某局",
+                               "agency": "某公司", "notice_type_label": "公开招标公告", "notice_type": "tender",
+                               "channel": "x"}
+    short = body.format(item.format(n=1) + item.format(n=2), "http://a/1.htm")  # not one URL per item: the links
+    entries, pages = spider.html_list(page(f"{ROOT}/bxsearch", short.replace("pages=3", "").encode()), sel)
+    assert pages is None and [e.url for e in entries] == [f"{ROOT}/t1.htm", f"{ROOT}/t2.htm"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import sqlalchemy as sa
 
 from extract.types import DocumentText
 from models.raw import RawAttachment
+from storage import org_directory
 from storage.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -27,6 +30,8 @@ WHEN = {"first_seen", "last_seen", "last_changed", "fetched_at", "created_at", "
 SURROGATE = {("source", "id")}
 # Tables of the facet summary: deltas are folded into totals at moments of their own; compared as sums.
 SUMMARY = {"facet_delta", "facet_total"}
+# The organisations directory's marks of organisations to recount: folded before comparing its summary.
+MARKS = "org_summary_dirty"
 
 
 def notices(count: int = 160):
@@ -66,10 +71,13 @@ def notices(count: int = 160):
 def snapshot(engine: sa.Engine) -> dict[str, list]:
     meta = sa.MetaData()
     meta.reflect(engine)
+    if MARKS in meta.tables:
+        with engine.begin() as conn:
+            org_directory.fold(conn)
     out: dict[str, list] = {}
     with engine.connect() as conn:
         for name, table in sorted(meta.tables.items()):
-            if name in SUMMARY or name.startswith("notice_fts") or name == "alembic_version":
+            if name in SUMMARY or name == MARKS or name.startswith("notice_fts") or name == "alembic_version":
                 continue
             cols = [c for c in table.columns if c.name not in WHEN and (name, c.name) not in SURROGATE]
             out[name] = sorted(tuple(repr(v) for v in row) for row in conn.execute(sa.select(*cols)))
@@ -145,3 +153,80 @@ def test_an_error_in_a_batch_leaves_none_of_it(database_url, tmp_path):
             1 / 0
     assert store.notice_ids() == []
     store.close()
+
+
+def stored_urls(url: str) -> list[str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        urls = list(conn.execute(sa.text("SELECT url FROM notice ORDER BY url")).scalars())
+        assert conn.execute(sa.text("SELECT count(*) FROM noticeversion")).scalar() == len(urls)
+    engine.dispose()
+    return urls
+
+
+def in_thread(fn) -> tuple[threading.Thread, list]:
+    """Run `fn` in a thread; the list receives its result or its exception."""
+    out: list = []
+
+    def run():
+        try:
+            out.append(fn())
+        except BaseException as exc:  # noqa: BLE001 — handed to the test
+            out.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def load(store: Store, items, **options) -> dict:
+    with store.bulk_loader(**options) as loader:
+        for g in items:
+            loader.add(g.raw, g.body, g.attachments, g.extraction)
+    return loader.counts
+
+
+@pytest.mark.postgres
+def test_a_batch_inserting_a_url_another_writer_stores_meanwhile_falls_back_and_loses_nothing(postgres_url, tmp_path):
+    items = [make_corpus.Generator(seed=10).notice(i) for i in range(30)]
+    writer = Store.open(postgres_url, blob_dir=tmp_path / "raw")
+    loader_store = Store.open(postgres_url, blob_dir=tmp_path / "raw")
+    writer.begin_batch()  # the crawler's storing worker: item 12 saved, not committed yet
+    writer.save_notice(items[12].raw, items[12].body, items[12].attachments, items[12].extraction)
+    thread, result = in_thread(lambda: load(loader_store, items))
+    # The batch read the stored URLs without item 12's and now waits on the worker's uncommitted row.
+    engine = sa.create_engine(postgres_url)
+    deadline = time.monotonic() + 60
+    with engine.connect() as conn:
+        while not conn.execute(sa.text(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )).first():
+            assert time.monotonic() < deadline and thread.is_alive(), result
+            time.sleep(0.05)
+            conn.rollback()
+    engine.dispose()
+    writer.commit_batch()
+    thread.join(120)
+    assert not isinstance(result[0], BaseException), result[0]
+    assert {k: v for k, v in result[0].items() if v} == {"new": 29, "unchanged": 1}
+    assert stored_urls(postgres_url) == sorted(g.raw.url for g in items)
+    writer.close()
+    loader_store.close()
+
+
+@pytest.mark.postgres
+def test_two_loaders_of_overlapping_notices_at_once_store_each_once(postgres_url, tmp_path):
+    gen = make_corpus.Generator(seed=11)
+    items = [gen.notice(i) for i in range(120)]
+    stores = [Store.open(postgres_url, blob_dir=tmp_path / "raw") for _ in range(2)]
+    # The same notices in opposite orders, in small batches: the loaders meet on every URL of the overlap.
+    runs = [in_thread(lambda: load(stores[0], items[:90], batch_size=15)),
+            in_thread(lambda: load(stores[1], items[30:][::-1], batch_size=15))]
+    for thread, _ in runs:
+        thread.join(300)
+    results = [out[0] for _, out in runs]
+    assert not any(isinstance(r, BaseException) for r in results), results
+    assert sum(r["new"] for r in results) == 120 and sum(r["unchanged"] for r in results) == 60
+    assert stored_urls(postgres_url) == sorted(g.raw.url for g in items)
+    for s in stores:
+        s.close()

@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from extract.types import Amount
-from storage import db
+from storage import db, org_directory
+from storage.org_directory import DirectoryQuery, directory
 from storage.orgs import (
-    DirectoryQuery, OrgError, canonical_id, directory, forget_decision, merge, organisation, resolution_key,
-    resolve_all, unmerge,
+    OrgError, canonical_id, forget_decision, merge, organisation, resolution_key, resolve_all, unmerge,
 )
 from storage.store import Store
 from storage_helpers import Spec, save
@@ -292,3 +292,148 @@ def test_a_hand_merge_follows_when_a_cleaner_name_becomes_the_organisation(store
     with store.engine.connect() as conn:
         assert canonical_id(conn, ids["海澄市第一人民医院"]) == clean
         assert organisation(conn, clean)["notices_total"] == 3
+
+
+# ---------------------------------------------------------------------- the directory's summary
+def _rounded(rows: dict) -> dict:
+    return {e: {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for e, r in rows.items()}
+
+
+def _shown(conn, role) -> dict:
+    """The directory's numbers as it reads them (summary rows, marked organisations recounted)."""
+    view = org_directory.rows(conn, role)
+    return _rounded({r["entity"]: dict(r) for r in conn.execute(sa.select(view)).mappings()})
+
+
+def _stored(conn, role) -> dict:
+    s = org_directory.SUMMARY
+    stmt = sa.select(*(s.c[c] for c in org_directory.COLUMNS)).where(s.c.role == (role or org_directory.ALL))
+    return _rounded({r["entity"]: dict(r) for r in conn.execute(stmt).mappings()})
+
+
+def assert_summary_is_the_counted_truth(store) -> None:
+    """What the directory reads equals a count over every notice, in every role: first as read right after
+    the write (so the write marked what it changed), then as stored once the marks are folded."""
+    roles = (None, "buyer", "vendor", "agency")
+    with store.engine.connect() as conn:
+        truth = {role: _rounded(org_directory.counted(conn, role)) for role in roles}
+        assert truth[None], "the corpus should list organisations"
+        assert {role: _shown(conn, role) for role in roles} == truth
+    with db.write_transaction(store.engine) as conn:
+        org_directory.fold(conn)
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(org_directory.DIRTY)).scalar_one() == 0
+        assert {role: _stored(conn, role) for role in roles} == truth
+
+
+@pytest.fixture(params=[10_000, 0], ids=["folded-by-readers", "folded-every-write"])
+def summary_store(request, store, monkeypatch):
+    monkeypatch.setattr(org_directory, "FOLD_AT", request.param)
+    return store
+
+
+def test_the_directory_summary_equals_the_counted_truth_through_every_kind_of_write(summary_store, database_url):
+    from storage.review import ReviewWriter
+    from storage_helpers import extraction, raw_notice
+
+    from extract.types import DocumentText
+
+    store = summary_store
+    _money_corpus(store)  # procurements restating amounts, a vendor, a case
+    save(store, _notice("x", "青禾市人民医院", agency="岚峰项目管理有限公司", remote_compute=True, compute_kinds=["cloud"]))
+    save(store, _notice("v", "青禾市人民医院 0571-88886666", agency="青禾市人民医院"))  # an alias; buyer and agency
+    assert_summary_is_the_counted_truth(store)
+
+    # A new version of a notice: another date (the procurement's newest budget changes), no longer a case.
+    changed = save(store, _notice("c1", "海澄大学", project_code="HC-1", notice_type="correction",
+                                  published_at="2025-05-01", amounts=[Amount(kind="budget", value_cny=900_000.0, raw="90万元")]))
+    assert_summary_is_the_counted_truth(store)
+
+    # Re-extraction: the award notice gets another vendor, and stops being a case.
+    award = _notice("a1", "海澄大学", project_code="HC-1", notice_type="award", published_at="2025-04-20",
+                    vendors=["岭南算力服务有限公司"], amounts=[Amount(kind="award", value_cny=1_300_000.0, raw="130万元")])
+    with store.engine.connect() as conn:
+        award_id = conn.execute(sa.text("SELECT notice_id FROM noticeparty p JOIN organisation o ON o.id = "
+                                        "p.organisation_id WHERE o.name = '雪岭数智科技有限公司'")).scalar_one()
+    store.replace_extraction(award_id, DocumentText(text=award.body, kind="html", title=award.title), [],
+                             extraction(award))
+    assert_summary_is_the_counted_truth(store)
+
+    # A bulk load: a procurement's award for a known buyer, by a known vendor under a variant name.
+    with store.bulk_loader(batch_size=2) as loader:
+        for spec in (_notice("b1", "青禾市人民医院", project_code="QH-9", notice_type="award", published_at="2026-03-01",
+                             vendors=["岭南算力服务有限责任公司"], remote_compute=True, compute_kinds=["cloud"],
+                             amounts=[Amount(kind="award", value_cny=70_000.0, raw="7万元")]),
+                     _notice("b2", "青禾市人民医院", project_code="QH-9", notice_type="tender", published_at="2026-02-01",
+                             amounts=[Amount(kind="budget", value_cny=80_000.0, raw="8万元")]),
+                     _notice("b3", "石湾区教育局", agency="岚峰项目管理有限公司")):
+            loader.add(raw_notice(spec), DocumentText(text=spec.body, kind="html", title=spec.title), [],
+                       extraction(spec))
+    assert_summary_is_the_counted_truth(store)
+
+    # Merges and splits by hand, and the rules deciding again.
+    ids = _ids(store, "海澄大学", "青禾市人民医院", "青禾市人民医院 0571-88886666", "岚峰项目管理有限公司")
+    with db.write_transaction(store.engine) as conn:
+        merge(conn, ids["青禾市人民医院"], ids["海澄大学"], by="anna", note="one hospital of the university")
+    assert_summary_is_the_counted_truth(store)
+    with db.write_transaction(store.engine) as conn:
+        unmerge(conn, ids["青禾市人民医院 0571-88886666"], by="anna")
+    assert_summary_is_the_counted_truth(store)
+    with db.write_transaction(store.engine) as conn:
+        forget_decision(conn, ids["青禾市人民医院"])
+        forget_decision(conn, ids["青禾市人民医院 0571-88886666"])
+        resolve_all(conn)
+    assert_summary_is_the_counted_truth(store)
+
+    # Reviews: a case rejected, a notice confirmed.
+    with store.engine.connect() as conn:
+        case_id = conn.execute(sa.text("SELECT min(id) FROM notice WHERE remote_compute")).scalar_one()
+        plain_id = conn.execute(sa.text("SELECT min(id) FROM notice WHERE NOT remote_compute")).scalar_one()
+    with ReviewWriter.open(database_url) as w:
+        w.record(case_id, "rejected", "anna", note="not compute")
+        w.record(plain_id, "confirmed", "anna", note="cloud after all")
+    assert_summary_is_the_counted_truth(store)
+
+    # A notice deleted with its rows (as a merge of duplicates does).
+    gone = changed.notice_id
+    with store.engine.begin() as conn:
+        for table in ("notice_search" if store.dialect != "sqlite" else None, "noticetag", "noticeparty",
+                      "noticeamount", "extraction", "noticeversion", "attachment", "noticelink", "review"):
+            if table:
+                conn.execute(sa.text(f"DELETE FROM {table} WHERE notice_id = :i"), {"i": gone})
+        if store.dialect == "sqlite":
+            from storage.search import index
+
+            index.unindex(conn, gone)
+        conn.execute(sa.text("DELETE FROM notice WHERE id = :i"), {"i": gone})
+    assert_summary_is_the_counted_truth(store)
+
+    with db.write_transaction(store.engine) as conn:  # a full recount agrees with what the writers kept
+        org_directory.refresh(conn)
+    assert_summary_is_the_counted_truth(store)
+
+
+def test_a_database_upgraded_past_the_summary_migration_has_it_filled_once_a_writer_opens_it(tmp_path):
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'older.db'}"
+    store = Store.open(url, blob_dir=tmp_path / "raw")
+    _money_corpus(store)
+    store.close()
+    engine = db.make_engine(url)
+    with db.write_transaction(engine) as conn:  # as a release before the summary left it
+        command.downgrade(db.alembic_config(conn), "0013")
+    with engine.connect() as conn:
+        assert "org_summary" not in sa.inspect(conn).get_table_names()
+    engine.dispose()
+
+    store = Store.open(url, blob_dir=tmp_path / "raw")  # migrates (SQLite), then fills what the migration marked
+    try:
+        roles = (None, "buyer", "vendor", "agency")
+        with store.engine.connect() as conn:
+            assert not org_directory.unfilled(conn)
+            assert conn.execute(sa.select(sa.func.count()).select_from(org_directory.DIRTY)).scalar_one() == 0
+            assert {role: _stored(conn, role) for role in roles} == {
+                role: _rounded(org_directory.counted(conn, role)) for role in roles}
+    finally:
+        store.close()

@@ -4,6 +4,7 @@ candidate set that the result states; keyset pages that list every hit once. The
 small test corpus exercises the paths a million notices takes."""
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -108,6 +109,18 @@ def date_ordered(store, **kw) -> list[int]:
     return [h.id for h in store.search(SearchQuery(sort="date", per_page=1000, **kw)).hits]
 
 
+def keyset_pages(store, expected_count: int, **kw) -> list[int]:
+    """Every hit of the search in date order, read two at a time by following `next_after`."""
+    seen, after = [], None
+    for _ in range(expected_count + 2):
+        page = store.search(SearchQuery(sort="date", per_page=2, after=after, **kw))
+        seen += [h.id for h in page.hits]
+        after = page.next_after
+        if after is None:
+            break
+    return seen
+
+
 def test_a_broad_text_is_ranked_over_its_newest_matches_and_the_result_states_the_cap(small_limits):
     store = small_limits
     everything = date_ordered(store, text="采购")
@@ -141,14 +154,7 @@ def test_keyset_pages_in_date_order_list_every_hit_once(corpus_store, monkeypatc
         monkeypatch.setattr(engine, "CANDIDATES", 3)
         monkeypatch.setattr(engine, "SORT_MAX", 0)
     expected = date_ordered(store, **kw)
-    seen, after = [], None
-    for _ in range(len(expected) + 2):
-        page = store.search(SearchQuery(sort="date", per_page=2, after=after, **kw))
-        seen += [h.id for h in page.hits]
-        after = page.next_after
-        if after is None:
-            break
-    assert seen == expected
+    assert keyset_pages(store, len(expected), **kw) == expected
 
 
 def test_a_malformed_page_cursor_is_a_query_error():
@@ -156,3 +162,63 @@ def test_a_malformed_page_cursor_is_a_query_error():
 
     with pytest.raises(QuerySyntaxError, match="page cursor"):
         SearchQuery(after="yesterday|x")
+
+
+@pytest.mark.parametrize("broad", [True, False], ids=["walked", "listed"])
+def test_a_capped_ranking_puts_title_matches_first_then_the_newest(corpus_store, monkeypatch, broad):
+    from storage_corpus import BY_KEY
+
+    from storage.normalise import fold_text
+
+    store = corpus_store
+    newest = date_ordered(store, text="采购")[:4]
+    in_title = {i for i in newest if "采购" in fold_text(BY_KEY[store.key_of[i]].title)}
+    # The premise: date order alone would put a notice without 采购 in its title first.
+    assert newest[0] not in in_title and 0 < len(in_title) < len(newest)
+    monkeypatch.setattr(engine, "CANDIDATES", 4)
+    if broad:
+        monkeypatch.setattr(engine, "BROAD_SHARE", 0.01)
+    result = store.search(SearchQuery(text="采购", per_page=100))
+    ranked = [h.id for h in result.hits]
+    assert result.ranked_of == 4 and set(ranked) == set(newest)
+    assert set(ranked[: len(in_title)]) == in_title
+    assert ranked[len(in_title):] == [i for i in newest if i not in in_title]  # then newest first
+
+
+def test_filters_alone_over_the_listing_limit_page_and_facet_like_a_listed_result(corpus_store, monkeypatch):
+    store = corpus_store
+    kw = dict(since=date(2023, 1, 1), notice_type=["tender", "award", "correction"])
+    expected = date_ordered(store, **kw)
+    listed = store.search(SearchQuery(**kw))
+    assert len(expected) > 2 and listed.facets_source == "matches"
+    monkeypatch.setattr(engine, "ID_LIST_MAX", 2)
+    monkeypatch.setattr(engine, "FACET_LIMIT", 2)
+    monkeypatch.setattr(engine, "CANDIDATES", 2)
+    result = store.search(SearchQuery(**kw))
+    assert result.total == len(expected) and result.facets_source == "newest" and result.ranked_of == 2
+    assert sum(c.count for c in result.facets["notice_type"]) == 2
+    assert keyset_pages(store, len(expected), **kw) == expected
+
+
+@pytest.mark.parametrize("kw", [dict(text="阿里云"), dict(text="云"), dict(text="服务", since=date(2024, 1, 1)),
+                                dict(text="采购", cases_only=True)], ids=["rare", "several", "filtered", "cases"])
+def test_the_possible_cases_count_is_what_the_possible_cases_switch_lists(corpus_store, kw):
+    store = corpus_store
+    shown = store.search(SearchQuery(**kw)).candidates
+    listed = store.search(SearchQuery(**{**kw, "cases_only": False}, candidates_only=True, per_page=100)).total
+    assert shown == listed
+
+
+def test_facets_of_listed_notices_equal_the_facets_counted_in_sql(corpus_store):
+    """PostgreSQL counts a listed result's facets from the listing (the notice columns) and the tag, vendor and
+    screening tables; the counts are those of the one-statement count over the same notices."""
+    def pairs(facets):
+        return {name: [(c.value, c.label, c.count) for c in counts] for name, counts in facets.items()}
+
+    with corpus_store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT n.id, n.published_at, n.buyer_id, n.region, n.notice_type FROM notice n")
+                            .columns(published_at=sa.DateTime)).all()
+        listed = engine._listed_facets(conn, rows, SearchQuery(facet_limit=50))
+        counted = engine._facets(conn, "SELECT id FROM notice", {}, SearchQuery(facet_limit=50))
+    assert pairs(listed) == pairs(counted)
+    assert listed["year"] and listed["vendor"] and listed["provider"]

@@ -110,3 +110,23 @@ def reference_simhash(text: str) -> int | None:
 )
 def test_the_stored_simhash_is_charikars_over_character_bigrams(text):
     assert dedup.simhash(text) == reference_simhash(text)
+
+
+def test_the_simhash_of_many_texts_is_charikars_while_its_hash_cache_fills():
+    """Random texts of common and rare ideographs, letters and full-width forms: thousands of new bigrams,
+    so the remembered hashes are merged many times along the way."""
+    import random
+
+    rng = random.Random(4)
+    alphabet = [chr(c) for c in [*range(0x4E00, 0x4F00), *range(0x9F00, 0x9FA0), *range(0xFF10, 0xFF5B),
+                                 *range(0x30, 0x7B), 0x3000, 0xFF0C, 0x3002, 0x1D400, 0x20000]]
+    texts = ["".join(rng.choices(alphabet[:rng.randint(30, len(alphabet))], k=rng.randint(5, 800)))
+             for _ in range(600)]
+    merges = []
+    merge = dedup._HASHES._merge
+    dedup._HASHES._merge = lambda: (merges.append(1), merge())
+    try:
+        assert [dedup.simhash(t) for t in texts] == [reference_simhash(t) for t in texts]
+    finally:
+        del dedup._HASHES._merge
+    assert len(merges) > 3

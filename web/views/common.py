@@ -93,8 +93,7 @@ def make_templates(*, version: str, db_label: str, review: bool) -> Jinja2Templa
     env.globals.update(
         static=lambda name: f"/static/{name}?v={version}",
         label=labels.value_label,
-        facet_label=lambda name: labels.FACETS.get(name, {"since": "Since", "until": "Until",
-                                                          "amount_min": "Amount ≥", "amount_max": "Amount ≤"}.get(name, name)),
+        facet_label=labels.filter_label,
         field_label=labels.field_label,
         money=labels.money,
         amount_kind=lambda k: labels.AMOUNT_KINDS.get(k, k),

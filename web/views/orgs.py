@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from storage.orgs import MAX_PAGE_SIZE, ROLES, SORTS, DirectoryQuery, OrgError, directory
+from storage.org_directory import DirectoryQuery, directory
+from storage.orgs import MAX_PAGE_SIZE, ROLES, SORTS, OrgError
 from web.params import ParamError
 from web.views.common import base_url, json_response, reading, render
 

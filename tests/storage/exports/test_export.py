@@ -89,8 +89,8 @@ def test_ocds_export_validates_against_the_ocds_1_1_5_schemas(sample_url_any, tm
     assert package["version"] == "1.1"
     assert package["extensions"] == ["https://example.org/ext/extension.json"]
     assert package["publishedDate"] == "2026-11-24T02:00:00Z"  # the data's newest change, not the clock
-    assert package["publisher"] == {"name": "tenderwatch", "scheme": "XI-EORI", "uid": "TW1",
-                                    "uri": "http://127.0.0.1:8000"}
+    # No public URL given: no publisher uri is claimed (it would be this machine's address).
+    assert package["publisher"] == {"name": "tenderwatch", "scheme": "XI-EORI", "uid": "TW1"}
     assert package["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert package["publicationPolicy"] == "https://tenderwatch.example/policy"
 
@@ -126,6 +126,39 @@ def test_the_package_declares_the_extension_the_site_serves(sample_url, tmp_path
     assert package["extensions"] == ["https://tenderwatch.example/ocds/extension/extension.json"]
     assert package["publisher"] == {"name": "tenderwatch", "uri": "https://tenderwatch.example"}
     assert "license" not in package  # nobody decided one: none is claimed
+
+
+@pytest.mark.shared
+def test_without_a_public_url_the_extension_is_published_beside_the_package(
+        sample_url, tmp_path, monkeypatch, ocds_schemas):
+    monkeypatch.delenv("TENDERWATCH_PUBLIC_URL", raising=False)
+    out = tmp_path / "site" / "releases.json"
+    run_export(sample_url, out, "--format", "ocds")
+    package = json.loads(out.read_text(encoding="utf-8"))
+    assert errors(ocds_schemas["package"], package) == []
+    [url] = package["extensions"]
+    assert url == (out.parent / "ocds-extension" / "extension.json").resolve().as_uri()
+    assert "127.0.0.1" not in out.read_text(encoding="utf-8") and "uri" not in package["publisher"]
+    # The declared URL resolves: the copy names its schema beside it and documents itself with its README.
+    copy = out.parent / "ocds-extension"
+    meta = json.loads((copy / "extension.json").read_text(encoding="utf-8"))
+    assert meta["documentationUrl"]["en"] == (copy / "README.md").as_uri() and (copy / "README.md").exists()
+    assert json.loads((copy / meta["schemas"][0]).read_text(encoding="utf-8")) == \
+        json.loads(EXTENSION_SCHEMA.read_text(encoding="utf-8"))
+
+    # Published on a web server: the extension is declared relative to the package's uri.
+    run_export(sample_url, out, "--format", "ocds", "--package-uri", "https://data.example.org/tw/releases.json")
+    assert json.loads(out.read_text(encoding="utf-8"))["extensions"] == [
+        "https://data.example.org/tw/ocds-extension/extension.json"]
+
+
+def test_on_standard_output_without_a_public_url_the_extension_is_a_documented_placeholder(sample_url, monkeypatch):
+    monkeypatch.delenv("TENDERWATCH_PUBLIC_URL", raising=False)
+    result = CliRunner().invoke(main, ["export", "--database-url", sample_url, "--out", "-", "--format", "ocds"])
+    assert result.exit_code == 0, result.output
+    package = json.loads(result.stdout[result.stdout.index("{"):])
+    assert package["extensions"] == ["https://tenderwatch.invalid/ocds/extension/extension.json"]
+    assert "--public-url" in result.stderr
 
 
 def test_merging_releases_follows_the_ocds_merge_rules():
