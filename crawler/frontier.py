@@ -70,6 +70,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from crawler.items import CONTINUES_PAGE, NOTICE
 from crawler.pipelines import StorePipeline
 from crawler.runs import NOT_PAGE_FAILURES, RunRecord, stop_crawl
 from crawler.signals import crawl_error
@@ -77,10 +78,7 @@ from crawler.signals import crawl_error
 logger = logging.getLogger(__name__)
 
 LEASE = "frontier_lease"  # request meta: the lease of the shared request this request continues
-CHAIN = "notice"  # request meta of ProcurementSpider's attachment requests: the notice they complete
-# Request meta keys of requests that continue the page they came from (its attachments; an empty page's origin,
-# crawler/spiders/pages.py): they inherit its lease and stay with the worker that holds it.
-CONTINUES = (CHAIN, "content_page")
+CHAIN = NOTICE  # request meta of ProcurementSpider's attachment requests: the notice they complete
 TICK_SECONDS = 0.5  # how often a worker acks finished work, looks at the shared queue and the stop flag
 RETRY_SECONDS = 0.5  # a frontier call that failed is tried again this often, for FRONTIER_REDIS_PATIENCE
 SCHEMES = ("redis", "rediss", "unix")
@@ -682,7 +680,7 @@ class LeaseSpiderMiddleware:
 
 
 def _inherit(out, lease: str | None):
-    if lease is not None and isinstance(out, Request) and LEASE not in out.meta and any(k in out.meta for k in CONTINUES):
+    if lease is not None and isinstance(out, Request) and LEASE not in out.meta and any(k in out.meta for k in CONTINUES_PAGE):
         out.meta[LEASE] = lease
     return out
 

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 from models.raw import RawAttachment, RawNotice
 
-__all__ = ["AttachmentLink", "RawAttachment", "RawNotice"]
+__all__ = ["AttachmentLink", "CONTENT_PAGE", "CONTINUES_PAGE", "NOTICE", "RawAttachment", "RawNotice"]
+
+# Request meta of requests that continue the page they came from (the shared frontier keeps them with the worker
+# that holds the page's lease): an attachment request carries the notice it completes, an origin request
+# (spiders/pages.py) the content page it replaces.
+NOTICE = "notice"
+CONTENT_PAGE = "content_page"
+CONTINUES_PAGE = (NOTICE, CONTENT_PAGE)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import TextResponse
 
-from crawler.items import AttachmentLink, RawAttachment, RawNotice
+from crawler.items import NOTICE, AttachmentLink, RawAttachment, RawNotice
 from crawler.middlewares import failure_reason
 from crawler.runs import record_error, stop_crawl
 from crawler.spiders.arguments import (
@@ -424,16 +424,16 @@ class ProcurementSpider(scrapy.Spider):
         yield scrapy.Request(
             self.fetch_url(link.url), callback=self.attachment_fetched, errback=self.attachment_failed,
             priority=self.attachment_priority, dont_filter=True,
-            meta={"notice": notice, "link": link, "rest": rest, "binary": True,
+            meta={NOTICE: notice, "link": link, "rest": rest, "binary": True,
                   "download_maxsize": self.site.get("attachments", {}).get("max_bytes", 0)},
         )
 
     def attachment_fetched(self, response):
         meta = response.meta
         link: AttachmentLink = meta["link"]
-        meta["notice"].attachments.append(RawAttachment(
+        meta[NOTICE].attachments.append(RawAttachment(
             url=link.url, name=link.name, data=response.body, content_type=_header(response, "Content-Type")))
-        yield from self.next_attachment(meta["notice"], meta["rest"])
+        yield from self.next_attachment(meta[NOTICE], meta["rest"])
 
     def attachment_failed(self, failure):
         meta = failure.request.meta
@@ -441,8 +441,8 @@ class ProcurementSpider(scrapy.Spider):
         if reason in ("blocked", "not_sent"):  # (not_sent: crawler/frontier_download.py)
             return  # the crawl is stopping; the notice is left unstored so the next run fetches it whole
         link: AttachmentLink = meta["link"]
-        meta["notice"].attachments.append(RawAttachment(url=link.url, name=link.name, data=None, error=reason))
-        yield from self.next_attachment(meta["notice"], meta["rest"])
+        meta[NOTICE].attachments.append(RawAttachment(url=link.url, name=link.name, data=None, error=reason))
+        yield from self.next_attachment(meta[NOTICE], meta["rest"])
 
     # -- errors -----------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from crawler.items import CONTENT_PAGE
 from crawler.middlewares import failure_reason
 
 
@@ -25,7 +26,7 @@ class OriginFollowMixin:
         self.crawler.stats.inc_value(f"tenderwatch/{self.name}/origin_followed")
         yield self.page_request(origin, self.parse_origin, priority=self.notice_priority + 1,
                                 errback=self.origin_failed, dont_filter=True,
-                                meta={"list_meta": response.meta.get("list_meta") or {}, "content_page": response})
+                                meta={"list_meta": response.meta.get("list_meta") or {}, CONTENT_PAGE: response})
 
     def origin_link(self, response) -> str | None:
         conf = self.site["detail"]
@@ -38,7 +39,7 @@ class OriginFollowMixin:
     def parse_origin(self, response):
         self.crawler.stats.inc_value("tenderwatch/pages/detail")
         meta = {**response.meta["list_meta"], "origin_url": self.canonical_url(response.url)}
-        yield self.make_notice(response, response.meta["content_page"].url, meta)
+        yield self.make_notice(response, response.meta[CONTENT_PAGE].url, meta)
 
     def origin_failed(self, failure):
         """Record why and keep the content page as it is (what its list said)."""
@@ -46,6 +47,6 @@ class OriginFollowMixin:
         if reason == "blocked":
             return
         self.record_error(failure.request.url, f"origin_{reason}", detail)
-        page = failure.request.meta["content_page"]
+        page = failure.request.meta[CONTENT_PAGE]
         page.meta["list_meta"] = failure.request.meta["list_meta"]
         yield from super().parse_notice(page)
