@@ -39,6 +39,8 @@ if str(ROOT / "bench") not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 
+from storage.search.partitions import BUCKET_SQL  # noqa: E402
+
 DATA = ROOT / "data" / "bench" / "scale"
 PG_SERVER = os.environ.get("TENDERWATCH_SCALE_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432")
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -125,6 +127,9 @@ def vacuum(url: str) -> None:
     engine = sa.create_engine(url)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # `spread_first_seen` wrote a second copy of every notice row (a crawl writes first_seen once, at
+            # insert): without the rewrite half the notice table's pages are free space, 1.1 KB a notice.
+            conn.execute(sa.text("VACUUM FULL notice"))
             conn.execute(sa.text("VACUUM ANALYZE"))  # every table a load wrote (parties, tags, amounts …)
     engine.dispose()
 
@@ -162,9 +167,55 @@ def _copy_sql(conn: sa.Connection, table: str, base_max: dict[str, int], pg: boo
     return f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM {table} WHERE {bound}"
 
 
-def replicate(url: str, copies: int, *, progress: bool = True, finish: bool = True) -> dict:
-    """Grow the database at `url` (one generated corpus) to `copies` times its notices."""
+# SQLite, the bench's copy only: no rollback journal, no fsync and a 1 GB page cache. A build that dies leaves
+# a broken file, so SQLite files are built under a temporary name (`ensure`) and rebuilt, never repaired.
+_SQLITE_COPY_PRAGMAS = ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF", "PRAGMA cache_size=-1000000")
+# FTS5 while copying (stored in notice_fts_config): pending tokens are flushed as a segment when they pass
+# `hashsize` (default 1 MB: a dozen segments per 1,000 notices) and at each commit, so a copy of 10,000 notices
+# becomes one segment; no automatic merging after each write (crisis merges of 16 segments of a level still
+# happen); one 'optimize' at the end (`optimize_fts`). Then the defaults again, for the app's writes.
+_FTS_COPY = {"hashsize": 1 << 30, "automerge": 0}
+_FTS_DEFAULTS = {"hashsize": 1 << 20, "automerge": 4}
+
+
+def _sqlite_copy_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            for pragma in _SQLITE_COPY_PRAGMAS:
+                dbapi_conn.execute(pragma)
+    return engine
+
+
+def _fts_config(conn: sa.Connection, values: dict[str, int]) -> None:
+    for key, value in values.items():
+        conn.execute(sa.text("INSERT INTO notice_fts(notice_fts, rank) VALUES(:k, :v)"), {"k": key, "v": value})
+
+
+def fts_segments(url: str) -> int:
+    """How many b-trees (segments) SQLite's full-text index is made of: a term is looked up in each."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(DISTINCT segid) FROM notice_fts_idx")).scalar_one()
+    engine.dispose()
+    return n
+
+
+def optimize_fts(url: str) -> float:
+    """SQLite: merge the full-text index into one segment (FTS5 'optimize'); the seconds it took."""
+    engine = _sqlite_copy_engine(url)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO notice_fts(notice_fts) VALUES('optimize')"))
+    engine.dispose()
+    return round(time.perf_counter() - started, 1)
+
+
+def replicate(url: str, copies: int, *, progress: bool = True, finish: bool = True, merge: bool = True) -> dict:
+    """Grow the database at `url` (one generated corpus) to `copies` times its notices. On SQLite the
+    full-text index is then merged into one segment, unless `merge` is false."""
+    engine = _sqlite_copy_engine(url)
     pg = engine.dialect.name == "postgresql"
     tables = ["notice", "noticeversion", "attachment", "noticeparty", "noticeamount", "noticetag", "extraction"]
     started = time.perf_counter()
@@ -175,8 +226,14 @@ def replicate(url: str, copies: int, *, progress: bool = True, finish: bool = Tr
     if pg:
         with engine.begin() as conn:
             conn.execute(sa.text("DROP INDEX IF EXISTS ix_notice_search_tsv"))
-            sqls["notice_search"] = (f"INSERT INTO notice_search (notice_id, part, tsv) SELECT notice_id + :k * "
-                                     f"{base_max['notice']}, part, tsv FROM notice_search WHERE notice_id <= {base_max['notice']}")
+            # The copy's parts go in the partitions of their moved dates (storage/search/partitions.py).
+            moved = "published_at - make_interval(days => :k * %d)" % SHIFT_DAYS
+            bucket = BUCKET_SQL.format(column=f"({moved})")
+            sqls["notice_search_years"] = (f"SELECT notice_search_ensure_bucket(b) FROM (SELECT DISTINCT {bucket} AS b"
+                                           f" FROM notice WHERE id <= {base_max['notice']}) AS years")
+            sqls["notice_search"] = (f"INSERT INTO notice_search (notice_id, part, bucket, published_at, tsv) SELECT"
+                                     f" notice_id + :k * {base_max['notice']}, part, {bucket}, {moved}, tsv"
+                                     f" FROM notice_search WHERE notice_id <= {base_max['notice']}")
     else:
         from storage.search.index import indexed_text, sqlite_body
         from storage.search.tokens import index_tokens
@@ -187,6 +244,8 @@ def replicate(url: str, copies: int, *, progress: bool = True, finish: bool = Tr
             for nid in ids:
                 title, body = indexed_text(conn, nid)
                 fts_rows.append({"id": nid, "title": " ".join(index_tokens(title)), "body": sqlite_body(body)})
+        with engine.begin() as conn:
+            _fts_config(conn, _FTS_COPY)
     for k in range(1, copies):
         with engine.begin() as conn:
             for t, sql in sqls.items():
@@ -205,18 +264,25 @@ def replicate(url: str, copies: int, *, progress: bool = True, finish: bool = Tr
             conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
             conn.execute(sa.text("CREATE INDEX ix_notice_search_tsv ON notice_search USING GIN (tsv)"))
             conn.commit()
+    merged = {}
+    if not pg:
+        with engine.begin() as conn:
+            _fts_config(conn, _FTS_DEFAULTS)
+        merged = {"fts_segments_copied": fts_segments(url)}
+        if merge:
+            merged["fts_optimize_seconds"] = optimize_fts(url)
     if finish:
         _after_load(engine)
     seconds = time.perf_counter() - started
     engine.dispose()
     return {"notices": base * copies, "copied": base * (copies - 1), "seconds": round(seconds, 1),
-            "rate": round(base * (copies - 1) / seconds, 1), "copies": copies}
+            "rate": round(base * (copies - 1) / seconds, 1), "copies": copies, **merged}
 
 
 def spread_first_seen(url: str) -> None:
     """first_seen = the day after publication, as for a crawl that keeps up with the sites: exports and
     digests select by first_seen, so a year or a week of the archive is then a year or a week of notices."""
-    engine = sa.create_engine(url)
+    engine = _sqlite_copy_engine(url)  # on SQLite, every notice row rewritten: no journal of it
     later = "published_at + interval '1 day'" if engine.dialect.name == "postgresql" else \
         "strftime('%Y-%m-%d %H:%M:%f000', published_at, '+1 day')"
     with engine.begin() as conn:
@@ -377,7 +443,26 @@ def measure_streaming(url: str, year: str, week: str, out_dir: Path, year_format
     return out
 
 
+def raw_bytes_per_notice(url: str, blob_dir: Path = DATA / "raw") -> float:
+    """The raw bytes (page and attachments) a notice keeps in the blob store, outside the database: each
+    notice's own blobs counted, as an archive of distinct notices holds one each (the 100k's and the million's
+    copies share the 10k corpus's files). Blobs missing from `blob_dir` count nothing."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM notice")).scalar_one()
+        uses = conn.execute(sa.text("SELECT sha, count(*) FROM (SELECT raw_sha256 AS sha FROM notice UNION ALL"
+                                    " SELECT sha256 FROM attachment) AS b WHERE sha IS NOT NULL GROUP BY sha")).all()
+    engine.dispose()
+    from storage.blobs import BlobStore
+
+    blobs = BlobStore(blob_dir)
+    size = sum(blobs.path(sha).stat().st_size * k for sha, k in uses if blobs.exists(sha))
+    return size / max(n, 1)
+
+
 def bytes_per_notice(url: str) -> float:
+    """The database's size (tables, indexes, TOAST; or the SQLite file and its WAL) per notice; the raw bytes
+    in the blob store are `raw_bytes_per_notice`."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         n = conn.execute(sa.text("SELECT count(*) FROM notice")).scalar_one()
@@ -400,6 +485,10 @@ def ensure(backend: str, size: str, server: str) -> tuple[str, dict]:
     exists = pg_exists(size, server) if backend == "postgresql" else Path(url[len("sqlite:///"):]).exists()
     if not exists:
         DATA.mkdir(parents=True, exist_ok=True)
+        final = url
+        if backend == "sqlite":  # built under a temporary name, renamed when complete (`_SQLITE_COPY_PRAGMAS`)
+            url = final + ".building"
+            Path(url[len("sqlite:///"):]).unlink(missing_ok=True)
         if size == "10k":
             if backend == "postgresql":
                 with _admin(server).connect() as conn:
@@ -418,6 +507,9 @@ def ensure(backend: str, size: str, server: str) -> tuple[str, dict]:
             info = {"how": f"10k generated, copied x{copies}", **replicate(url, copies)}
         spread_first_seen(url)
         vacuum(url)
+        if backend == "sqlite":
+            os.replace(url[len("sqlite:///"):], final[len("sqlite:///"):])
+        url = final
         meta.write_text(json.dumps(info))
     _upgrade(url)  # the schema at the newest migration (summary tables included)
     return url, json.loads(meta.read_text()) if meta.exists() else {"how": "found"}
@@ -461,6 +553,8 @@ def main(argv=None) -> int:
                                                                    [f for f in args.year_formats.split(",") if f])
         rows.append((backend, size, info, search, streaming, bytes_per_notice(url)))
         _print_one(rows[-1])
+        print(f"  raw bytes in the blob store (outside the database): {raw_bytes_per_notice(url) / 1024:,.1f} KB"
+              " per notice")
     _print_curve(rows)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     return 0

@@ -14,6 +14,10 @@ frequencies (s = 1: the popular few often, a long tail once), each client its ow
 log precedes timing; then one client, then `--clients` at once. Prints p50/p95, requests/s, the search
 cache's hit rate (the X-Cache header) and the ratio of the concurrent p95 to the single-client p95 (goal:
 ≤ 3×). The clients share the machine's cores with the server.
+
+The single-client run is the service time (each request alone): its mean, and hits vs. misses, are printed
+below the table with what a first-come-first-served server predicts for the concurrent p95 — each request
+waits for about clients ÷ cores others, then takes its own time (web/serving.py).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ if str(ROOT) not in sys.path:
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_search import MIX, Server, ensure_corpus, pct  # noqa: E402
+from web.serving import page_slots  # noqa: E402
 
 GOAL_RATIO = 3.0
 
@@ -84,9 +89,10 @@ async def client(http, searches: list[dict], out: list[float], lookups: list[str
         lookups.append(r.headers.get("x-cache", "none"))
 
 
-async def measure(base: str, log: list[dict], clients: int, requests: int, seed: int) -> tuple[list[float], float, str]:
-    """Latencies (ms) of every request, requests per second and the cache hit rate, with `clients` clients at
-    once, each sending `requests` searches drawn from the log."""
+async def measure(base: str, log: list[dict], clients: int, requests: int, seed: int
+                  ) -> tuple[list[float], float, str, list[str]]:
+    """Latencies (ms) of every request, requests per second, the cache hit rate and each request's X-Cache,
+    with `clients` clients at once, each sending `requests` searches drawn from the log."""
     import httpx
 
     latencies: list[float] = []
@@ -99,7 +105,20 @@ async def measure(base: str, log: list[dict], clients: int, requests: int, seed:
         seconds = time.perf_counter() - t0
     hits = lookups.count("HIT")
     rate = f"{hits / len(lookups):.0%}" if "none" not in lookups else "off"
-    return latencies, len(latencies) / seconds, rate
+    return latencies, len(latencies) / seconds, rate, lookups
+
+
+def service_note(single: list[float], lookups: list[str], clients: int, workers: int) -> str:
+    """The single-client run as service times: mean, hits and misses, and the first-come-first-served
+    prediction of the concurrent p95 (clients ÷ servers × mean wait, plus the single-client p95)."""
+    hits = [t for t, how in zip(single, lookups) if how == "HIT"]
+    misses = [t for t, how in zip(single, lookups) if how != "HIT"]
+    mean = sum(single) / len(single)
+    servers = workers * page_slots(workers)  # pages worked on at once (web/serving.py)
+    predicted = clients / servers * mean + pct(single, 95)
+    return (f"  1 client: mean {mean:.1f} ms; {len(hits)} hits p50 {pct(hits, 50):.1f} ms; {len(misses)} misses "
+            f"p50 {pct(misses, 50):.1f} / p95 {pct(misses, 95):.1f} / max {max(misses, default=float('nan')):.1f} ms"
+            f" — FIFO predicts {clients}-client p95 ≈ {predicted:.0f} ms ({predicted / pct(single, 95):.1f}×)")
 
 
 async def warm_up(base: str, log: list[dict], requests: int) -> None:
@@ -136,17 +155,20 @@ def main(argv=None) -> int:
     print(f"{'workers':>7}  {'clients':>7}  {'p50 ms':>8}  {'p95 ms':>8}  {'req/s':>6}  {'cache hits':>10}  "
           f"{'p95 ÷ 1 client':>14}")
     worst = 0.0
+    notes = []
     for workers in args.workers:
         with WorkersServer(url, workers, args.search_cache) as base:
             asyncio.run(warm_up(base, log, args.warm_up))
-            single, single_rate, single_hits = asyncio.run(measure(base, log, 1, args.requests, 1))
-            many, many_rate, many_hits = asyncio.run(measure(base, log, args.clients, args.requests, 2))
+            single, single_rate, single_hits, single_lookups = asyncio.run(measure(base, log, 1, args.requests, 1))
+            many, many_rate, many_hits, _ = asyncio.run(measure(base, log, args.clients, args.requests, 2))
         ratio = pct(many, 95) / pct(single, 95)
         worst = max(worst, ratio)
         print(f"{workers:>7}  {1:>7}  {pct(single, 50):>8.1f}  {pct(single, 95):>8.1f}  {single_rate:>6.1f}  "
               f"{single_hits:>10}  {'':>14}")
         print(f"{workers:>7}  {args.clients:>7}  {pct(many, 50):>8.1f}  {pct(many, 95):>8.1f}  {many_rate:>6.1f}  "
               f"{many_hits:>10}  {ratio:>13.1f}×", flush=True)
+        notes.append(f"workers {workers}:" + service_note(single, single_lookups, args.clients, workers))
+    print("\n".join(notes))
     print(f"goal: {args.clients}-client p95 within {GOAL_RATIO:g}× the single-client p95 — "
           f"{'met' if worst <= GOAL_RATIO else 'not met'} (worst {worst:.1f}×); load average now "
           f"{os.getloadavg()[0]:.1f}")

@@ -97,6 +97,8 @@ class NoticeVersion(SQLModel, table=True):
     content_hash: str
     raw_sha256: Optional[str] = None
     title: str = ""
+    # An earlier version's body text. The newest version's (highest id) is "": its text is the Notice row's,
+    # stored once (a notice's text is its largest column); a change moves it here before replacing it.
     text: str = ""
     fetched_at: NaiveDatetime = Field(default_factory=utcnow)
 

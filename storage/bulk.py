@@ -30,7 +30,7 @@ from models.raw import RawAttachment, RawNotice
 from models.tables import AMOUNT, ATTACHMENT, EXTRACTION, LINK, NOTICE, PARTY, TAG, VERSION, utcnow
 from storage import db, dedup, procurement, rows
 from storage.normalise import content_hash, normalise_name
-from storage.pgcopy import copy_rows
+from storage.pgcopy import copy_rows, one_of
 from storage.search import index as search_index
 from storage.write import Writer, put_blobs
 
@@ -149,8 +149,8 @@ def _stored_urls(conn: sa.Connection, urls: list[str]) -> set[str]:
     out: set[str] = set()
     for i in range(0, len(urls), _CHUNK):
         part = urls[i:i + _CHUNK]
-        out.update(conn.execute(sa.select(NOTICE.c.url).where(NOTICE.c.url.in_(part))).scalars())
-        out.update(conn.execute(sa.select(LINK.c.url).where(LINK.c.url.in_(part))).scalars())
+        out.update(conn.execute(sa.select(NOTICE.c.url).where(one_of(conn, NOTICE.c.url, part))).scalars())
+        out.update(conn.execute(sa.select(LINK.c.url).where(one_of(conn, LINK.c.url, part))).scalars())
     return out
 
 
@@ -167,7 +167,7 @@ def _dedup_candidates(conn: sa.Connection, items: list[_Item]) -> Candidates:
         for j in range(0, len(values), _CHUNK):
             for source, code, title in conn.execute(
                 sa.select(NOTICE.c.source, NOTICE.c.project_code, NOTICE.c.title)
-                .where(column.in_(values[j:j + _CHUNK]), NOTICE.c.simhash.is_not(None))
+                .where(one_of(conn, column, values[j:j + _CHUNK]), NOTICE.c.simhash.is_not(None))
             ):
                 _add_candidate(out, source, code or "", title or "")
     return out

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
+import json
 import re
 from pathlib import Path
 from typing import Iterator
@@ -36,6 +38,11 @@ WRITE_OPTION = "tenderwatch_write"
 # INTEGER). A larger or non-positive id names no row; binding it would raise OverflowError (SQLite) or
 # NumericValueOutOfRange (PostgreSQL) instead of finding nothing.
 MAX_ROW_ID = {"sqlite": 2**63 - 1, "postgresql": 2**31 - 1}
+
+
+# JSON columns (extraction results, list_meta …) hold Chinese text: written as UTF-8, not as \uXXXX escapes,
+# which take 6 bytes a character instead of 3.
+JSON_SERIALIZER = functools.partial(json.dumps, ensure_ascii=False)
 
 
 def is_row_id(dialect: str, value: int) -> bool:
@@ -62,7 +69,7 @@ def make_engine(url: str | None = None, *, read_only: bool = False, create: bool
         _explain_connect_errors(engine, parsed)
         return engine
     try:
-        engine = sa.create_engine(parsed, pool_pre_ping=True, future=True)
+        engine = sa.create_engine(parsed, pool_pre_ping=True, future=True, json_serializer=JSON_SERIALIZER)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f"cannot use {_shown(parsed)}: {exc}") from None
     _explain_connect_errors(engine, parsed)
@@ -109,7 +116,8 @@ def _sqlite_engine(parsed: sa.URL, *, read_only: bool, create: bool = True) -> s
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise DatabaseError(f"cannot create a database at {path}: {exc.strerror or exc}") from None
-    engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, future=True)
+    engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, future=True,
+                               json_serializer=JSON_SERIALIZER)
 
     @sa.event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record):

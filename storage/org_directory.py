@@ -23,9 +23,10 @@ import sqlalchemy as sa
 
 from models.tables import NOTICE, ORG, PARTY, RES
 from storage.normalise import normalise_name
+from storage.pgcopy import copy_rows, one_of
 from storage.orgs import (
-    MAX_PAGE_SIZE, ROLES, SORTS, OrgError, case_condition, chunks, entity_column, entity_money, entity_parties,
-    money_per_entity,
+    MAX_PAGE_SIZE, ROLES, SORTS, OrgError, case_condition, chunks, entity_column, entity_parties, money_of,
+    money_per_entity, procurement_column,
 )
 
 _META = sa.MetaData()
@@ -78,22 +79,44 @@ def _counts(ep: sa.Subquery) -> sa.Select:
     )
 
 
-def recount(conn: sa.Connection, entities: list[int], role: str | None = None) -> dict[int, dict[str, Any]]:
-    """`counted` for a few organisations (canonical rows; others have no numbers), read through the indexes."""
-    out: dict[int, dict[str, Any]] = {}
+def recount(conn: sa.Connection, entities: list[int], roles: tuple[str | None, ...] = (None,)
+            ) -> dict[str | None, dict[int, dict[str, Any]]]:
+    """`counted` for a few organisations (canonical rows; others have no numbers), in each of `roles`, read
+    through the indexes: their party rows read once for every role, counted here as `counted` counts them."""
+    out: dict[str | None, dict[int, dict[str, Any]]] = {role: {} for role in roles}
+    is_case = sa.case((case_condition(None), 1), else_=0)
     for chunk in chunks(sorted(set(entities)), 200):
-        ids = chunk + list(conn.execute(sa.select(RES.c.organisation_id).where(RES.c.into_id.in_(chunk))).scalars())
-        stmt = (
-            sa.select(entity_column(PARTY.c.organisation_id).label("entity"), PARTY.c.notice_id, PARTY.c.role)
-            .select_from(PARTY.outerjoin(RES, RES.c.organisation_id == PARTY.c.organisation_id))
-            .where(PARTY.c.organisation_id.in_(ids), *((PARTY.c.role == role,) if role else ()))
-        )
-        counts = {r["entity"]: dict(r) for r in conn.execute(_counts(stmt.subquery("ep"))).mappings()
-                  if r["entity"] in chunk}
-        money = entity_money(conn, list(counts), role)
-        for entity, row in counts.items():
-            stated = money.get(entity, {})
-            out[entity] = {**row, **{k: stated.get(f"{k}_cny") for k in ("budget", "award", "value")}}
+        wanted = set(chunk)
+        ids = chunk + list(conn.execute(sa.select(RES.c.organisation_id).where(one_of(conn, RES.c.into_id, chunk)))
+                           .scalars())
+        parties = conn.execute(
+            sa.select(entity_column(PARTY.c.organisation_id), PARTY.c.notice_id, PARTY.c.role, is_case,
+                      procurement_column())
+            .select_from(PARTY.outerjoin(RES, RES.c.organisation_id == PARTY.c.organisation_id)
+                         .join(NOTICE, NOTICE.c.id == PARTY.c.notice_id))
+            .where(one_of(conn, PARTY.c.organisation_id, ids))
+        ).all()
+        # (role, entity) → its notices, cases, roles and procurements
+        seen: dict[tuple[str | None, int], tuple[set, set, set, set]] = {}
+        for entity, notice_id, role, case, pk in parties:
+            if entity not in wanted:
+                continue
+            for counted_in in (None, role):
+                if counted_in in out:
+                    notices, cases, has, pks = seen.setdefault((counted_in, entity), (set(), set(), set(), set()))
+                    notices.add(notice_id)
+                    if case:
+                        cases.add(notice_id)
+                    has.add(role)
+                    pks.add(pk)
+        stated = money_of(conn, {pk for *_, pks in seen.values() for pk in pks})
+        for (role, entity), (notices, cases, has, pks) in seen.items():
+            amounts = [stated[pk] for pk in pks if pk in stated]
+            out[role][entity] = {"entity": entity, "notices": len(notices), "cases": len(cases),
+                                 **{f"is_{r}": int(r in has) for r in ROLES}}
+            for k in ("budget", "award", "value"):  # None when no procurement states it
+                known = [a[k] for a in amounts if a.get(k) is not None]
+                out[role][entity][k] = sum(known) if known else None
     return out
 
 
@@ -117,6 +140,9 @@ def unfilled(conn: sa.Connection) -> bool:
 
 def _insert(conn: sa.Connection, role: str | None, rows) -> None:
     batch = [{**r, "role": role or ALL} for r in rows]
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, SUMMARY, batch)
+        return
     for part in chunks(batch, 5_000):
         conn.execute(SUMMARY.insert(), part)
 
@@ -133,9 +159,9 @@ def fold(conn: sa.Connection) -> int:
         entities = set(conn.execute(sa.select(DIRTY.c.entity).distinct()).scalars())
         conn.execute(DIRTY.delete())
     for chunk in chunks(sorted(entities), 500):
-        conn.execute(SUMMARY.delete().where(SUMMARY.c.entity.in_(chunk)))
-        for role in (None, *ROLES):
-            _insert(conn, role, recount(conn, chunk, role).values())
+        conn.execute(SUMMARY.delete().where(one_of(conn, SUMMARY.c.entity, chunk)))
+        for role, numbers in recount(conn, chunk, (None, *ROLES)).items():
+            _insert(conn, role, numbers.values())
     return len(entities)
 
 
@@ -149,10 +175,11 @@ def maybe_fold(conn: sa.Connection) -> None:
 def rows(conn: sa.Connection, role: str | None = None) -> sa.Subquery:
     """Every organisation's directory numbers in `role`, exact now: the summary's rows of unmarked
     organisations and the marked ones recounted. Columns: COLUMNS."""
+    role = role or None  # "" is every role, as None
     stored = sa.select(*(SUMMARY.c[c] for c in COLUMNS)).where(
         SUMMARY.c.role == (role or ALL), SUMMARY.c.entity.not_in(sa.select(DIRTY.c.entity)))
     marked = list(conn.execute(sa.select(DIRTY.c.entity).distinct()).scalars())
-    live = list(recount(conn, marked, role).values()) if marked else []
+    live = list(recount(conn, marked, (role,))[role].values()) if marked else []
     if not live:
         return stored.subquery("org_rows")
     return sa.union_all(stored, _as_rows(conn, live)).subquery("org_rows")

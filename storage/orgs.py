@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from models.tables import AMOUNT, NOTICE, ORG, PARTY, RES, utcnow
 from storage.db import is_row_id
 from storage.normalise import normalise_name
+from storage.pgcopy import one_of
 from storage.review import case_condition as review_case_condition
 
 
@@ -123,6 +124,8 @@ def resolution_key(name: str | None) -> Resolution:
 def _address_cut(name: str, r: Rules) -> int | None:
     """Where a glued-on address starts: after the rightmost name ending whose remainder begins like an
     address (地址, a province, or a place ending in 省/市/区/县) and carries a house number."""
+    if not _HOUSE_NUMBER.search(name):  # nor has any tail (most names: no need to look for their endings)
+        return None
     cuts = sorted({i + len(e) for e in r.name_endings for i in _find_all(name, e)}, reverse=True)
     for cut in cuts:
         tail = name[cut:]
@@ -202,12 +205,12 @@ def resolve_organisations(conn: sa.Connection, org_ids: list[int]) -> None:
     ids = list(dict.fromkeys(org_ids))
     if not ids:
         return
-    new = [r for i in range(0, len(ids), 500) for r in _rows(conn, ORG.c.id.in_(ids[i:i + 500]))]
+    new = [r for i in range(0, len(ids), 500) for r in _rows(conn, one_of(conn, ORG.c.id, ids[i:i + 500]))]
     keys = {r.id: resolution_key(r.name) for r in new}
     wanted = sorted({k.key for k in keys.values()})
     members = {r.id: r for r in new}
     for i in range(0, len(wanted), 500):
-        members.update((r.id, r) for r in _rows(conn, RES.c.key.in_(wanted[i:i + 500])) if r.id not in keys)
+        members.update((r.id, r) for r in _rows(conn, one_of(conn, RES.c.key, wanted[i:i + 500])) if r.id not in keys)
     groups: dict[str, list[sa.Row]] = {}
     for m in sorted(members.values(), key=lambda m: m.id):
         # Those decided now by the key their name reduces to; the others by the key they are stored under.
@@ -215,13 +218,19 @@ def resolve_organisations(conn: sa.Connection, org_ids: list[int]) -> None:
         if m.id not in keys:
             keys[m.id] = resolution_key(m.name)
         groups.setdefault(group, []).append(m)
-    if max((_assign(conn, group, keys) for group in groups.values()), default=0) > 1:
+    inserts: list[dict] = []  # the new organisations' rows, written in one statement
+    changed = max((_assign(conn, group, keys, inserts) for group in groups.values()), default=0)
+    if inserts:
+        conn.execute(RES.insert(), inserts)
+    if changed > 1:
         _flatten(conn)  # an organisation changed its canonical row: hand merges follow it
 
 
-def _assign(conn: sa.Connection, members: list[sa.Row], keys: dict[int, Resolution]) -> int:
+def _assign(conn: sa.Connection, members: list[sa.Row], keys: dict[int, Resolution],
+            inserts: list[dict] | None = None) -> int:
     """Write the resolution rows of one key's organisations; pinned (hand-decided) rows keep their decision.
-    Returns how many rows changed."""
+    Returns how many rows changed. Rows of organisations without one yet go to `inserts` when given, for the
+    caller to insert (after every `_assign` of the lot, before reading them back)."""
     free = [m for m in members if not m.pinned]
     names = {m.id: m.name for m in members}
     changed = 0
@@ -233,17 +242,22 @@ def _assign(conn: sa.Connection, members: list[sa.Row], keys: dict[int, Resoluti
             into = None if m.id == canonical.id else canonical.id
             rule = "" if into is None else "+".join(dict.fromkeys(keys[m.id].rules + keys[canonical.id].rules))
             detail = "" if into is None else explain(m.name, names[canonical.id], keys[m.id], keys[canonical.id])
-            changed += _write(conn, m, key=keys[m.id].key, into_id=into, rule=rule, detail=detail, by=AUTO, pinned=False)
+            changed += _write(conn, m, key=keys[m.id].key, into_id=into, rule=rule, detail=detail, by=AUTO,
+                              pinned=False, inserts=inserts)
     for m in members:
         if m.pinned and m.key != keys[m.id].key:
             conn.execute(RES.update().where(RES.c.organisation_id == m.id).values(key=keys[m.id].key))
     return changed
 
 
-def _write(conn, row: sa.Row, *, key: str, into_id: int | None, rule: str, detail: str, by: str, pinned: bool) -> int:
+def _write(conn, row: sa.Row, *, key: str, into_id: int | None, rule: str, detail: str, by: str, pinned: bool,
+           inserts: list[dict] | None = None) -> int:
     values = dict(key=key, into_id=into_id, rule=rule, detail=detail, decided_by=by, decided_at=utcnow(), pinned=pinned)
     if row.key is None:
-        conn.execute(RES.insert().values(organisation_id=row.id, **values))
+        if inserts is None:
+            conn.execute(RES.insert().values(organisation_id=row.id, **values))
+        else:
+            inserts.append(dict(organisation_id=row.id, **values))
         return 1
     current = conn.execute(sa.select(RES.c.into_id, RES.c.rule, RES.c.detail, RES.c.key, RES.c.pinned)
                            .where(RES.c.organisation_id == row.id)).first()
@@ -404,13 +418,13 @@ def procurement_money(where=None) -> sa.Subquery:
     )
 
 
-def procurements_where(pks: Iterable[str]):
+def procurements_where(conn: sa.Connection, pks: Iterable[str]):
     """SQL condition on NOTICE: the notices of these procurements (indexed columns: key, id)."""
     pks = list(pks)
     keys = [p for p in pks if not p.startswith("#")]
     ids = [int(p[1:]) for p in pks if p.startswith("#")]
-    return sa.or_(*((NOTICE.c.procurement_key.in_(keys),) if keys else ()), *((NOTICE.c.id.in_(ids),) if ids else ()),
-                  sa.false())
+    return sa.or_(*((one_of(conn, NOTICE.c.procurement_key, keys),) if keys else ()),
+                  *((one_of(conn, NOTICE.c.id, ids),) if ids else ()), sa.false())
 
 
 def money_of(conn: sa.Connection, pks: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -418,7 +432,7 @@ def money_of(conn: sa.Connection, pks: Iterable[str]) -> dict[str, dict[str, Any
     it states, and "value": its award, else its budget."""
     out: dict[str, dict[str, Any]] = {}
     for chunk in chunks(sorted(set(pks)), 400):
-        money = procurement_money(procurements_where(chunk))
+        money = procurement_money(procurements_where(conn, chunk))
         for pk, kind, value, published in conn.execute(
             sa.select(money.c.pk, money.c.kind, money.c.value, money.c.published_at)
         ):
@@ -469,35 +483,6 @@ def money_per_entity(ep: sa.Subquery) -> sa.Subquery:
         .group_by(ent_pk.c.entity)
         .subquery("ent_money")
     )
-
-
-def entity_money(conn: sa.Connection, entities: list[int], role: str | None) -> dict[int, dict[str, float | None]]:
-    """Budget, award and value of a few organisations, over their procurements (in `role`): what the
-    directory's summary (storage/org_directory.py) recounts for the organisations a write touched."""
-    if not entities:
-        return {}
-    shown_as = {e: e for e in entities}
-    shown_as.update(conn.execute(
-        sa.select(RES.c.organisation_id, RES.c.into_id).where(RES.c.into_id.in_(entities))
-    ).all())
-    stmt = (
-        sa.select(PARTY.c.organisation_id, procurement_column())
-        .join(NOTICE, NOTICE.c.id == PARTY.c.notice_id)
-        .where(PARTY.c.organisation_id.in_(list(shown_as)))
-    )
-    if role:
-        stmt = stmt.where(PARTY.c.role == role)
-    pks: dict[int, set[str]] = {}
-    for oid, pk in conn.execute(stmt):
-        pks.setdefault(shown_as[oid], set()).add(pk)
-    stated = money_of(conn, {pk for ps in pks.values() for pk in ps})
-    out = {}
-    for entity, ps in pks.items():
-        rows = [stated[pk] for pk in ps if pk in stated]
-        sums = {k: sum(r[k] for r in rows if r.get(k) is not None) if any(r.get(k) is not None for r in rows) else None
-                for k in ("budget", "award", "value")}
-        out[entity] = {f"{k}_cny": v for k, v in sums.items()}
-    return out
 
 
 def members(conn: sa.Connection, entity: int) -> list[int]:

@@ -1,6 +1,7 @@
 """PostgreSQL COPY for rows given as SQLAlchemy inserts them (dicts by column name): what
 `conn.execute(table.insert(), rows)` writes, at a fraction of the client's and the server's work (no statement
-to build, bind and parse per batch of rows). Used by the bulk loader and the search index on PostgreSQL."""
+to build, bind and parse per batch of rows). Used by the bulk loader, the search index and the organisations'
+summary on PostgreSQL; `one_of` keeps their look-ups of many values one statement text."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from operator import itemgetter
 
 import sqlalchemy as sa
 from psycopg import sql
+from sqlalchemy.dialects.postgresql import ARRAY
 
 
 def copy_rows(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
@@ -33,3 +35,12 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
                 for i in json_at:
                     out[i] = serialise(out[i])
             copy.write_row((*out, *fixed) if fixed else out)
+
+
+def one_of(conn: sa.Connection, column: sa.ColumnElement, values) -> sa.ColumnElement[bool]:
+    """SQL: `column` is one of `values`. On PostgreSQL one array parameter (`= ANY`): the statement's text is the
+    same however many values, so neither SQLAlchemy nor the driver writes and parses a placeholder per value;
+    elsewhere IN (callers keep their lists short enough for SQLite's parameter limit)."""
+    if conn.dialect.name != "postgresql":
+        return column.in_(list(values))
+    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))

@@ -60,8 +60,9 @@ def page_values(raw: RawNotice, body: DocumentText, raw_sha: str, chash: str, si
 
 def version_row(notice_id: int, raw: RawNotice, body: DocumentText, extraction: NoticeExtraction, raw_sha: str,
                 chash: str, now: datetime) -> dict[str, Any]:
+    """The newest version of a notice: its text is the notice row's, so none here (models.tables.NoticeVersion)."""
     return dict(notice_id=notice_id, content_hash=chash, raw_sha256=raw_sha, title=notice_title(raw, body, extraction),
-                text=body.text, fetched_at=now)
+                text="", fetched_at=now)
 
 
 def extraction_row(notice_id: int, version: str, result: dict[str, Any], now: datetime) -> dict[str, Any]:

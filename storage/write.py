@@ -119,7 +119,10 @@ class Writer:
         simhash = simhash or dedup.Lazy(lambda: dedup.simhash(body.text))  # computed at most once per save
         now = utcnow()
         self.ensure_sources([raw.source])
-        row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).first()
+        # The stored notice's row is locked until this save commits (PostgreSQL; SQLite has one writer at a time):
+        # two saves of a changed page must not both take the same version as the newest.
+        stored_row = sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url).with_for_update()
+        row = conn.execute(stored_row).first()
         if row is None:
             duplicate = dedup.find_duplicate(conn, raw, body, extraction, own_simhash=simhash)
             if duplicate is not None:  # the same notice published at another source (storage/dedup.py)
@@ -144,7 +147,7 @@ class Writer:
                 search_index.index(conn, notice_id)
                 return SaveResult(notice_id, "new")
             # Another writer stored this URL between our SELECT and INSERT: treat it as existing.
-            row = conn.execute(sa.select(NOTICE.c.id, NOTICE.c.content_hash).where(NOTICE.c.url == raw.url)).one()
+            row = conn.execute(stored_row).one()
         notice_id = row.id
         if row.content_hash == chash:
             conn.execute(NOTICE.update().where(NOTICE.c.id == notice_id).values(last_seen=now))
@@ -155,6 +158,9 @@ class Writer:
                 search_index.index(conn, notice_id)
             return SaveResult(notice_id, "unchanged")
         search_index.unindex(conn, notice_id)
+        # The text being replaced becomes the newest version's, which is no longer the newest.
+        conn.execute(VERSION.update().where(VERSION.c.id == self._newest_version(notice_id), VERSION.c.text == "")
+                     .values(text=sa.select(NOTICE.c.text).where(NOTICE.c.id == notice_id).scalar_subquery()))
         conn.execute(NOTICE.update().where(NOTICE.c.id == notice_id).values(
             last_seen=now, last_changed=now, **rows.page_values(raw, body, raw_sha, chash, simhash())))
         conn.execute(VERSION.insert(), rows.version_row(notice_id, raw, body, extraction, raw_sha, chash, now))
@@ -176,9 +182,9 @@ class Writer:
         chash = content_hash(body.text)
         conn.execute(NOTICE.update().where(NOTICE.c.id == notice_id)
                      .values(text=body.text, content_hash=chash, simhash=dedup.simhash(body.text)))
-        newest = conn.execute(sa.select(sa.func.max(VERSION.c.id)).where(VERSION.c.notice_id == notice_id)).scalar()
-        if newest is not None:  # the newest version equals the notice row
-            conn.execute(VERSION.update().where(VERSION.c.id == newest).values(text=body.text, content_hash=chash))
+        newest = self._newest_version(notice_id)
+        if newest is not None:  # the newest version equals the notice row (its text is the row's)
+            conn.execute(VERSION.update().where(VERSION.c.id == newest).values(content_hash=chash))
         for attachment_id, doc in attachments:
             status, error = rows.attachment_status(doc)
             conn.execute(
@@ -235,6 +241,10 @@ class Writer:
             elif row["sha256"] is not None and old.sha256 != row["sha256"]:
                 values = {k: v for k, v in row.items() if k not in ("notice_id", "url")}
                 conn.execute(ATTACHMENT.update().where(ATTACHMENT.c.id == old.id).values(**values))
+
+    def _newest_version(self, notice_id: int) -> int | None:
+        newest = sa.select(sa.func.max(VERSION.c.id)).where(VERSION.c.notice_id == notice_id)
+        return self.conn.execute(newest).scalar()
 
     def _has_new_attachments(self, notice_id: int, stored: Sequence[rows.StoredAttachment]) -> bool:
         existing = dict(self.conn.execute(

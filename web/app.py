@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from web.params import ParamError
 from web.cache import CacheHeader, make_searcher
 from web.search import QueryError
+from web.serving import Rebalance, Turns, board_from_environment, page_slots
 from web.views import feed, network, notice, ocds, org, orgs, raw, search, site, stats
 from web.views.common import STATIC, error_response, make_templates, render, static_version
 
@@ -84,6 +85,8 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
     app.state.searcher = make_searcher(engine, search_cache)
     app.state.blobs = BlobStore(blob_root)
     app.state.templates = make_templates(version=version, db_label=_db_label(url), review=review)
+    slots = page_slots()
+    app.state.turns = Turns(slots)  # pages' work in arrival order, one per core (web/serving.py)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     from web.docs import mount_api_docs
 
@@ -99,6 +102,9 @@ def create_app(database_url: str | None = None, *, blob_root: str | Path | None 
     app.add_middleware(HeadAndOptions, routes=lambda: app.routes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CacheHeader)
+    board = board_from_environment()  # with `serve --workers N`: keep the connections evenly spread
+    if board is not None:
+        app.add_middleware(Rebalance, board=board, slots=slots)
     _error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

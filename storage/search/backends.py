@@ -10,6 +10,7 @@ import time
 
 import sqlalchemy as sa
 
+from storage.search import partitions
 from storage.search.query import ParsedQuery, Term
 
 
@@ -59,18 +60,30 @@ class SqliteFts:
 
 
 class PostgresTsvector:
-    """tsvector parts in `notice_search(notice_id, part, tsv)`. A notice matches a term when one of its parts
-    does (parts overlap by more than any phrase), so AND and NOT combine per notice, not per part."""
+    """tsvector parts in `notice_search(notice_id, part, bucket, published_at, tsv)`, partitioned by the year
+    of publication (`bucket`, migration 0016). A notice matches a term when one of its parts does (parts overlap
+    by more than any phrase), so AND and NOT combine per notice, not per part."""
 
-    def match_ids(self, parsed: ParsedQuery, params: dict) -> str:
+    def match_ids(self, parsed: ParsedQuery, params: dict, years: tuple[int, int] | None = None,
+                  dated: bool = False, loose: bool = False) -> str:
+        """The ids of the matching notices; `years` (first, last bucket) reads only those partitions; `dated`:
+        with each notice's publication date (`published_at`), read from the index rows themselves; `loose`: a
+        superset, each phrase's tokens anywhere in one part (`probe` then decides each notice)."""
+        within = ""
+        if years is not None:
+            params["bucket_from"], params["bucket_to"] = years
+            within = " AND bucket BETWEEN :bucket_from AND :bucket_to"
+        columns = "notice_id AS id, published_at" if dated else "notice_id AS id"
         selects = []
         for i, group in enumerate(parsed.groups):
-            params[f"tsq{i}"] = " | ".join(self._phrase(t) for t in group)
-            selects.append(f"SELECT DISTINCT notice_id AS id FROM notice_search WHERE tsv @@ CAST(:tsq{i} AS tsquery)")
+            params[f"tsq_loose{i}" if loose else f"tsq{i}"] = " | ".join(self._phrase(t, loose) for t in group)
+            selects.append(f"SELECT DISTINCT {columns} FROM notice_search"
+                           f" WHERE tsv @@ CAST(:{'tsq_loose' if loose else 'tsq'}{i} AS tsquery){within}")
         sql = " INTERSECT ".join(selects)
         if parsed.excluded:
             params["tsq_not"] = " | ".join(self._phrase(t) for t in parsed.excluded)
-            sql = f"({sql}) EXCEPT SELECT notice_id FROM notice_search WHERE tsv @@ CAST(:tsq_not AS tsquery)"
+            sql = (f"({sql}) EXCEPT SELECT {columns} FROM notice_search WHERE tsv @@ CAST(:tsq_not AS tsquery)"
+                   f"{within}")
         return sql
 
     def ranked(self, parsed: ParsedQuery, filtered_ids: str | None, params: dict) -> str:
@@ -100,51 +113,55 @@ class PostgresTsvector:
 
     @staticmethod
     def _part_hit(alias: str, param: str) -> str:
-        # `IS TRUE` is not indexable by GIN, so the parts are found by the primary key (notice_id, part).
-        return (f"(SELECT 1 FROM notice_search s WHERE s.notice_id = {alias}.id"
-                f" AND (s.tsv @@ CAST(:{param} AS tsquery)) IS TRUE LIMIT 1)")
+        # The parts are found by the primary key (notice_id, part), in the one partition of the notice's year.
+        return (f"(SELECT 1 FROM notice_search s WHERE s.notice_id = {alias}.id AND {_same_year(alias)}"
+                f" AND {_part_matches(alias, param)} LIMIT 1)")
 
     def title_score(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
         """The relevance of notice `alias`'s title (part 0, small and stored inline: nothing to decompress);
         NULL when the title does not match."""
         params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
         return (f"(SELECT ts_rank(s.tsv, CAST(:tsq_rank AS tsquery)) FROM notice_search s"
-                f" WHERE s.notice_id = {alias}.id AND s.part = 0 AND (s.tsv @@ CAST(:tsq_rank AS tsquery)) IS TRUE)")
+                f" WHERE s.notice_id = {alias}.id AND {_same_year(alias)} AND s.part = 0"
+                f" AND {_part_matches(alias, 'tsq_rank')})")
 
     def ranked_titles(self, parsed: ParsedQuery, ids: str, params: dict) -> str:
         """(id, score) of the notices among `ids` (a literal id list) whose title matches, by `title_score`."""
-        params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
-        return (
-            "SELECT s.notice_id AS id, ts_rank(s.tsv, CAST(:tsq_rank AS tsquery)) AS score FROM notice_search s"
-            f" WHERE s.notice_id IN ({ids}) AND s.part = 0 AND (s.tsv @@ CAST(:tsq_rank AS tsquery)) IS TRUE"
-        )
+        return (f"SELECT id, score FROM (SELECT n.id, {self.title_score(parsed, params)} AS score FROM notice n"
+                f" WHERE n.id IN ({ids})) AS t WHERE score IS NOT NULL")
 
     def ranked_among(self, parsed: ParsedQuery, ids: str, params: dict) -> str:
-        """(id, score) best first among the notices `ids` (a literal id list, a few thousand at most)."""
+        """(id, score) best first among the notices `ids` (a literal id list, a few thousand at most). Each
+        notice's parts are read by its key in its year's partition: a scan of the partitions checking the text
+        first (the planner's order for a long id list) would decompress every part."""
         params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
-        return (
-            "SELECT s.notice_id AS id, sum(ts_rank(s.tsv, CAST(:tsq_rank AS tsquery))) AS score"
-            f" FROM notice_search s WHERE s.notice_id IN ({ids})"
-            " AND (s.tsv @@ CAST(:tsq_rank AS tsquery)) IS TRUE"
-            " GROUP BY s.notice_id ORDER BY score DESC, s.notice_id DESC"
-        )
+        score = ("(SELECT sum(ts_rank(s.tsv, CAST(:tsq_rank AS tsquery))) FROM notice_search s"
+                 f" WHERE s.notice_id = n.id AND {_same_year('n')} AND {_part_matches('n', 'tsq_rank')})")
+        return (f"SELECT id, score FROM (SELECT n.id, {score} AS score FROM notice n WHERE n.id IN ({ids})) AS t"
+                " WHERE score IS NOT NULL ORDER BY score DESC, id DESC")
 
-    def estimate(self, conn, parsed: ParsedQuery) -> int | None:
+    def estimate(self, conn, parsed: ParsedQuery, *, at_most: bool = False) -> int | None:
         """About how many notices match, from the planner's statistics of the index (most common lexemes and
         their frequencies; no index read): None when the table was never analysed. Used only to choose a
-        plan; a term outside the most common lexemes counts as rare."""
+        plan; a term outside the most common lexemes counts as rare, or with `at_most` as common as the rarest
+        listed one (an upper bound: how many notices a search may have to read to find some)."""
         stats = _lexeme_stats(conn)
         if stats is None:
             return None
-        freqs, parts_per_notice, notices = stats
+        partitions, parts_per_notice, notices = stats
 
-        # A lexeme outside the list is rarer than the rarest listed one (often far rarer: a phrase of two
-        # unlisted bigrams such as 阿里云's is in a few hundred notices), so it counts as absent: the exact
-        # plan is right for it, while counting it at the list's floor sends rare phrases on a walk.
+        # A lexeme outside a partition's list is rarer there than the rarest listed one (often far rarer: a
+        # phrase of two unlisted bigrams such as 阿里云's is in a few hundred notices), so it counts as absent:
+        # the exact plan is right for it, while counting it at the list's floor sends rare phrases on a walk.
         def token_freq(tok) -> float:
-            if tok.prefix:
-                return min(1.0, sum(f for lex, f in freqs.items() if lex.startswith(tok.text)))
-            return freqs.get(tok.text, 0.0)
+            total = 0.0
+            for weight, freqs, floor in partitions:
+                unlisted = floor if at_most else 0.0
+                if tok.prefix:
+                    total += weight * min(1.0, sum(f for lex, f in freqs.items() if lex.startswith(tok.text)) or unlisted)
+                else:
+                    total += weight * freqs.get(tok.text, unlisted)
+            return total
 
         def term_freq(term: Term) -> float:
             return min(token_freq(t) for t in term.tokens)
@@ -154,12 +171,28 @@ class PostgresTsvector:
         return int(min(1.0, share * parts_per_notice) * notices)
 
     @staticmethod
-    def _phrase(term: Term) -> str:
+    def _phrase(term: Term, loose: bool = False) -> str:
+        """The term as a tsquery: its tokens in a row (`<->`), or with `loose` anywhere in one part (`&`): the GIN
+        index answers that alone, while a phrase makes the server decompress every candidate part to check
+        positions."""
         parts = []
         for tok in term.tokens:
             lexeme = "'" + tok.text.replace("\\", "\\\\").replace("'", "''") + "'"
             parts.append(lexeme + (":*" if tok.prefix else ""))
-        return "(" + " <-> ".join(parts) + ")"
+        return "(" + (" & " if loose else " <-> ").join(parts) + ")"
+
+
+def _part_matches(alias: str, param: str) -> str:
+    """Whether part `s` of notice `alias` matches the tsquery `param`, for lookups of one notice's parts: not
+    indexable by GIN (the parts are found by their key), and the notice is checked before the text, which a
+    scan of a small partition (this year's, early in the year) would otherwise test, decompressing every part
+    it passes (the planner puts the text test first)."""
+    return f"CASE WHEN s.notice_id = {alias}.id THEN s.tsv @@ CAST(:{param} AS tsquery) ELSE false END"
+
+
+def _same_year(alias: str) -> str:
+    """The notice_search rows `s` in the partition of notice `alias`'s year (pruned as the query runs)."""
+    return f"s.bucket = {partitions.BUCKET_SQL.format(column=alias + '.published_at')}"
 
 
 _STATS_TTL = 600.0  # seconds a database's lexeme statistics are reused
@@ -167,25 +200,30 @@ _stats_cache: dict[str, tuple[float, tuple | None]] = {}
 
 
 def _lexeme_stats(conn):
-    """({lexeme: share of parts}, parts per notice, notices) from
-    pg_stats, cached per database for _STATS_TTL; None before the first ANALYZE."""
+    """([(the partition's share of the parts, {lexeme: share of its parts}, the share below which a lexeme is
+    left out of its list)], parts per notice, notices) from pg_stats, cached per database for _STATS_TTL; None
+    before the first ANALYZE."""
     key = str(conn.engine.url)
     now = time.monotonic()
     hit = _stats_cache.get(key)
     if hit and now - hit[0] < _STATS_TTL:
         return hit[1]
-    row = conn.execute(sa.text(
-        "SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats"
-        " WHERE tablename = 'notice_search' AND attname = 'tsv'"
-    )).first()
-    sizes = dict(conn.execute(sa.text(
-        "SELECT relname, reltuples FROM pg_class WHERE relname IN ('notice', 'notice_search')"
-    )).all())
+    # The statistics of each year's partition (autovacuum analyses partitions, never their parent), weighted
+    # by its parts.
+    rows = conn.execute(sa.text(
+        "SELECT c.reltuples, s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs"
+        " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " LEFT JOIN pg_stats s ON s.tablename = c.relname AND s.attname = 'tsv' AND NOT s.inherited"
+        " WHERE i.inhparent = 'notice_search'::regclass"
+    )).all()
+    notices = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'notice'")).scalar() or 0
+    parts = sum(max(r.reltuples, 0) for r in rows if r.elems)
     stats = None
-    if row is not None and row.elems and sizes.get("notice", 0) > 0:
-        # For tsvector, most_common_elem_freqs ends with the minimum and the maximum of the listed ones.
-        freqs = dict(zip(row.elems, row.freqs[: len(row.elems)]))
-        stats = (freqs, sizes["notice_search"] / sizes["notice"], int(sizes["notice"]))
+    if parts > 0 and notices > 0:
+        # most_common_elem_freqs ends with the minimum and the maximum of the listed frequencies.
+        listed = [(r.reltuples / parts, dict(zip(r.elems, r.freqs[: len(r.elems)])), r.freqs[len(r.elems)])
+                  for r in rows if r.elems and r.reltuples > 0]
+        stats = (listed, sum(max(r.reltuples, 0) for r in rows) / notices, int(notices))
     _stats_cache[key] = (now, stats)
     return stats
 

@@ -25,7 +25,7 @@ from storage.review import latest as latest_reviews
 from storage.review import latest_ids_sql, promoted_ids
 from storage.review import state_condition as review_state_condition
 from storage.search.backends import backend_for
-from storage.search import summary
+from storage.search import partitions, summary
 from storage.search.model import FACETS, FacetCount, SearchHit, SearchQuery, SearchResult, make_after, parse_after
 from storage.search.query import ParsedQuery, parse_query
 from storage.normalise import fold_text
@@ -42,7 +42,14 @@ CANDIDATES = 500  # relevance (and, for larger results, facets) over at most the
 # every notice: 500), while listing the matches costs their number; under this share listing is cheaper.
 BROAD_SHARE = 0.1
 FACET_LIMIT = 5_000  # facets count every match up to this many, else the newest CANDIDATES
-PROBE_FROM = 5_000  # SQLite: above this many text matches, selective filters drive and probe the text index
+# PostgreSQL lists a text's matches from its index, about 40 µs each for a phrase at a million notices (each part
+# decompressed to check positions): a text without filters is listed whole, and every match faceted, when the
+# newest years project at most this many matches (~80 ms); else its newest CANDIDATES.
+LISTED_WHOLE = 2_000
+PROBE_FROM = 5_000  # SQLite: above this many text matches, selective filters drive and probe the text index …
+# … if they pass fewer notices than the text matches / PROBE_COST: probing one notice costs about as much as
+# reading PROBE_COST of the text's matches and checking them in the covering index (25 µs and 3 µs at 1M).
+PROBE_COST = 8
 SORT_MAX = 5_000  # SQLite: above this many matches, date order walks the date index instead of sorting
 SQLITE_SCORE_ALL = 5_000  # SQLite: up to this many text matches, bm25 scores them all and the filters apply after
 ID_LIST_MAX = 5_000  # result sets up to this size are listed once and reused by the facet and page queries
@@ -95,15 +102,11 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
         if estimate is not None and estimate > CANDIDATES and estimate > BROAD_SHARE * summary.total_notices(conn):
             return _broad(conn, q, parsed, backend, params, filters, estimate if sqlite else None, promoted)
         if not sqlite:
-            # The estimate can miss (no statistics yet, a word outside the planner's most common ones): the listing
-            # is bounded all the same, and a text found to be broad after all is walked.
-            most = max(ID_LIST_MAX, int(BROAD_SHARE * summary.total_notices(conn)))
-            listed = _listed(conn, q, parsed, backend, params, filters, estimate, most=most)
-            if listed is not None:
-                return listed
-            return _broad(conn, q, parsed, backend, params, filters, None, promoted)
+            # Listed a few years at a time, newest first, until the result has what it shows: bounded even when
+            # the estimate misses (no statistics yet, a word outside the planner's most common ones).
+            return _listed(conn, q, parsed, backend, params, filters)
     elif not sqlite:  # filters alone: listed when few enough, else walked in date order by `_exact`
-        listed = _listed(conn, q, parsed, backend, params, filters, None, most=ID_LIST_MAX)
+        listed = _listed(conn, q, parsed, backend, params, filters, most=ID_LIST_MAX)
         if listed is not None:
             return listed
     return _exact(conn, q, parsed, backend, params, filters, promoted)
@@ -174,7 +177,7 @@ def _broad(conn, q, parsed, backend, params, filters, text_total, promoted) -> S
         # by their titles (a capped set is ranked by title, as on SQLite; see `_listed`).
         score = backend.title_score(parsed, params) if q.sort == "relevance" else "NULL"
         walk = conn.execute(sa.text(
-            f"SELECT n.id, n.rn, {score} AS score FROM (SELECT n.id, row_number() OVER (ORDER BY"
+            f"SELECT n.id, n.rn, {score} AS score FROM (SELECT n.id, n.published_at, row_number() OVER (ORDER BY"
             f" {_date_order(False)}) AS rn FROM notice n WHERE {where}) AS n WHERE {probe} LIMIT {CANDIDATES}"
         ), params).all()
     ids = [r.id for r in walk]
@@ -264,39 +267,56 @@ def _literal(ids: Sequence[int]) -> str:
     return ", ".join(str(int(i)) for i in ids) or "NULL"
 
 
-def _listed(conn, q, parsed, backend, params, filters, estimate, most: int | None = None) -> SearchResult | None:
+def _listed(conn, q, parsed, backend, params, filters, most: int | None = None) -> SearchResult | None:
     """PostgreSQL, a text under the broad share (or filters alone passing at most `most` notices): the notices
     matching and passing the filters are listed ONCE, newest first with their dates, and that list is the
-    total, the newest CANDIDATES, the facets' set, the possible cases' set and the page. Each of those used to run the text match again, and the match is what a search costs at
-    a million notices: the matched index parts are read from the heap (and a phrase's parts decompressed to
-    check its positions), thousands of them for a text in a few percent of the archive.
+    total, the newest CANDIDATES, the facets' set, the possible cases' set and the page. Each of those used to
+    run the text match again, and the match is what a search costs at a million notices: the matched index
+    parts are read from the heap (and a phrase's parts decompressed to check its positions).
+
+    A text is listed year by year, newest first (the index is partitioned by year, migration 0016), and the
+    listing stops once it holds what the result needs (`_walk_years`): the newest CANDIDATES matches, or every
+    match when there are no filters and the years listed first project at most LISTED_WHOLE in all (then every
+    match is faceted).
+    A listing that stopped early estimates the total from the share of notices it covered (the result says
+    "about"), and its facets and ranking are over the newest CANDIDATES, as for a result over FACET_LIMIT.
 
     A result over CANDIDATES is ranked over its newest CANDIDATES by the relevance of their titles (newest
     first among equals), as on SQLite: ranking by the body would decompress every candidate's body parts.
 
     Without text (filters alone), in date order; None when more than `most` notices pass the filters."""
-    match = backend.match_ids(parsed, params) if not parsed.empty else None
-    # The notice columns the facets count come with the listing (read from the same rows).
-    rows = conn.execute(sa.text(
-        "SELECT n.id, n.published_at, n.buyer_id, n.region, n.notice_type FROM notice n"
-        f" WHERE {' AND '.join(([f'n.id IN ({match})'] if match else []) + filters)} ORDER BY {_date_order(False)}"
-        + (f" LIMIT {int(most) + 1}" if most is not None else "")
-    ).columns(published_at=sa.DateTime), params).all()
-    if most is not None and len(rows) > most:
-        return None
-    sort = q.sort if match else "date"
-    total, ids = len(rows), [r.id for r in rows]
+    limit, offset = _page_bounds(q)
+    total_exact = True
+    if parsed.empty:
+        rows = conn.execute(sa.text(
+            f"SELECT {_LISTED_COLUMNS} FROM notice n WHERE {' AND '.join(filters)} ORDER BY {_date_order(False)}"
+            + (f" LIMIT {int(most) + 1}" if most is not None else "")
+        ).columns(published_at=sa.DateTime), params).all()
+        if most is not None and len(rows) > most:
+            return None
+        complete = True
+    else:
+        # Every match is listed (and faceted) when there are few; with filters, the matches the filters leave
+        # can be few while the text's are many, each of which the listing reads: then the newest CANDIDATES.
+        rows, complete, covered = _walk_years(conn, q, parsed, backend, params, filters, CANDIDATES,
+                                              exact_up_to=0 if filters else LISTED_WHOLE)
+        if not complete:
+            total_exact = False
+    sort = q.sort if not parsed.empty else "date"
+    ids = [r.id for r in rows]
     newest = ids[:CANDIDATES]
-    facets_capped = q.facets and total > FACET_LIMIT
-    facets = _listed_facets(conn, rows[:CANDIDATES] if facets_capped else rows, q) if q.facets and total else {}
+    total = len(rows) if complete else max(len(rows), round(len(rows) / covered))
+    facets_capped = q.facets and (total > FACET_LIMIT or not complete)
+    faceted = _with_columns(conn, rows[:CANDIDATES] if facets_capped else rows) if q.facets else []
+    facets = _listed_facets(conn, faceted, q) if faceted else {}
     candidates = None
     if q.facets and not (q.cases_only or q.candidates_only):  # the possible cases are among the listed notices
-        candidates = _count_candidates(conn, q, parsed, None, among=ids) if total <= FACET_LIMIT else None
-    elif q.facets and (estimate or 0) <= FACET_LIMIT:  # among the text's matches, which were not listed
+        candidates = _count_candidates(conn, q, parsed, None, among=ids) if not facets_capped else None
+    elif q.facets and complete and len(rows) <= FACET_LIMIT:  # among the text's matches, not listed
         candidates = _count_candidates(conn, q, parsed, None)
 
-    limit, offset = _page_bounds(q)
     ranked_capped = sort == "relevance" and total > CANDIDATES
+    page = None
     if sort == "relevance" and ranked_capped:
         scores = dict(conn.execute(sa.text(backend.ranked_titles(parsed, _literal(newest), params)), params).all())
         order = sorted(newest, key=lambda i: -scores.get(i, 0.0))  # stable: newest first among equals
@@ -307,15 +327,110 @@ def _listed(conn, q, parsed, backend, params, filters, estimate, most: int | Non
     else:
         after = [r for r in rows if _is_after(r, q.after)] if q.after else rows
         page = after[offset : offset + limit]
+        if len(page) < limit and not complete:  # the page lies past the listing: list on from the cursor's year
+            deeper, _, _ = _walk_years(conn, q, parsed, backend, params, filters, offset + limit, after=q.after)
+            page = deeper[offset : offset + limit]
         scored = [(r.id, None) for r in page]
     next_after = None
     if sort == "date" and len(scored) == q.per_page:
         next_after = make_after(page[-1].published_at, page[-1].id)
     return SearchResult(query=q, total=total, hits=_hits(conn, scored, parsed, q.snippets), facets=facets,
                         sort=sort, facets_complete=not facets_capped, candidates=candidates,
-                        ranked_of=CANDIDATES if facets_capped or ranked_capped else None,
+                        ranked_of=CANDIDATES if facets_capped or ranked_capped or not complete else None,
+                        total_exact=total_exact,
                         facets_source=("newest" if facets_capped else "matches") if q.facets else "none",
                         next_after=next_after)
+
+
+# What a listing reads of each notice: the date order, and the columns the facets count.
+_LISTED_COLUMNS = "n.id, n.published_at, n.buyer_id, n.region, n.notice_type"
+
+
+def _with_columns(conn: sa.Connection, rows: Sequence) -> Sequence:
+    """`rows` with the columns the facets count (_LISTED_COLUMNS), read for those listed by id and date alone."""
+    if not rows or hasattr(rows[0], "buyer_id"):
+        return rows
+    return conn.execute(sa.text(f"SELECT {_LISTED_COLUMNS} FROM notice n WHERE n.id IN ({_literal([r.id for r in rows])})")
+                        .columns(published_at=sa.DateTime)).all()
+
+
+WALK_MARGIN = 1.25  # a year's chunk covers this many times the notices the rows still needed should take
+
+
+def _years(conn: sa.Connection, q: SearchQuery, total: int) -> list[tuple[int, int]]:
+    """(bucket, notices) newest first and undated last, from the facet summary (`total`: every notice): the
+    years a walk lists, those the date filters leave."""
+    counts = [(int(v), n) for v, n in summary.top(conn, ("year",), 100_000)["year"]]
+    undated = total - sum(n for _, n in counts)
+    years = sorted(counts, reverse=True)
+    if q.since:
+        years = [(y, n) for y, n in years if y >= q.since.year]
+    if q.until:
+        years = [(y, n) for y, n in years if y <= q.until.year]
+    if undated > 0 and not (q.since or q.until):
+        years.append((partitions.UNDATED, undated))
+    return years
+
+
+def _walk_years(conn, q, parsed, backend, params, filters, need: int, *, exact_up_to: int = 0,
+                after: str | None = None):
+    """The notices matching the text and passing the filters, newest first, listed a few years at a time until
+    there are `need` of them — or all of them when the years listed so far project at most `exact_up_to` in
+    all — or, with the keyset cursor `after`, from the cursor's year and only those after it: (rows, whether
+    every year was listed, the share of the notices the listed years hold). Each chunk of years covers about
+    the notices the missing rows should take at the share of matches seen so far; the first, at the largest
+    share the statistics allow the text (the newest year alone without statistics)."""
+    total = summary.total_notices(conn) or 1
+    years = _years(conn, q, total)
+    everyone = sum(n for _, n in years) or 1
+    if after is not None:
+        moment, _ = parse_after(after)
+        cursor_year = partitions.bucket_of(moment)
+        years = [(y, n) for y, n in years if y == partitions.UNDATED or moment is not None and y <= cursor_year]
+    rows: list = []
+    covered, i = 0, 0
+    while i < len(years):
+        if covered:
+            share = len(rows) / covered  # none seen in the years listed: the rest at once
+            if exact_up_to and _at_most(len(rows), covered, everyone) <= exact_up_to:
+                share = 0.0  # few in all: the rest at once, every match faceted
+        else:
+            most = backend.estimate(conn, parsed, at_most=True)
+            share = most / total if most is not None else float("inf")
+        want = (need - len(rows)) / share * WALK_MARGIN if share else float("inf")
+        j, cover = i, 0
+        while j < len(years) and (j == i or (cover < want and years[j][0] != partitions.UNDATED)):
+            cover += years[j][1]
+            j += 1
+        chunk = [y for y, _ in years[i:j]]
+        if filters:
+            # With a selective filter, the text's phrases are checked only on the notices that pass it (`probe`):
+            # the index lists the notices holding the phrases' words, the filters keep a few, and only their parts
+            # are read, instead of the parts of every match of the text.
+            loose = any(getattr(q, f) for f in SELECTIVE) and any(len(t.tokens) > 1 for t in parsed.positive_terms)
+            match = backend.match_ids(parsed, params, years=(min(chunk), max(chunk)), loose=loose)
+            listing = f"SELECT {_LISTED_COLUMNS} FROM notice n WHERE {' AND '.join([f'n.id IN ({match})', *filters])}"
+            if loose:  # OFFSET 0: the filters first (the planner would probe before joining an organisation filter)
+                listing = f"SELECT * FROM ({listing} OFFSET 0) AS n WHERE {backend.probe(parsed, params)}"
+            listing += f" ORDER BY {_date_order(False)}"
+        else:  # ids and dates from the index rows alone: no notice row is read (`_with_columns` reads the few needed)
+            match = backend.match_ids(parsed, params, years=(min(chunk), max(chunk)), dated=True)
+            listing = f"SELECT n.id, n.published_at FROM ({match}) AS n ORDER BY {_date_order(False)}"
+        chunk_rows = conn.execute(sa.text(listing).columns(published_at=sa.DateTime), params).all()
+        if after is not None:
+            chunk_rows = [r for r in chunk_rows if _is_after(r, after)]
+        rows.extend(chunk_rows)
+        covered += cover
+        i = j
+        if len(rows) >= need and not (exact_up_to and _at_most(len(rows), covered, everyone) <= exact_up_to):
+            break
+    return rows, i >= len(years), covered / everyone
+
+
+def _at_most(seen: int, covered: int, everyone: int) -> float:
+    """How many matches `everyone` notices may hold, at most (about 95 % sure), when `covered` of them held
+    `seen`: the newest years are a sample, and 19 matches seen in 12,700 notices stand for 1,500 ± 350."""
+    return (seen + 2 * seen ** 0.5 + 1) / covered * everyone
 
 
 def _is_after(row, cursor: str) -> bool:
@@ -339,7 +454,8 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
     if match and not filters:
         source = match
     else:
-        if sqlite and match and text_total > PROBE_FROM and selective:
+        if sqlite and match and text_total > PROBE_FROM and selective and _passing_fewer(
+                conn, filters, params, text_total // PROBE_COST):
             if q.cases_only:  # the partial index cannot serve confirmed non-cases (promoted): no hint then
                 hint = "" if promoted else " INDEXED BY ix_notice_cases_published"
             else:
@@ -377,8 +493,9 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
     # Larger results are ranked and faceted over their newest CANDIDATES (one walk of the date order).
     newest = None
     if (q.facets and total > FACET_LIMIT) or (match and q.sort == "relevance" and total > CANDIDATES):
+        # A listed result is sorted; a larger one is walked in date order (SQLite: the date index, named).
         newest = conn.execute(sa.text(
-            f"SELECT n.id FROM notice n{_date_index(sqlite)} WHERE {' AND '.join(within)}"
+            f"SELECT n.id FROM notice n{_date_index(sqlite and ids is None)} WHERE {' AND '.join(within)}"
             f" ORDER BY {_date_order(sqlite)} LIMIT {CANDIDATES}"), params).scalars().all()
         newest = ", ".join(str(int(i)) for i in newest) or "NULL"
     facets_capped = q.facets and total > FACET_LIMIT
@@ -431,6 +548,13 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
                         next_after=_next_after(conn, rows, q) if sort == "date" else None)
 
 
+def _passing_fewer(conn: sa.Connection, filters: list[str], params: dict, most: int) -> bool:
+    """SQLite: whether fewer than `most` notices pass the filters (counted up to `most`, so bounded)."""
+    passing = conn.execute(sa.text(f"SELECT count(*) FROM (SELECT 1 FROM notice n WHERE {' AND '.join(filters)}"
+                                   f" LIMIT {int(most)})"), params).scalar_one()
+    return passing < most
+
+
 def _count_candidates(conn: sa.Connection, q: SearchQuery, parsed: ParsedQuery, text_total: int | None,
                       among: Sequence[int] | None = None) -> int | None:
     """Possible cases matching the text and the filters, whatever the cases switch: the count the "possible
@@ -443,6 +567,14 @@ def _count_candidates(conn: sa.Connection, q: SearchQuery, parsed: ParsedQuery, 
     filters = _filters(replace(q, cases_only=False, candidates_only=True), params, sqlite=conn.dialect.name == "sqlite")
     if among is not None:
         filters.append(f"n.id IN ({_literal(among)})")
+    elif not parsed.empty and conn.dialect.name == "postgresql":
+        # The possible cases are few: the index lists those holding the text's words, the probe checks each for
+        # its phrases, instead of the phrases checked on every match in the archive (see `_walk_years`).
+        backend = backend_for("postgresql")
+        count = (f"SELECT count(*) FROM (SELECT n.id, n.published_at FROM notice n WHERE {' AND '.join(filters)}"
+                 f" AND n.id IN ({backend.match_ids(parsed, params, loose=True)}) OFFSET 0) AS n"
+                 f" WHERE {backend.probe(parsed, params)}")
+        return conn.execute(sa.text(count), params).scalar_one()
     elif not parsed.empty:
         filters.append(f"n.id IN ({backend_for(conn.dialect.name).match_ids(parsed, params)})")
     return conn.execute(sa.text(f"SELECT count(*) FROM notice n WHERE {' AND '.join(filters)}"), params).scalar_one()

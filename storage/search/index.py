@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from storage import org_directory
 from storage.pgcopy import copy_rows
-from storage.search import summary
+from storage.search import partitions, summary
 from storage.search.tokens import TOKENIZER_VERSION, index_tokens, joined_index_points, joined_index_tokens
 
 # PostgreSQL parts: positions in a tsvector stop at 16,383 and a lexeme keeps at most 256 positions, so
@@ -31,9 +31,9 @@ MAX_LEXEME_POSITIONS = 255
 # for 算 a quarter of a second; real notices repeat even their commonest bigram (服务, 采购) a few thousand
 # times. Such a notice still matches; a phrase is missed only past the cap of one of its tokens.
 MAX_TOKEN_REPEATS = 10_000
-# The PostgreSQL index table (migration 0002), as COPY writes it.
+# The PostgreSQL index table (migrations 0002, 0016), as COPY writes it.
 _SEARCH = sa.Table("notice_search", sa.MetaData(), sa.Column("notice_id", sa.Integer), sa.Column("part", sa.Integer),
-                   sa.Column("tsv", sa.Text))
+                   sa.Column("bucket", sa.Integer), sa.Column("published_at", sa.DateTime), sa.Column("tsv", sa.Text))
 # What an index was built with; another value (an older index) is rebuilt by the next writable open.
 INDEX_VERSION = f"{TOKENIZER_VERSION}/repeats={MAX_TOKEN_REPEATS}"
 
@@ -87,8 +87,15 @@ def index_many(conn: sa.Connection, notices: list[tuple[int, str, str]]) -> None
             [{"id": i, "title": joined_index_tokens(title), "body": sqlite_body(body)} for i, title, body in notices],
         )
     else:  # COPY: the server reads each literal as the tsvector column's input
-        copy_rows(conn, _SEARCH, [{"notice_id": i, "part": p, "tsv": tsv} for i, title, body in notices
-                                  for p, tsv in enumerate(postgres_parts(title, body))])
+        # Each part carries its notice's year and date (the partition it goes in, the order searches list in).
+        # FOR SHARE: a date changed by another writer meanwhile waits for these rows, then its trigger moves them.
+        dated = {r.id: r for r in conn.execute(sa.text(
+            f"SELECT id, published_at, {partitions.BUCKET_SQL.format(column='published_at')} AS bucket FROM notice"
+            " WHERE id = ANY(:ids) FOR SHARE").columns(published_at=sa.DateTime), {"ids": [n[0] for n in notices]})}
+        partitions.ensure(conn, {r.bucket for r in dated.values()})
+        copy_rows(conn, _SEARCH, [{"notice_id": i, "part": p, "bucket": dated[i].bucket,
+                                   "published_at": dated[i].published_at, "tsv": tsv}
+                                  for i, title, body in notices for p, tsv in enumerate(postgres_parts(title, body))])
     # Every write of a notice passes here: the moment to fold the summaries' deltas now and then.
     summary.maybe_compact(conn)
     org_directory.maybe_fold(conn)
@@ -167,24 +174,16 @@ def _body_parts_from_points(points: np.ndarray) -> list[str] | None:
     starts = np.concatenate(([0], spaces + 1))
     lens = np.append(spaces, len(points)) - starts
     n = len(lens) if len(points) else 0
-    keys = None
-    if n > MAX_LEXEME_POSITIONS:  # a token by its first two characters (a CJK token has at most two) …
-        first = points[starts].astype(np.uint64) << np.uint64(21)
-        second = np.where(lens > 1, points[np.minimum(starts + 1, len(points) - 1)], 0).astype(np.uint64)
-        keys = np.where(lens > 2, np.uint64(1 << 63), first | second)  # … longer ones are compared whole below
-        joined = points.tobytes().decode("utf-32-le")
+    buckets = _token_buckets(points, starts, lens) if n > MAX_LEXEME_POSITIONS else None
     parts, start = [], 0
     while start < n:
         end = min(n, start + PART_TOKENS)
-        if keys is not None and end - start > MAX_LEXEME_POSITIONS:
-            window = keys[start:end]
-            short = window[window != np.uint64(1 << 63)]
-            if len(short) and np.unique(short, return_counts=True)[1].max() > MAX_LEXEME_POSITIONS:
-                return None
-            long_at = np.flatnonzero(lens[start:end] > 2) + start
-            if len(long_at) > MAX_LEXEME_POSITIONS and max(Counter(
-                    joined[starts[i]:starts[i] + lens[i]] for i in long_at.tolist()).values()) > MAX_LEXEME_POSITIONS:
-                return None
+        # Equal tokens share a bucket, so a bucket's count bounds each of its tokens' counts: the exact count
+        # only when a bucket passes the limit (rare: a lexeme that common, or a collision with one).
+        if (buckets is not None and end - start > MAX_LEXEME_POSITIONS
+                and np.bincount(buckets[start:end]).max() > MAX_LEXEME_POSITIONS
+                and _repeats_too_often(points, starts[start:end], lens[start:end])):
+            return None
         parts.append(_literal_from_points(points, starts[start:end], lens[start:end]))
         if end >= n:
             break
@@ -192,37 +191,74 @@ def _body_parts_from_points(points: np.ndarray) -> list[str] | None:
     return parts
 
 
-def _position_digits() -> tuple[np.ndarray, np.ndarray]:
-    """Positions 0 … PART_TOKENS: their decimal digits' code points (left-aligned) and how many digits."""
-    digits = np.zeros((PART_TOKENS + 1, 4), dtype=np.uint32)
-    for n in range(1, PART_TOKENS + 1):
-        digits[n, :len(str(n))] = [ord(c) for c in str(n)]
-    return digits, np.array([len(str(n)) for n in range(PART_TOKENS + 1)], dtype=np.intp)
+_BUCKET_BITS = 14
 
 
-_DIGITS, _DIGIT_COUNT = _position_digits()
+def _token_buckets(points: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """A bucket (0 … 2**_BUCKET_BITS - 1) per token, by its first and last characters and its length (so tokens
+    of one or two characters, every CJK token, share one only by a collision of the hash)."""
+    u64 = np.uint64
+    key = (points[starts].astype(u64) << u64(21)) | points[starts + lens - 1] | (lens.astype(u64) << u64(42))
+    return ((key * u64(0x9E3779B97F4A7C15)) >> u64(64 - _BUCKET_BITS)).astype(np.intp)  # multiplying wraps around
+
+
+def _repeats_too_often(points: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> bool:
+    """Whether a token occurs more than MAX_LEXEME_POSITIONS times among these: tokens of one or two
+    characters (every CJK token) counted by their code points, longer ones compared whole."""
+    short = lens <= 2
+    at = starts[short]
+    keys = (points[at].astype(np.uint64) << np.uint64(21)) | np.where(
+        lens[short] > 1, points[np.minimum(at + 1, len(points) - 1)], 0).astype(np.uint64)
+    if len(keys) > MAX_LEXEME_POSITIONS and np.unique(keys, return_counts=True)[1].max() > MAX_LEXEME_POSITIONS:
+        return True
+    long_at = np.flatnonzero(~short)
+    if len(long_at) <= MAX_LEXEME_POSITIONS:
+        return False
+    joined = points.tobytes().decode("utf-32-le")
+    longest = Counter(joined[starts[i]:starts[i] + lens[i]] for i in long_at.tolist())
+    return max(longest.values()) > MAX_LEXEME_POSITIONS
+
+
+def _suffix_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The text after the token at position 1 … PART_TOKENS of a part, `':<position> '`, all in a row as code
+    points; for each of its characters the position's index (0-based) and the offset in its suffix; where the
+    suffixes of 1 … k end; each suffix's length (by position)."""
+    suffixes = [f"':{k} '" for k in range(1, PART_TOKENS + 1)]
+    flat = np.frombuffer("".join(suffixes).encode("utf-32-le"), dtype=np.uint32)
+    lengths = np.array([0, *map(len, suffixes)], dtype=np.intp)
+    token = np.repeat(np.arange(PART_TOKENS, dtype=np.intp), lengths[1:])
+    ends = np.cumsum(lengths)
+    offset = np.arange(len(flat), dtype=np.intp) - (ends[:-1])[token]
+    return flat, token, offset, ends, lengths
+
+
+_SUFFIX_POINTS, _SUFFIX_TOKEN, _SUFFIX_OFFSET, _SUFFIX_ENDS, _SUFFIX_LENGTHS = _suffix_table()
 
 
 def _literal_from_points(points: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> str:
-    """`_tsvector_literal(tokens, "")` of the tokens at `starts` (of lengths `lens`) in `points`: each token
-    written as 'token':position followed by a space, the last space cut."""
+    """`_tsvector_literal(tokens, "")` of consecutive tokens, at `starts` (of lengths `lens`) in `points`: a quote,
+    then the tokens' code points with each separating space widened into `':<position> '`, then the last
+    token's `':<position>`. The tokens' characters are copied at once, shifted by the widening before them,
+    then the suffixes written over the spaces."""
     count = len(lens)
-    digits, digit_count = _DIGITS[1:count + 1], _DIGIT_COUNT[1:count + 1]
-    pieces = lens + 4 + digit_count
-    at = np.cumsum(pieces) - pieces
-    out = np.empty(int(at[-1] + pieces[-1]), dtype=np.uint32)
-    out[at] = 39  # '
-    token_of = np.repeat(np.arange(count), lens)
-    offset = np.arange(len(token_of)) - np.repeat(np.cumsum(lens) - lens, lens)
-    out[at[token_of] + 1 + offset] = points[starts[token_of] + offset]
-    after = at + 1 + lens
-    out[after] = 39
-    out[after + 1] = 58  # :
-    for i in range(4):
-        has = digit_count > i
-        out[after[has] + 2 + i] = digits[has, i]
-    out[after + 2 + digit_count] = 32
-    return out[:-1].tobytes().decode("utf-32-le")
+    first, stop = int(starts[0]), int(starts[-1] + lens[-1])
+    text = points[first:stop]
+    spaces = starts[1:] - 1 - first
+    widen = np.zeros(len(text), dtype=np.intp)
+    widen[spaces] = _SUFFIX_LENGTHS[1:count] - 1
+    at = np.cumsum(widen)
+    at -= widen
+    at += np.arange(1, len(text) + 1)
+    size = 1 + len(text) + int(_SUFFIX_ENDS[count - 1]) - (count - 1) + int(_SUFFIX_LENGTHS[count]) - 2
+    out = np.empty(size + 2, dtype=np.uint32)  # the last suffix's closing ` '` is written, then cut
+    out[0] = 39  # '
+    out[at] = text
+    token_ends = np.empty(count, dtype=np.intp)
+    token_ends[:-1] = at[spaces]
+    token_ends[-1] = at[-1] + 1
+    m = int(_SUFFIX_ENDS[count])
+    out[token_ends[_SUFFIX_TOKEN[:m]] + _SUFFIX_OFFSET[:m]] = _SUFFIX_POINTS[:m]
+    return out[:size].tobytes().decode("utf-32-le")
 
 
 _SUFFIXES: dict[str, list[str]] = {}  # weight → the text after the token at position 1, 2, …

@@ -9,7 +9,15 @@ import click
 
 from tenderwatch.options import database_url_option
 
-DEFAULT_MAX_WORKERS = 4  # without --workers: one per core, up to this many
+DEFAULT_MAX_WORKERS = 4  # without --workers: one per CORES_PER_WORKER cores, up to this many
+CORES_PER_WORKER = 2
+
+
+def default_workers() -> int:
+    """Without --workers: one per CORES_PER_WORKER cores, at least one, at most DEFAULT_MAX_WORKERS."""
+    from web.serving import cores
+
+    return max(1, min(cores() // CORES_PER_WORKER, DEFAULT_MAX_WORKERS))
 
 
 def _is_loopback(host: str) -> bool:
@@ -28,8 +36,9 @@ def _is_loopback(host: str) -> bool:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @database_url_option
 @click.option("--workers", type=click.IntRange(1, 64),
-              help="Worker processes, each with its own pool of read-only connections and search cache "
-                   "[default: one per CPU core, at most 4; one with --review].")
+              help="Worker processes, each with its own pool of read-only connections and search cache, taking "
+                   "pages in arrival order, as many at once as it has cores "
+                   "[default: one per two CPU cores, at most 4; one with --review].")
 @click.option("--search-cache", type=click.IntRange(0, 1_000_000), envvar="TENDERWATCH_SEARCH_CACHE",
               help="Searches each worker keeps to answer again while the database is unchanged (a write is seen "
                    "at once); 0 = none [TENDERWATCH_SEARCH_CACHE; default 1000].")
@@ -55,10 +64,11 @@ def serve(host: str, port: int, database_url: str | None, workers: int | None, s
         # Sign-in rate limits and (without TENDERWATCH_SESSION_SECRET) session keys live in the process.
         raise click.UsageError("--review runs with one worker")
     if workers is None:
-        # A search is CPU-bound Python: one process per core keeps every core busy without queueing in one GIL;
-        # at most DEFAULT_MAX_WORKERS, as each holds its own connection pool and search cache (more: --workers).
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        workers = 1 if review else max(1, min(cores, DEFAULT_MAX_WORKERS))
+        # A search spends about three quarters of its time in the database driver, which releases the interpreter
+        # lock: one process works on two pages at once (web/serving.py) and keeps two cores busy, with one search
+        # cache and one queue for both. So one worker per two cores; at most DEFAULT_MAX_WORKERS, as each holds its
+        # own connection pool and search cache (more: --workers).
+        workers = 1 if review else default_workers()
     if not _is_loopback(host):
         click.secho(f"warning: listening on {host}: anyone who can reach this machine can read the database.",
                     fg="yellow", err=True)
@@ -73,12 +83,20 @@ def serve(host: str, port: int, database_url: str | None, workers: int | None, s
     click.echo(f"tenderwatch: serving {_redact(url)} "
                f"at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
     if workers > 1:
-        # Workers import the app themselves; pass the database through the environment.
+        from web.serving import BOARD_ENV, WORKERS_ENV, LoadBoard
+
+        # Workers import the app themselves; pass the database and the workers' shared load table (which keeps
+        # their connections evenly spread, web/serving.py) through the environment.
         os.environ["TENDERWATCH_DATABASE_URL"] = url
         if search_cache is not None:
             os.environ["TENDERWATCH_SEARCH_CACHE"] = str(search_cache)
-        uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, proxy_headers=False)
+        os.environ[WORKERS_ENV] = str(workers)  # each worker's share of the cores (web/serving.py)
+        os.environ[BOARD_ENV] = board = LoadBoard.create()
+        try:
+            uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                        log_level=log_level, proxy_headers=False)
+        finally:
+            os.unlink(board)
     else:
         uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
 

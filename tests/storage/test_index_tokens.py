@@ -69,6 +69,7 @@ def test_real_notices_are_tokenised_as_the_definition_says(shared_dir):
         assert index_tokens(text) == definition(text), path.name
 
 
+WORDS = [a + b + c for a in "bcdefghij" for b in "abcdefghijklmnopqrstuvwxyz" for c in "bcdefghijklmnopqrstuvwxyz"]
 BODIES = [
     "甲乙" * 30_000,  # a lexeme past MAX_LEXEME_POSITIONS in every window: the token loop ends parts early
     "abc " * 600,  # a long token past it
@@ -76,6 +77,10 @@ BODIES = [
     "ab12 " * 255 + "云" * 5000,
     "𠀀𠀁汉字 Ａ１００ café " * 400,  # astral ideographs: tokenised by the regex
     "", "a", "x" * 70,
+    # 676 tokens of one length, first and last letter: one bucket past the limit, no lexeme near it (exact count)
+    " ".join(f"a{x}{y}z" for x in "abcdefghijklmnopqrstuvwxyz" for y in "abcdefghijklmnopqrstuvwxyz"),
+    "ab " * 255 + " ".join(WORDS[:2000]),  # a lexeme exactly at the limit, every other token once
+    " ".join(WORDS[:2600]),  # positions up to four digits, in two windows
 ]
 
 

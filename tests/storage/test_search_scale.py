@@ -222,3 +222,31 @@ def test_facets_of_listed_notices_equal_the_facets_counted_in_sql(corpus_store):
         counted = engine._facets(conn, "SELECT id FROM notice", {}, SearchQuery(facet_limit=50))
     assert pairs(listed) == pairs(counted)
     assert listed["year"] and listed["vendor"] and listed["provider"]
+
+
+@pytest.mark.parametrize("probe_cost, driver", [(1, "the filter"), (1_000, "the text")])
+def test_a_filter_drives_and_probes_the_text_only_when_it_passes_fewer_notices_than_the_text_matches(
+        corpus_store, monkeypatch, probe_cost, driver):
+    """SQLite: buyer 大学 passes 4 of the corpus' notices and 采购 matches more; probing a notice costs
+    PROBE_COST matches read, so the filter drives at cost 1 and the text at cost 1,000. Same hits either way."""
+    store = corpus_store
+    if store.dialect != "sqlite":
+        pytest.skip("the driver choice is SQLite's")
+    kw = dict(text="采购", buyer="大学", sort="date", per_page=100)
+    expected = date_ordered(store, text="采购", buyer="大学")
+    assert 0 < len(expected) < len(date_ordered(store, text="采购"))
+    monkeypatch.setattr(engine, "PROBE_FROM", 0)
+    monkeypatch.setattr(engine, "PROBE_COST", probe_cost)
+    statements = []
+
+    def seen(_conn, _cursor, sql, *_):
+        statements.append(sql)
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        hits = [h.id for h in store.search(SearchQuery(**kw)).hits]
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+    text_drove = any("FROM notice_fts CROSS JOIN notice n" in s for s in statements)
+    assert text_drove == (driver == "the text")
+    assert hits == expected

@@ -19,12 +19,13 @@ from typing import Any, Iterator
 from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web import labels
+from web.serving import PageRoute
 
 HERE = Path(__file__).resolve().parents[1]
 STATIC = HERE / "static"
@@ -41,6 +42,12 @@ NAV = [
 
 
 # ---------------------------------------------------------------------------------------- what pages read
+def page_router() -> APIRouter:
+    """A page module's router: its handlers run in arrival order, the worker's share of the cores at a time
+    (web/serving.py)."""
+    return APIRouter(route_class=PageRoute)
+
+
 @contextmanager
 def reading(request: Request) -> Iterator[sa.Connection]:
     """A connection of the site's read-only engine, for the `storage.reading` functions."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from web import feeds
-from web.views.common import base_url, searcher
+from web.views.common import base_url, page_router, searcher
 from web.views.search import params_of
 
-router = APIRouter()
+router = page_router()
 
 
 @router.get("/feeds/search.atom", tags=["search"], summary="Atom feed of a search, newest first (an alert)",

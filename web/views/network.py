@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from storage.network import network
 from web.graphics import network_svg, node_label
 from web.network_formats import edges_csv, graphml
-from web.views.common import base_url, json_response, not_found, reading, render
+from web.views.common import base_url, json_response, not_found, page_router, reading, render
 
-router = APIRouter()
+router = page_router()
 
 
 def network_data(request: Request, org_id: int | None = None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from storage.evidence import evidence_sentences
@@ -15,9 +15,9 @@ from storage.search.vocab import candidate_reason_text
 from web import labels
 from web.highlight import context, query_hits, render as highlight, resolve
 from web.params import MAX_QUERY_CHARS
-from web.views.common import base_url, json_response, not_found, reading, render
+from web.views.common import base_url, json_response, not_found, page_router, reading, render
 
-router = APIRouter()
+router = page_router()
 TIMELINE_LIMIT = 100  # notices of one procurement listed
 # Fields the page shows with their own line; evidence of any other field is listed under "Other evidence".
 SHOWN_FIELDS = ("remote_compute", "hardware_purchase", "compute_kinds", "cloud_providers", "gpu_models", "flags",

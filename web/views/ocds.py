@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from storage.config import PUBLIC_URL_ENV, public_url
 from storage.exports.ocds import EXTENSION_DIR, EXTENSION_PATH, EXTENSION_SCHEMA, extension_metadata
-from web.views.common import base_url, json_response
+from web.views.common import base_url, json_response, page_router
 
-router = APIRouter()
+router = page_router()
 CACHE = {"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"}  # tools fetch it cross-site
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from storage.network import network
@@ -15,9 +15,9 @@ from storage.orgs import organisation
 from storage.reading import OrganisationDetail, read_organisation
 from storage.screening import organisation_hits
 from web.graphics import network_svg
-from web.views.common import base_url, json_response, not_found, reading, render
+from web.views.common import base_url, json_response, not_found, page_router, reading, render
 
-router = APIRouter()
+router = page_router()
 
 
 def load(request: Request, org_id: int) -> tuple[OrganisationDetail, dict[str, Any], dict[str, Any]]:

@@ -7,15 +7,15 @@ import math
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from storage.org_directory import DirectoryQuery, directory
 from storage.orgs import MAX_PAGE_SIZE, ROLES, SORTS, OrgError
 from web.params import ParamError
-from web.views.common import base_url, json_response, reading, render
+from web.views.common import base_url, json_response, page_router, reading, render
 
-router = APIRouter()
+router = page_router()
 
 
 def query_of(q: str, role: str, sort: str, page: int, size: int, cases: str) -> DirectoryQuery:

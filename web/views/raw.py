@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storage.reading import attachment_ref, notice_ref
 from web.security import SANDBOX_CSP
-from web.views.common import not_found, reading
+from web.views.common import not_found, page_router, reading
 
-router = APIRouter()
+router = page_router()
 
 _SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 _EXT = {"text/html": ".html", "application/pdf": ".pdf", "text/plain": ".txt", "application/json": ".json",

@@ -6,16 +6,16 @@ from __future__ import annotations
 import math
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from storage.reading import org_names
 from web import exports, labels
 from web.params import EXPORT_FORMATS, MAX_QUERY_CHARS, ParamError, SearchParams, parse_params
 from web.search import QueryError, ResultView
-from web.views.common import base_url, json_response, reading, render, searcher
+from web.views.common import base_url, json_response, page_router, reading, render, searcher
 
-router = APIRouter()
+router = page_router()
 FACET_ORDER = ("provider", "chip", "kind", "flag", "screened", "type", "year", "region", "buyer", "vendor")
 MAX_PAGE = 500
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from web.views.common import STATIC, render
+from web.views.common import STATIC, page_router, render
 
-router = APIRouter()
+router = page_router()
 
 
 @router.get("/help", response_class=HTMLResponse, include_in_schema=False)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from storage.overview import overview
 from web.graphics import month_chart
-from web.views.common import json_response, reading, render
+from web.views.common import json_response, page_router, reading, render
 
-router = APIRouter()
+router = page_router()
 
 
 def stats_data(request: Request) -> dict[str, Any]:
