@@ -105,6 +105,11 @@ def process_alive(pid: int, run_started: datetime) -> bool:
     if os.path.isdir("/proc"):
         started = process_started_at(pid)
         return started is not None and started <= run_started + timedelta(seconds=5)
+    return pid_exists(pid)
+
+
+def pid_exists(pid: int) -> bool:
+    """Whether a process has this pid (perhaps another user's: then it cannot be signalled, but exists)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -32,6 +32,8 @@ from typing import Callable
 from fastapi import Request
 from fastapi.routing import APIRoute
 
+from storage.runs import pid_exists
+
 BOARD_ENV = "TENDERWATCH_SERVE_BOARD"  # the shared table's file, set by `tenderwatch serve --workers N`
 WORKERS_ENV = "TENDERWATCH_SERVE_WORKERS"  # how many workers `tenderwatch serve` runs (default 1)
 SLOT = 16  # bytes per worker: pid, requests in progress (two int64)
@@ -120,7 +122,7 @@ class LoadBoard:
             cells = board._cells
             for i in range(MAX_WORKERS):
                 pid = cells[2 * i]
-                if pid == 0 or pid == os.getpid() or not _alive(pid):
+                if pid == 0 or pid == os.getpid() or not pid_exists(pid):
                     cells[2 * i], cells[2 * i + 1] = os.getpid(), 0
                     board.slot = i
                     atexit.register(board.leave)  # a worker stopped (or replaced) counts no more
@@ -137,24 +139,16 @@ class LoadBoard:
         self._cells[2 * self.slot + 1] = self.load
 
     def over_share(self) -> bool:
-        """Whether this worker holds more than its share of the requests in progress (its own included)."""
+        """Whether this worker holds more than its share of the requests in progress (its own included). A worker
+        killed without leaving the board (SIGKILL, out of memory) counts no more."""
         cells = self._cells
         workers = total = 0
         for i in range(MAX_WORKERS):
-            if cells[2 * i]:
+            pid = cells[2 * i]
+            if pid and (i == self.slot or pid_exists(pid)):
                 workers += 1
                 total += max(0, cells[2 * i + 1])
         return workers > 1 and self.load > math.ceil(total / workers)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Rebalance:
