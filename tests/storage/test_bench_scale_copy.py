@@ -1,12 +1,13 @@
-"""The scale benchmark's SQLite million is a generated corpus copied inside its file with FTS5's merging off
-(bench/bench_scale.py `replicate`): the copies must be indexed as the corpus is, the index left in one segment,
-and FTS5's settings given back to the app."""
+"""The scale benchmark's databases are a generated corpus copied inside the database (bench/bench_scale.py
+`replicate`): on SQLite with FTS5's merging off — the copies indexed as the corpus is, the index left in one
+segment, FTS5's settings given back to the app; on PostgreSQL into the partitions of the copies' moved years."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,3 +47,27 @@ def test_a_sqlite_corpus_copied_three_times_matches_three_times_with_one_merged_
         conn.execute(sa.text("INSERT INTO notice_fts(notice_fts, rank) VALUES('integrity-check', 0)"))
     engine.dispose()
     assert (config["automerge"], config["hashsize"]) == (4, 1 << 20)  # FTS5's defaults, for the app's writes
+
+
+@pytest.mark.postgres
+def test_a_postgresql_corpus_copied_three_times_puts_each_copys_parts_in_the_year_of_its_moved_date(postgres_url, tmp_path):
+    """PostgreSQL's copy moves each copy's dates back and writes its index rows into the partitions of the moved
+    years (made as needed), with the moved dates: the year-by-year search finds three times the matches."""
+    from storage import db
+
+    db.upgrade(db.make_engine(postgres_url))
+    make_corpus.build(postgres_url, 40, blob_dir=tmp_path / "raw", progress=False)
+    base = totals(postgres_url)
+    assert any(base.values())
+
+    bench_scale.replicate(postgres_url, 3, progress=False)
+
+    assert totals(postgres_url) == {text: 3 * n for text, n in base.items()}
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        wrong = conn.execute(sa.text(
+            "SELECT count(*) FROM notice_search s JOIN notice n ON n.id = s.notice_id"
+            " WHERE s.bucket <> coalesce(extract(year FROM n.published_at)::int, 0)"
+            " OR s.published_at IS DISTINCT FROM n.published_at")).scalar_one()
+    engine.dispose()
+    assert wrong == 0
