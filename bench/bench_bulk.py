@@ -7,8 +7,11 @@ Each rate is given per second of wall time and per CPU-second of this process, t
 machine is shared, so wall time also counts waiting for other processes). On PostgreSQL the server's work is in
 its own processes: `server cpu /s` is notices per CPU-second of the server backends serving this database (read
 from /proc/<pid>/stat of each backend before it closes; WAL writer, checkpointer and autovacuum are not
-counted), and `both /s` per CPU-second of loader and backends together. Generating the notices is not counted;
-writing the blobs, organisation resolution and the search index are. Goals (issue 15): ≥ 500/s on SQLite and
+counted), and `both /s` per CPU-second of loader and backends together; `sys %` is the loader's share of system
+CPU, `raw KB` the blob store's disk use per notice (allocated blocks: loose files for save_notice, packs for the
+bulk loader). Generating the notices is not counted (and the generated notices are moved out of the garbage
+collector's sight before timing: a loader streaming its input would not hold them); writing the blobs,
+organisation resolution and the search index are. Goals (issue 15): ≥ 500/s on SQLite and
 ≥ 1,000/s on PostgreSQL per CPU-second of the loader. The PostgreSQL database `tw_bulk_bench` is created and
 dropped by the benchmark.
 """
@@ -16,6 +19,7 @@ dropped by the benchmark.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -58,10 +62,16 @@ def backend_cpu(store: Store) -> float | None:
     return total
 
 
-def run(url: str, blobs: Path, items, *, bulk: bool) -> tuple[float, float, float | None]:
-    """(wall seconds, loader CPU seconds, server CPU seconds or None)."""
+def disk_bytes(folder: Path) -> int:
+    """Bytes allocated to the files under `folder` (a small file takes a whole block)."""
+    return sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file())
+
+
+def run(url: str, blobs: Path, items, *, bulk: bool) -> tuple[float, float, float | None, float]:
+    """(wall seconds, loader CPU seconds, server CPU seconds or None, loader system CPU seconds)."""
     store = Store.open(url, blob_dir=blobs)
     server = backend_cpu(store)
+    system = os.times().system
     wall, cpu = time.perf_counter(), time.process_time()
     if bulk:
         with store.bulk_loader() as loader:
@@ -71,11 +81,12 @@ def run(url: str, blobs: Path, items, *, bulk: bool) -> tuple[float, float, floa
         for g in items:
             store.save_notice(g.raw, g.body, g.attachments, g.extraction)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    system = os.times().system - system
     if server is not None:
         after = backend_cpu(store)
         server = after - server if after is not None else None
     store.close()
-    return wall, cpu, server
+    return wall, cpu, server, system
 
 
 class Postgres:
@@ -109,6 +120,7 @@ def main(argv=None) -> int:
                     help="a PostgreSQL server URL ('' to skip)")
     args = ap.parse_args(argv)
     items = notices(max(args.count, args.baseline_count), seed=20240528)
+    gc.freeze()
     backends: list[tuple[str, Postgres | None]] = [("SQLite", None)]
     pg = None
     if args.postgres:
@@ -121,19 +133,20 @@ def main(argv=None) -> int:
             pg = None
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'backend':<11} {'writer':<18} {'notices':>8} {'wall /s':>10} {'cpu /s':>10} {'server cpu /s':>14}"
-          f" {'both /s':>10}")
+          f" {'both /s':>10} {'sys %':>6} {'raw KB':>7}")
     try:
         for name, server in backends:
             figures = {}
             for writer, count, bulk in (("save_notice", args.baseline_count, False), ("bulk loader", args.count, True)):
                 with tempfile.TemporaryDirectory() as tmp:
                     url = server.fresh() if server else f"sqlite:///{Path(tmp) / 'bench.db'}"
-                    wall, cpu, backend = run(url, Path(tmp) / "raw", items[:count], bulk=bulk)
+                    wall, cpu, backend, system = run(url, Path(tmp) / "raw", items[:count], bulk=bulk)
+                    raw_kb = disk_bytes(Path(tmp) / "raw") / count / 1024
                 figures[writer] = (count / wall, count / cpu)
                 both = cpu + backend if backend is not None else None
                 print(f"{name:<11} {writer:<18} {count:>8,} {rate(count, wall)} {rate(count, cpu)}"
-                      f" {rate(count, backend):>14} {rate(count, both) if backend is not None else f'{chr(8211):>10}'}",
-                      flush=True)
+                      f" {rate(count, backend):>14} {rate(count, both) if backend is not None else f'{chr(8211):>10}'}"
+                      f" {100 * system / cpu:>5.0f}% {raw_kb:>7.1f}", flush=True)
             (bw, bc), (sw, sc) = figures["bulk loader"], figures["save_notice"]
             print(f"{name:<11} {'bulk / save_notice':<18} {'':>8} {bw / sw:>9.1f}x {bc / sc:>9.1f}x")
             print(f"{name:<11} {'goal (loader cpu)':<18} {'':>8} {'':>10} {GOALS[name]:>10,}"

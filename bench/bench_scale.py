@@ -5,13 +5,23 @@
     python bench/bench_scale.py --drop          # remove the benchmark databases
 
 Databases are kept and reused: PostgreSQL databases `tw_scale_10k`, `tw_scale_100k`, `tw_scale_1m` on
---pg (default the local server) and SQLite files under data/bench/scale/. 10k and 100k are generated
-notices (bench/make_corpus.py). The million is the 100k corpus copied ten times inside the database
-(new ids, urls and project codes; copy k published k years earlier, so the archive spans 2012–2026):
-generating and tokenising a million distinct notices in Python takes over an hour on these shared cores,
-and the search cost depends on how many notices a term matches and how they are spread, which the copies
-keep (a term in 1 % of the 100k is in 1 % of the million). Each copy's search index rows are copied as
-they are, so the million is indexed exactly as the 100k.
+--pg (default the local server) and SQLite files under data/bench/scale/. 10k are generated notices
+(bench/make_corpus.py); every larger size is that 10k corpus copied inside the database, 100k ten times and
+the million a hundred times (`ensure`, `replicate`): new ids, urls, project codes and procurement keys; copy
+k's dates moved back k × 37 days (SHIFT_DAYS), so the million's archive spans roughly 2010-12 to 2026 and the
+100k's 2020–2026. Generating and tokenising a million distinct notices in Python takes over an hour on these
+shared cores, and the search cost depends on how many notices a term matches and how they are spread, which
+the copies keep (a term in 1 % of the 10k is in 1 % of the million). Each copy's search index rows are copied
+as they are, so every size is indexed exactly as the 10k. The copies keep the corpus's organisations: a buyer
+of n notices in the 10k has 100 n in the million.
+
+A database is built under a temporary name (`tw_scale_<size>_building`, `sqlite-<size>.db.building`) and
+given its name only when complete, its build record (`<backend>-<size>.build.json`) after it: a build that
+dies leaves nothing a later run takes for a finished database, and the next build starts the temporary one anew
+(an SQLite file with the -wal/-shm files beside it); a complete build whose rename failed is only renamed by
+the next run. One build at a time (a lock on data/bench/scale/.build.lock). A PostgreSQL database under its
+name without a build record (one built in place by an earlier version of this script that did not finish)
+stops the run with a message.
 
 Printed per size: load rate (notices/s of the build that made it, when this run built it), search
 p50/p95 per query kind with facets, facet time, export rate, bytes per notice, and peak RSS of the
@@ -28,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +54,21 @@ from storage.search.partitions import BUCKET_SQL  # noqa: E402
 
 DATA = ROOT / "data" / "bench" / "scale"
 PG_SERVER = os.environ.get("TENDERWATCH_SCALE_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432")
-SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
-COPIES_FOR_1M = 10  # the million = the 100k corpus ten times
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}  # 10k generated, the others it copied (`ensure`)
+PG_PREFIX = "tw_scale_"  # the databases' names: tw_scale_10k …
+BUILDING = "_building"  # what a database is called until it is complete
+
+
+class BuildError(RuntimeError):
+    """A database that cannot be built or used as it is; the message says why and what to do."""
+
+
+def pg_name(size: str) -> str:
+    return f"{PG_PREFIX}{size}"
 
 
 def pg_url(size: str, server: str = PG_SERVER) -> str:
-    return f"{server}/tw_scale_{size}"
+    return f"{server}/{pg_name(size)}"
 
 
 def sqlite_url(size: str) -> str:
@@ -61,7 +81,7 @@ def _admin(server: str) -> sa.Engine:
 
 def pg_exists(size: str, server: str = PG_SERVER) -> bool:
     with _admin(server).connect() as conn:
-        return conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": f"tw_scale_{size}"}).first() is not None
+        return conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": pg_name(size)}).first() is not None
 
 
 def _meta_path(url: str) -> Path:
@@ -456,7 +476,7 @@ def raw_bytes_per_notice(url: str, blob_dir: Path = DATA / "raw") -> float:
     from storage.blobs import BlobStore
 
     blobs = BlobStore(blob_dir)
-    size = sum(blobs.path(sha).stat().st_size * k for sha, k in uses if blobs.exists(sha))
+    size = sum((blobs.stored_size(sha) or 0) * k for sha, k in uses)  # loose file or packed (compressed) bytes
     return size / max(n, 1)
 
 
@@ -479,50 +499,171 @@ def bytes_per_notice(url: str) -> float:
 
 
 def ensure(backend: str, size: str, server: str) -> tuple[str, dict]:
-    """The database for (backend, size), built if missing; with how it was built."""
+    """The database for (backend, size), built if missing; with how it was built. Built under a temporary
+    name, renamed when complete (module docstring); one build at a time (`_one_build`)."""
     url = pg_url(size, server) if backend == "postgresql" else sqlite_url(size)
     meta = DATA / f"{backend}-{size}.build.json"
-    exists = pg_exists(size, server) if backend == "postgresql" else Path(url[len("sqlite:///"):]).exists()
-    if not exists:
-        DATA.mkdir(parents=True, exist_ok=True)
-        final = url
-        if backend == "sqlite":  # built under a temporary name, renamed when complete (`_SQLITE_COPY_PRAGMAS`)
-            url = final + ".building"
-            Path(url[len("sqlite:///"):]).unlink(missing_ok=True)
-        if size == "10k":
-            if backend == "postgresql":
-                with _admin(server).connect() as conn:
-                    conn.execute(sa.text(f"CREATE DATABASE tw_scale_{size}"))
-            info = {"how": "generated", **build_generated(url, SIZES[size])}
-        else:
-            base_url, _ = ensure(backend, "10k", server)
-            copies = SIZES[size] // SIZES["10k"]
-            if backend == "postgresql":
-                with _admin(server).connect() as conn:
-                    conn.execute(sa.text(f"CREATE DATABASE tw_scale_{size} TEMPLATE tw_scale_10k"))
-            else:
-                import shutil
-
-                shutil.copyfile(base_url[len("sqlite:///"):], url[len("sqlite:///"):])
-            info = {"how": f"10k generated, copied x{copies}", **replicate(url, copies)}
-        spread_first_seen(url)
-        vacuum(url)
-        if backend == "sqlite":
-            os.replace(url[len("sqlite:///"):], final[len("sqlite:///"):])
-        url = final
-        meta.write_text(json.dumps(info))
+    pending = meta.with_name(meta.name + ".building")  # the record of a complete build not yet renamed
+    if not _exists(backend, size, server):
+        with _one_build():
+            if not _exists(backend, size, server):  # another build may have made it while this one waited
+                _build(backend, size, server, url, meta, pending)
+    if not meta.exists() and pending.exists():  # renamed, then killed before its record was
+        os.replace(pending, meta)
+    if backend == "postgresql" and not meta.exists():
+        raise BuildError(f"{pg_name(size)} has no build record ({meta}): a build that did not finish, or one still "
+                         f"running; drop it (DROP DATABASE {pg_name(size)}) to build it again")
     _upgrade(url)  # the schema at the newest migration (summary tables included)
     return url, json.loads(meta.read_text()) if meta.exists() else {"how": "found"}
 
 
+def _exists(backend: str, size: str, server: str, suffix: str = "") -> bool:
+    if backend == "postgresql":
+        return pg_exists(size + suffix, server)
+    return Path(sqlite_url(size)[len("sqlite:///"):] + (".building" if suffix else "")).exists()
+
+
+def _build(backend: str, size: str, server: str, url: str, meta: Path, pending: Path) -> None:
+    """Build the database under its temporary name, write its record beside the final one (`pending`), rename
+    the database, then the record: a rename that fails leaves the complete build and its record, and the next
+    run only renames them."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    if not (pending.exists() and _exists(backend, size, server, BUILDING)):
+        pending.unlink(missing_ok=True)  # its database is gone: build anew
+        if size == "10k":
+            building = _start_building(backend, size, server)
+            info = {"how": "generated", **build_generated(building, SIZES[size])}
+        else:
+            ensure(backend, "10k", server)
+            building = _start_building(backend, size, server, copy_of="10k")
+            copies = SIZES[size] // SIZES["10k"]
+            info = {"how": f"10k generated, copied x{copies}", **replicate(building, copies)}
+        spread_first_seen(building)
+        vacuum(building)
+        pending.write_text(json.dumps(info))
+    _finish_building(backend, size, server, url)
+    os.replace(pending, meta)
+
+
+# One build at a time: two builds of a size would drop or unlink each other's temporary database between their
+# steps (no step keeps a connection to it throughout). Held through a build's own build of the 10k it copies.
+_held = 0
+
+
+@contextmanager
+def _one_build():
+    global _held
+    if _held:
+        _held += 1
+        try:
+            yield
+        finally:
+            _held -= 1
+        return
+    import fcntl
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    with open(DATA / ".build.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another build is running (it holds {DATA / '.build.lock'}); "
+                             "run again when it has finished") from None
+        _held = 1
+        try:
+            yield
+        finally:
+            _held = 0
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _sqlite_files(path: Path) -> list[Path]:
+    """An SQLite database's file and the files SQLite keeps beside it (a killed build leaves them)."""
+    return [path] + [path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal")]
+
+
+def _start_building(backend: str, size: str, server: str, copy_of: str | None = None) -> str:
+    """The temporary database of a build, new: empty, or a copy of the complete database of size `copy_of`
+    (what an earlier build left under the temporary name is removed first); its URL."""
+    if backend == "postgresql":
+        name = pg_name(size) + BUILDING
+        with _admin(server).connect() as conn:
+            try:  # not WITH (FORCE): a session still connected to it (a build, psql) keeps it, and is left alone
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+            except sa.exc.DBAPIError as exc:
+                raise BuildError(f"{name} is in use, by another build still running? ({_first_line(exc)})") from None
+            try:  # a copy needs the template to itself: no session may be connected to it
+                conn.execute(sa.text(f"CREATE DATABASE {name}" + (f" TEMPLATE {pg_name(copy_of)}" if copy_of else "")))
+            except sa.exc.DBAPIError as exc:
+                raise BuildError(f"cannot create {name}" + (f" as a copy of {pg_name(copy_of)}" if copy_of else "")
+                                 + f" ({_first_line(exc)}); close the sessions connected to it and run again") from None
+        return pg_url(size + BUILDING, server)
+    path = Path(sqlite_url(size)[len("sqlite:///"):] + ".building")
+    for p in _sqlite_files(path):
+        p.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    if copy_of:
+        _sqlite_copy(sqlite_url(copy_of), url)
+    return url
+
+
+def _first_line(exc: sa.exc.DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0]
+
+
+def _sqlite_copy(source_url: str, target_url: str) -> None:
+    """A copy of an SQLite database through SQLite (its -wal included), not of its file alone."""
+    import sqlite3
+
+    source = sqlite3.connect(source_url[len("sqlite:///"):])
+    target = sqlite3.connect(target_url[len("sqlite:///"):])
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def _finish_building(backend: str, size: str, server: str, url: str) -> None:
+    """Give the complete database (under its temporary name) its name. SQLite: its pages all in the one file
+    first (out of WAL mode; the app's engine puts it back at open), so the renamed file holds the whole
+    database, and no -wal/-shm/-journal of an older file beside the name: SQLite would replay a -wal left there
+    over the new file (it ignores one only beside an empty file)."""
+    if backend == "postgresql":
+        with _admin(server).connect() as conn:
+            try:
+                conn.execute(sa.text(f"ALTER DATABASE {pg_name(size) + BUILDING} RENAME TO {pg_name(size)}"))
+            except sa.exc.DBAPIError as exc:
+                raise BuildError(f"{pg_name(size) + BUILDING} is complete but could not be renamed ({_first_line(exc)});"
+                                 " close the sessions connected to it and run again: it will only be renamed") from None
+        return
+    import sqlite3
+
+    path = Path(sqlite_url(size)[len("sqlite:///"):] + ".building")
+    conn = sqlite3.connect(path)
+    try:
+        mode = conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+    finally:
+        conn.close()
+    left = [p.name for p in _sqlite_files(path)[1:] if p.exists()]
+    if mode != "delete" or left:  # another connection holds it: renaming now could lose pages
+        raise BuildError(f"{path} is still open elsewhere (journal mode {mode}; {', '.join(left) or 'no other files'})")
+    final = Path(url[len("sqlite:///"):])
+    for stale in _sqlite_files(final)[1:]:  # of a database no longer there (the final name is free: `ensure`)
+        stale.unlink(missing_ok=True)
+    os.replace(path, final)
+    path.with_name(path.name + ".migrate.lock").unlink(missing_ok=True)  # storage.db's, beside the file it migrated
+
+
 def drop(server: str) -> None:
-    with _admin(server).connect() as conn:
+    """Drop the benchmark's databases (every size, built or being built) and remove its files; not while a
+    build runs (`_one_build`)."""
+    with _one_build(), _admin(server).connect() as conn:
         for size in SIZES:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS tw_scale_{size} WITH (FORCE)"))
-    for p in DATA.glob("sqlite-*"):
-        p.unlink()
-    for p in DATA.glob("*.json"):
-        p.unlink()
+            for name in (pg_name(size), pg_name(size) + BUILDING):
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        for p in [*DATA.glob("sqlite-*"), *DATA.glob("*.json"), *DATA.glob("*.json.building")]:
+            p.unlink()
 
 
 def main(argv=None) -> int:
@@ -538,8 +679,12 @@ def main(argv=None) -> int:
     ap.add_argument("--drop", action="store_true", help="drop the benchmark databases and files, then exit")
     args = ap.parse_args(argv)
     if args.drop:
-        drop(args.pg)
-        print("dropped tw_scale_* and", DATA)
+        try:
+            drop(args.pg)
+        except BuildError as exc:
+            print(f"bench-scale: {exc}", file=sys.stderr)
+            return 1
+        print(f"dropped {PG_PREFIX}* and", DATA)
         return 0
     runs = [("postgresql", s) for s in args.sizes.split(",") if s] + \
         [("sqlite", s) for s in args.sqlite_sizes.split(",") if s]
@@ -547,7 +692,11 @@ def main(argv=None) -> int:
     print(f"bench-scale: {len(runs)} databases; load average {load:.1f} on {os.cpu_count()} cores at start")
     rows = []
     for backend, size in runs:
-        url, info = ensure(backend, size, args.pg)
+        try:
+            url, info = ensure(backend, size, args.pg)
+        except BuildError as exc:
+            print(f"bench-scale: {exc}", file=sys.stderr)
+            return 1
         search = measure_search(url, args.repeat)
         streaming = {} if args.no_streaming else measure_streaming(url, args.year, args.week, DATA / "out" / f"{backend}-{size}",
                                                                    [f for f in args.year_formats.split(",") if f])

@@ -6,7 +6,8 @@
     .venv/bin/python bench/bench_serve_load.py --search-cache 0  # every request searches
 
 The corpus is bench_search's (bench/make_corpus.py, cached under data/bench/). For each worker count the real
-`tenderwatch serve` runs in its own processes; the clients (httpx, asyncio, keep-alive) send /api/search with
+`tenderwatch serve` runs in its own processes; the clients (asyncio, keep-alive; --client httpx: httpx's, whose
+figures are not comparable: it takes ~2 ms of the server's cores per request) send /api/search with
 facets on, drawn from a query log like a search site's: a few thousand distinct searches (bench_search's mix
 of 1–4 character Chinese terms, Latin tokens, phrases, OR, exclusion, browse; the corpus's items, places and
 institutions; provider / year / type / amount filters, cases or all notices, pages 1–3), asked with Zipf
@@ -17,7 +18,9 @@ cache's hit rate (the X-Cache header) and the ratio of the concurrent p95 to the
 
 The single-client run is the service time (each request alone): its mean, and hits vs. misses, are printed
 below the table with what a first-come-first-served server predicts for the concurrent p95 — each request
-waits for about clients ÷ cores others, then takes its own time (web/serving.py).
+waits for about clients ÷ cores others, then takes its own time (web/serving.py) — and the CPU time per request
+of the server's processes and of the clients (/proc), which other load on a shared machine leaves unchanged
+while it stretches every latency.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -80,16 +84,71 @@ def draws(log: list[dict], n: int, seed: int) -> list[dict]:
     return random.Random(seed).choices(log, weights=weights, k=n)
 
 
-async def client(http, searches: list[dict], out: list[float], lookups: list[str]) -> None:
+class Connection:
+    """One client's keep-alive HTTP/1.1 connection, written on asyncio streams: the clients share the server's
+    cores, and httpx spends ~2 ms of CPU per request (measured with --client httpx) — a seventh of a search's —
+    which a client elsewhere would not take from the server. Reconnects when the server closes (web/serving.py's
+    Rebalance), and once when a kept-alive connection turns out closed before any byte of the answer (as httpx
+    retries a stale pooled connection). Bodies framed by Content-Length only (the server's JSON answers)."""
+
+    TIMEOUT = 300  # seconds for one request, as httpx was given: a stuck server stops the bench
+
+    def __init__(self, base: str):
+        host, _, port = base.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port or 80)
+        self.reader = self.writer = None
+
+    async def get(self, path: str, params: dict) -> tuple[int, dict[str, str], bytes]:
+        return await asyncio.wait_for(self._get(path, params), self.TIMEOUT)
+
+    async def _get(self, path: str, params: dict) -> tuple[int, dict[str, str], bytes]:
+        request = f"GET {path}?{urlencode(params)} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode()
+        for attempt in (1, 2):
+            fresh = self.writer is None
+            if fresh:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            try:
+                self.writer.write(request)
+                await self.writer.drain()
+                raw = await self.reader.readuntil(b"\r\n\r\n")
+                break
+            except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+                await self.close()
+                got_bytes = isinstance(exc, asyncio.IncompleteReadError) and exc.partial
+                if fresh or got_bytes or attempt == 2:
+                    raise
+        head = raw.decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)}
+        if "content-length" not in headers:
+            raise SystemExit(f"{path} answered without Content-Length (transfer-encoding "
+                             f"{headers.get('transfer-encoding', 'none')}): this client reads only framed bodies")
+        body = await self.reader.readexactly(int(headers["content-length"]))
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status, headers, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            writer, self.reader, self.writer = self.writer, None, None
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+
+
+async def client(get, searches: list[dict], out: list[float], lookups: list[str]) -> None:
     for q in searches:
         t0 = time.perf_counter()
-        r = await http.get("/api/search", params=q)
+        status, headers = await get(q)
         out.append((time.perf_counter() - t0) * 1000)
-        r.raise_for_status()
-        lookups.append(r.headers.get("x-cache", "none"))
+        if status != 200:
+            raise SystemExit(f"/api/search answered {status} to {q}")
+        lookups.append(headers.get("x-cache", "none"))
 
 
-async def measure(base: str, log: list[dict], clients: int, requests: int, seed: int
+async def measure(base: str, log: list[dict], clients: int, requests: int, seed: int, use_httpx: bool = False
                   ) -> tuple[list[float], float, str, list[str]]:
     """Latencies (ms) of every request, requests per second, the cache hit rate and each request's X-Cache,
     with `clients` clients at once, each sending `requests` searches drawn from the log."""
@@ -98,11 +157,28 @@ async def measure(base: str, log: list[dict], clients: int, requests: int, seed:
     latencies: list[float] = []
     lookups: list[str] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as http:
+    connections = [Connection(base) for _ in range(clients)]
+
+    def getter(c: int):
+        async def get(q):
+            if use_httpx:
+                r = await http.get("/api/search", params=q)
+                return r.status_code, r.headers
+            status, headers, _body = await connections[c].get("/api/search", q)
+            return status, headers
+        return get
+
+    http = httpx.AsyncClient(base_url=base, timeout=300, limits=limits) if use_httpx else None
+    try:
         t0 = time.perf_counter()
-        await asyncio.gather(*(client(http, draws(log, requests, seed * 1000 + c), latencies, lookups)
+        await asyncio.gather(*(client(getter(c), draws(log, requests, seed * 1000 + c), latencies, lookups)
                                for c in range(clients)))
         seconds = time.perf_counter() - t0
+    finally:
+        if http is not None:
+            await http.aclose()
+    for connection in connections:
+        await connection.close()
     hits = lookups.count("HIT")
     rate = f"{hits / len(lookups):.0%}" if "none" not in lookups else "off"
     return latencies, len(latencies) / seconds, rate, lookups
@@ -119,6 +195,34 @@ def service_note(single: list[float], lookups: list[str], clients: int, workers:
     return (f"  1 client: mean {mean:.1f} ms; {len(hits)} hits p50 {pct(hits, 50):.1f} ms; {len(misses)} misses "
             f"p50 {pct(misses, 50):.1f} / p95 {pct(misses, 95):.1f} / max {max(misses, default=float('nan')):.1f} ms"
             f" — FIFO predicts {clients}-client p95 ≈ {predicted:.0f} ms ({predicted / pct(single, 95):.1f}×)")
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) used so far by process `root` and its descendants (the server's workers):
+    work per request, which other load on the machine does not change as it changes latencies."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, total = {root}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    for pid in tree:
+        total += times.get(pid, 0.0)
+    return total
 
 
 async def warm_up(base: str, log: list[dict], requests: int) -> None:
@@ -141,6 +245,9 @@ def main(argv=None) -> int:
     ap.add_argument("--requests", type=int, default=60, help="searches per client")
     ap.add_argument("--warm-up", type=int, default=400, help="searches before timing")
     ap.add_argument("--search-cache", type=int, default=None, help="serve --search-cache (default: serve's)")
+    ap.add_argument("--client", choices=("streams", "httpx"), default="streams",
+                    help="the clients' HTTP: keep-alive connections on asyncio streams (default, ~0.3 ms of CPU per "
+                         "request) or httpx (~2 ms; the figures before 2026-12-05 08:00)")
     args = ap.parse_args(argv)
 
     if args.database_url:
@@ -150,17 +257,24 @@ def main(argv=None) -> int:
         url = f"sqlite:///{path}"
     log = query_log()
     print(f"/api/search with facets, a log of {len(log):,} distinct searches (Zipf s=1), {args.requests} per client, "
-          f"{args.count:,} notices ({url.split(':', 1)[0]}), {os.cpu_count()} cores (clients on the same machine), "
+          f"{args.count:,} notices ({url.split(':', 1)[0]}), {os.cpu_count()} cores (clients on the same machine, HTTP by {args.client}), "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'workers':>7}  {'clients':>7}  {'p50 ms':>8}  {'p95 ms':>8}  {'req/s':>6}  {'cache hits':>10}  "
           f"{'p95 ÷ 1 client':>14}")
     worst = 0.0
     notes = []
     for workers in args.workers:
-        with WorkersServer(url, workers, args.search_cache) as base:
+        server = WorkersServer(url, workers, args.search_cache)
+        with server as base:
             asyncio.run(warm_up(base, log, args.warm_up))
-            single, single_rate, single_hits, single_lookups = asyncio.run(measure(base, log, 1, args.requests, 1))
-            many, many_rate, many_hits, _ = asyncio.run(measure(base, log, args.clients, args.requests, 2))
+            pid = server.proc.pid
+            cpu0, own0 = cpu_seconds(pid), time.process_time()
+            single, single_rate, single_hits, single_lookups = asyncio.run(
+                measure(base, log, 1, args.requests, 1, args.client == "httpx"))
+            cpu1, own1 = cpu_seconds(pid), time.process_time()
+            many, many_rate, many_hits, _ = asyncio.run(
+                measure(base, log, args.clients, args.requests, 2, args.client == "httpx"))
+            cpu2, own2 = cpu_seconds(pid), time.process_time()
         ratio = pct(many, 95) / pct(single, 95)
         worst = max(worst, ratio)
         print(f"{workers:>7}  {1:>7}  {pct(single, 50):>8.1f}  {pct(single, 95):>8.1f}  {single_rate:>6.1f}  "
@@ -168,6 +282,9 @@ def main(argv=None) -> int:
         print(f"{workers:>7}  {args.clients:>7}  {pct(many, 50):>8.1f}  {pct(many, 95):>8.1f}  {many_rate:>6.1f}  "
               f"{many_hits:>10}  {ratio:>13.1f}×", flush=True)
         notes.append(f"workers {workers}:" + service_note(single, single_lookups, args.clients, workers))
+        notes.append(f"  CPU per request: server {1000 * (cpu1 - cpu0) / len(single):.1f} ms with 1 client, "
+                     f"{1000 * (cpu2 - cpu1) / len(many):.1f} ms with {args.clients}; the clients' own "
+                     f"{1000 * (own2 - own1) / len(many):.1f} ms")
     print("\n".join(notes))
     print(f"goal: {args.clients}-client p95 within {GOAL_RATIO:g}× the single-client p95 — "
           f"{'met' if worst <= GOAL_RATIO else 'not met'} (worst {worst:.1f}×); load average now "

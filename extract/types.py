@@ -7,7 +7,7 @@ the text of the document named by `Evidence.document` ("" = the notice body, els
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
 # A notice's date: a day when the notice gives no time of day, else a naive local (China) datetime.
@@ -35,12 +35,15 @@ class Evidence:
     confidence: Optional[float] = None
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = {name: getattr(self, name) for name in _EVIDENCE_FIELDS}  # asdict's answer (all fields are scalars)
         # Text-layer evidence keeps its short, stable form; OCR evidence says so.
         for key in ("source", "page", "confidence"):
             if not out[key] and out[key] != 0:
                 out.pop(key)
         return out
+
+
+_EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
 
 
 @dataclass

@@ -10,11 +10,12 @@ The rows come from `storage.rows` and the procurement rule from `storage.procure
 whole batch, procurement keys assigned notice after notice from one read of the batch's project codes,
 notices and their rows inserted with one statement per table (on PostgreSQL one COPY: `storage.pgcopy`, the
 notice ids drawn from the sequence first), procurement flags refreshed once per batch, the search index written
-for the batch at once. A notice the bulk path cannot decide alone — its URL is stored already (changed /
-unchanged), or a stored notice of another source might be its republication — goes through
-`storage.write.Writer.save_notice` inside the same transaction, in its turn, so the result is what saving the
-notices one by one in the same order gives (tests/storage/test_bulk.py compares every table). A batch that
-loses a race with another writer on PostgreSQL is written again (`ATTEMPTS`).
+for the batch at once. Raw bytes go to a pack file of the loader's own (`storage.packs`), flushed — on disk and
+in the packs' index — before the batch naming them is committed. A notice the bulk path cannot decide alone —
+its URL is stored already (changed / unchanged), or a stored notice of another source might be its
+republication — goes through `storage.write.Writer.save_notice` inside the same transaction, in its turn, so the
+result is what saving the notices one by one in the same order gives (tests/storage/test_bulk.py compares every
+table). A batch that loses a race with another writer on PostgreSQL is written again (`ATTEMPTS`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class BulkLoader:
         if store.in_batch:
             raise RuntimeError("commit the store's batch before a bulk load")
         self.store, self.batch_size = store, batch_size
+        self.blobs = store.blobs.pack_writer()
         self._items: list[_Item] = []
         self.counts = {"new": 0, "changed": 0, "unchanged": 0, "linked": 0}
 
@@ -69,13 +71,17 @@ class BulkLoader:
 
     def __exit__(self, exc_type, *exc) -> None:
         if exc_type is None:
-            self.flush()
+            try:
+                self.flush()
+            finally:
+                self.blobs.close()
         else:
             self._items = []
+            self.blobs.abort()  # what the failed batch packed is neither fsynced nor indexed: dead bytes
 
     def add(self, raw: RawNotice, body: DocumentText, attachments: Sequence[tuple[RawAttachment, DocumentText]],
             extraction: NoticeExtraction) -> None:
-        raw_sha, stored = put_blobs(self.store.blobs, raw, attachments)
+        raw_sha, stored = put_blobs(self.blobs, raw, attachments)
         self._items.append(_Item(raw, body, stored, extraction, raw_sha, content_hash(body.text),
                                  dedup.simhash(body.text), rows.primary_code(extraction),
                                  rows.notice_title(raw, body, extraction)))
@@ -92,6 +98,7 @@ class BulkLoader:
         items, self._items = self._items, []
         if not items:
             return
+        self.blobs.flush()  # the batch's blobs durable and findable before rows naming them are committed
         for attempt in range(1, ATTEMPTS + 1):
             pending: list = []
             counts = dict.fromkeys(self.counts, 0)

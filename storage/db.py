@@ -82,7 +82,28 @@ def make_engine(url: str | None = None, *, read_only: bool = False, create: bool
                 cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             dbapi_conn.commit()
 
+        # SQLAlchemy ends each use of a connection with ROLLBACK, at which psycopg forgets every statement it
+        # prepared; a clean read-only transaction ends with COMMIT instead, so the statements a search repeats
+        # stay prepared and their plans are reused (`_end_read_only`).
+        engine.dialect.do_rollback = _end_read_only
+
     return engine
+
+
+def _end_read_only(conn) -> None:
+    """End a read-only PostgreSQL transaction: every SQLAlchemy rollback on such an engine comes here. A failed
+    transaction is rolled back, which also makes psycopg drop its prepared statements (one a migration made
+    stale, "cached plan must not change result type", then fails once, not on every later search). A clean one
+    is COMMITted, which keeps them. COMMIT is not quite ROLLBACK even for a transaction that wrote nothing: a
+    plain SET in it outlives it and applies to whoever checks the pooled connection out next, so statements on
+    these engines set options with SET LOCAL only (tests/storage/test_search_statements.py checks)."""
+    from psycopg.pq import TransactionStatus  # PostgreSQL engines only
+
+    raw = getattr(conn, "dbapi_connection", conn)  # SQLAlchemy passes the pool's proxy, or the driver's connection
+    if raw.info.transaction_status == TransactionStatus.INERROR:
+        raw.rollback()
+    else:
+        raw.commit()
 
 
 def _shown(url: sa.URL) -> str:

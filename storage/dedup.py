@@ -75,19 +75,30 @@ def _hash64(feature: str) -> int:
 def simhash(text: str) -> int | None:
     """The 64-bit SimHash of `text` as a signed integer (for a BIGINT column); None for too little text.
     Computed with numpy (every new or changed notice is hashed): the normalised text as code points, each
-    bigram the integer (first << 16 | second), counted by one np.unique, its hash looked up in `_HASHES`.
+    bigram the integer (first << 16 | second), counted once each (a sort and its run starts), its hash looked up in `_HASHES`.
     tests/storage/test_store_batch.py compares it with Charikar's definition written out bit by bit."""
     lowered = nfkc(text or "").lower()
     points = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     points = points[_KEPT[np.minimum(points, _BMP - 1)]]  # normalise_text; U+FFFF is not kept
     if len(points) - 1 < MIN_FEATURES:
         return None
-    bigrams, weights = np.unique((points[:-1] << 16) | points[1:], return_counts=True)
+    pairs = np.sort((points[:-1] << 16) | points[1:])
+    starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1])))  # np.unique's work, less its cost
+    bigrams, weights = pairs[starts], np.diff(np.append(starts, len(pairs)))
     hashes = _HASHES.lookup(bigrams)
-    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")  # bit i of each hash
-    totals = 2 * (weights.astype(np.float64) @ bits) - weights.sum()  # exact: integers far below 2**53
+    # Per bit i of the hashes, the weight of the bigrams whose hash has it: the weights summed by the value of each
+    # of a hash's 8 bytes (one bincount), then per byte value its 8 bits (a 256 × 8 table).
+    by_byte = hashes.view(np.uint8).reshape(-1, 8) + _BYTE_OFFSETS
+    sums = np.bincount(by_byte.ravel(), weights=np.repeat(weights.astype(np.float64), 8), minlength=8 * 256)
+    totals = 2 * (sums.reshape(8, 256) @ _BYTE_BITS).ravel() - weights.sum()  # exact: integers far below 2**53
     value = int(np.packbits(totals[::-1] > 0).view(">u8")[0])
     return value - (1 << BITS) if value >> (BITS - 1) else value
+
+
+# bit k of byte value v (rows v, columns k), and where byte j of a hash counts in the byte sums (j × 256). Byte j of
+# the little-endian view holds bits 8j … 8j+7, so the (8, 8) product read row by row is bit 0 … 63.
+_BYTE_BITS = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(np.float64)
+_BYTE_OFFSETS = np.arange(8, dtype=np.intp) * 256
 
 
 class _BigramHashes:

@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 import sqlalchemy as sa
 
+from storage.pgcopy import one_of_ids
+
 # Evidence fields that explain why a notice is a compute case, best first (the extractor names them
 # "remote_compute", "compute_kinds:cloud", "cloud_providers:aws" …; hardware_purchase ranks after these).
 COMPUTE_EVIDENCE_FIELDS = ("remote_compute", "compute_kinds", "cloud_providers", "gpu_models", "flags")
@@ -40,15 +42,16 @@ def stored_evidence(conn: sa.Connection, notice_ids: Sequence[int]) -> dict[int,
 def stored_results(conn: sa.Connection, notice_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Each notice's extraction result: the one of its current extractor version, else its newest (notices
     re-extracted by a newer version keep older rows until they are pruned). The notice page reads it whole."""
-    ids = ", ".join(str(int(i)) for i in dict.fromkeys(notice_ids))
+    ids = list(dict.fromkeys(notice_ids))
     if not ids:
         return {}
+    params: dict = {}
     rows = conn.execute(
         sa.text(
             "SELECT e.notice_id, e.extractor_version = n.extractor_version AS current, e.result"
             " FROM extraction e JOIN notice n ON n.id = e.notice_id"
-            f" WHERE e.notice_id IN ({ids}) ORDER BY e.id"
-        ).columns(current=sa.Boolean, result=sa.JSON)
+            f" WHERE {one_of_ids(conn.dialect.name, 'e.notice_id', ids, params, 'ids')} ORDER BY e.id"
+        ).columns(current=sa.Boolean, result=sa.JSON), params
     )
     chosen: dict[int, tuple[bool, Any]] = {}
     for nid, current, result in rows:

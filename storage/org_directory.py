@@ -16,17 +16,20 @@ the directory is exact whenever it is read. `refresh` recounts everything (after
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from models.tables import NOTICE, ORG, PARTY, RES
+from models.tables import AMOUNT, NOTICE, ORG, PARTY, RES
 from storage.normalise import normalise_name
-from storage.pgcopy import copy_rows, one_of
+from storage.pgcopy import copy_rows, int_array, one_of
 from storage.orgs import (
-    MAX_PAGE_SIZE, ROLES, SORTS, OrgError, case_condition, chunks, entity_column, entity_parties, money_of,
-    money_per_entity, procurement_column,
+    MAX_PAGE_SIZE, ROLES, SORTS, OrgError, case_condition, chunks, entity_column, procurement_column,
+    ranked_amounts,
 )
 
 _META = sa.MetaData()
@@ -52,72 +55,191 @@ FOLD_AT = 0
 _PG_FOLD_LOCK = 0x6F726773  # "orgs": one fold at a time on PostgreSQL
 
 
-# ---------------------------------------------------------------------- counting (the truth)
+# ---------------------------------------------------------------------- counting (the one definition)
+# What the directory shows of an organisation is decided here once, in SQL (`_statement`). A full count
+# (`counted`, `refresh`) runs it over every party row; a recount of a few organisations (`recount`: writers'
+# folds, readers' marked organisations) runs the same statement narrowed to their party rows and procurements.
 def counted(conn: sa.Connection, role: str | None = None) -> dict[int, dict[str, Any]]:
-    """Every organisation's directory numbers (in `role`), counted from the notice tables: one pass over all."""
-    ep = entity_parties(role)
-    money = money_per_entity(ep)
-    stmt = _counts(ep).subquery("counts")
-    rows = conn.execute(
-        sa.select(stmt, money.c.budget, money.c.award, money.c.value)
-        .outerjoin(money, money.c.entity == stmt.c.entity)
-    ).mappings()
+    """Every organisation's directory numbers (in `role`), counted from the notice tables: the party rows read
+    twice (counts, procurements) and every amount ranked."""
+    rows = conn.execute(_statement(conn.dialect.name, (role or None,), narrowed=False)).mappings()
     return {r["entity"]: {c: r[c] for c in COLUMNS} for r in rows}
 
 
-def _counts(ep: sa.Subquery) -> sa.Select:
-    is_case = case_condition(None)
-    return (
-        sa.select(
-            ep.c.entity,
-            sa.func.count(sa.distinct(ep.c.notice_id)).label("notices"),
-            sa.func.count(sa.distinct(sa.case((is_case, ep.c.notice_id)))).label("cases"),
-            *(sa.func.max(sa.case((ep.c.role == r, 1), else_=0)).label(f"is_{r}") for r in ROLES),
-        )
-        .join(NOTICE, NOTICE.c.id == ep.c.notice_id)
-        .group_by(ep.c.entity)
-    )
+# A narrowed statement ranks at most about this many notices (organisations are counted together until the
+# notices of their procurements reach it; a bigger one alone): the planner then reads them through the indexes
+# (notice, noticeamount by notice id) rather than every amount, so a recount costs what its organisations have.
+SLICE_NOTICES = 5_000
 
 
 def recount(conn: sa.Connection, entities: list[int], roles: tuple[str | None, ...] = (None,)
             ) -> dict[str | None, dict[int, dict[str, Any]]]:
-    """`counted` for a few organisations (canonical rows; others have no numbers), in each of `roles`, read
-    through the indexes: their party rows read once for every role, counted here as `counted` counts them."""
+    """`counted` for a few organisations (canonical rows; others, and those without notices, have no numbers),
+    in each of `roles`: the same statement narrowed, run per slice of organisations (SLICE_NOTICES).
+
+    Read committed (writers): the notices of their procurements and the count are two snapshots, so a notice
+    another writer commits in between may be left out of its procurement's money. That writer's marks are
+    committed after this fold took its own, so the organisation is recounted again (`fold`, `rows`): keep the
+    marks even where a recount looks complete."""
+    roles = tuple(dict.fromkeys(role or None for role in roles))  # "" is every role, as None
     out: dict[str | None, dict[int, dict[str, Any]]] = {role: {} for role in roles}
-    is_case = sa.case((case_condition(None), 1), else_=0)
-    for chunk in chunks(sorted(set(entities)), 200):
-        wanted = set(chunk)
-        ids = chunk + list(conn.execute(sa.select(RES.c.organisation_id).where(one_of(conn, RES.c.into_id, chunk)))
-                           .scalars())
-        parties = conn.execute(
-            sa.select(entity_column(PARTY.c.organisation_id), PARTY.c.notice_id, PARTY.c.role, is_case,
-                      procurement_column())
-            .select_from(PARTY.outerjoin(RES, RES.c.organisation_id == PARTY.c.organisation_id)
-                         .join(NOTICE, NOTICE.c.id == PARTY.c.notice_id))
-            .where(one_of(conn, PARTY.c.organisation_id, ids))
-        ).all()
-        # (role, entity) → its notices, cases, roles and procurements
-        seen: dict[tuple[str | None, int], tuple[set, set, set, set]] = {}
-        for entity, notice_id, role, case, pk in parties:
-            if entity not in wanted:
-                continue
-            for counted_in in (None, role):
-                if counted_in in out:
-                    notices, cases, has, pks = seen.setdefault((counted_in, entity), (set(), set(), set(), set()))
-                    notices.add(notice_id)
-                    if case:
-                        cases.add(notice_id)
-                    has.add(role)
-                    pks.add(pk)
-        stated = money_of(conn, {pk for *_, pks in seen.values() for pk in pks})
-        for (role, entity), (notices, cases, has, pks) in seen.items():
-            amounts = [stated[pk] for pk in pks if pk in stated]
-            out[role][entity] = {"entity": entity, "notices": len(notices), "cases": len(cases),
-                                 **{f"is_{r}": int(r in has) for r in ROLES}}
-            for k in ("budget", "award", "value"):  # None when no procurement states it
-                known = [a[k] for a in amounts if a.get(k) is not None]
-                out[role][entity][k] = sum(known) if known else None
+    dialect = conn.dialect.name
+    stmt = _statement(dialect, roles, narrowed=True)
+    with _planned_for_few(conn):
+        for chunk in chunks(sorted(set(entities)), 500):
+            theirs: dict[int, set[int]] = {}
+            for entity, notice in conn.execute(_their_procurements(dialect), {"entities": _listed(dialect, chunk)}):
+                theirs.setdefault(entity, set()).add(notice)
+            for group, notices in _slices(theirs):
+                given = {"entities": _listed(dialect, group), "notices": _listed(dialect, sorted(notices))}
+                for r in conn.execute(stmt, given).mappings():
+                    out[r["counted_in"] or None][r["entity"]] = {c: r[c] for c in COLUMNS}
     return out
+
+
+def _slices(theirs: dict[int, set[int]]):
+    """(organisations, the notices of their procurements), the organisations packed in id order until their
+    notices would pass SLICE_NOTICES."""
+    group: list[int] = []
+    notices: set[int] = set()
+    for entity in sorted(theirs):
+        if group and len(notices) + len(theirs[entity]) > SLICE_NOTICES and len(notices | theirs[entity]) > SLICE_NOTICES:
+            yield group, notices
+            group, notices = [], set()
+        group.append(entity)
+        notices |= theirs[entity]
+    if group:
+        yield group, notices
+
+
+@contextmanager
+def _planned_for_few(conn: sa.Connection):
+    """PostgreSQL: no JIT and no parallel workers for the recount's statements, in this transaction only, then
+    the settings as they were. Its statements read a few hundred rows, but the cost of a big organisation
+    passes jit_above_cost (compiling took a third of its time at a million notices), and starting workers
+    cost more than the rows they read."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    before = conn.execute(sa.text(
+        "SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather'),"
+        " set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)")).one()
+    yield
+    # Not on an error: the transaction is then rolled back, and its local settings with it.
+    conn.execute(sa.text("SELECT set_config('jit', :jit, true), set_config('max_parallel_workers_per_gather', :w, true)"),
+                 {"jit": before[0], "w": before[1]})
+
+
+@lru_cache(maxsize=32)
+def _statement(dialect: str, roles: tuple[str | None, ...], narrowed: bool) -> sa.Select:
+    """Per organisation and each of `roles` (column `counted_in`: the role, ALL for every role): its notices,
+    its cases (storage.review's), whether it has each role, and the money of its procurements (storage.orgs'
+    rule: each procurement once; value is the award, else the budget). Columns: COLUMNS and counted_in.
+    Narrowed: for the organisations of the parameter `entities` (`_one_of`), their notices read once (a
+    materialised CTE), and the amounts of the notices of the parameter `notices` (`_their_procurements`) ranked.
+    Built once per shape: building it costs more than running it narrowed does."""
+    ep = _parties(dialect, roles[0] if len(roles) == 1 else None, narrowed)
+    facts = (  # a party row with what the numbers need of its notice
+        sa.select(ep.c.entity, ep.c.notice_id, ep.c.role, sa.case((case_condition(None), 1), else_=0).label("is_case"),
+                  procurement_column().label("pk"))
+        .join(NOTICE, NOTICE.c.id == ep.c.notice_id)
+    )
+    # Read once where several roles read it (a narrowed recount, a refresh); a full count of one role reads it
+    # where it is used.
+    facts = facts.cte("facts").prefix_with("MATERIALIZED") if narrowed or len(roles) > 1 else facts.subquery("facts")
+    per_role = [sa.select(facts, sa.literal(role or ALL, sa.String).label("counted_in"))
+                .where(*((facts.c.role == role,) if role else ())) for role in roles]
+    of = (per_role[0] if len(per_role) == 1 else sa.union_all(*per_role)).subquery("per_role")
+    counts = (
+        sa.select(
+            of.c.counted_in, of.c.entity,
+            sa.func.count(sa.distinct(of.c.notice_id)).label("notices"),
+            sa.func.count(sa.distinct(sa.case((of.c.is_case == 1, of.c.notice_id)))).label("cases"),
+            *(sa.func.max(sa.case((of.c.role == r, 1), else_=0)).label(f"is_{r}") for r in ROLES),
+        )
+        .group_by(of.c.counted_in, of.c.entity)
+        .subquery("counts")
+    )
+    # storage.orgs.procurement_money's choice (rank 1), made in the aggregate rather than by a filter before it:
+    # PostgreSQL then expects a row per procurement, not one in all, and joins them by hash, not in a loop.
+    # Narrowed, the notices' amounts are found by their own column too: PostgreSQL does not carry `= ANY` across
+    # the join, and without it hash-joined a scan of every amount to the few notices.
+    ranked = ranked_amounts(sa.and_(_one_of(dialect, NOTICE.c.id, "notices"), _one_of(dialect, AMOUNT.c.notice_id, "notices"))
+                            if narrowed else None)
+    per_pk = (
+        sa.select(
+            ranked.c.pk,
+            *(sa.func.max(sa.case((sa.and_(ranked.c.rn == 1, ranked.c.kind == kind), ranked.c.value))).label(kind)
+              for kind in ("budget", "award")),
+        )
+        .group_by(ranked.c.pk)
+        .subquery("per_pk")
+    )
+    ent_pk = sa.select(of.c.counted_in, of.c.entity, of.c.pk).distinct().subquery("ent_pk")
+    ent_money = (
+        sa.select(
+            ent_pk.c.counted_in, ent_pk.c.entity,
+            sa.func.sum(per_pk.c.budget).label("budget"),
+            sa.func.sum(per_pk.c.award).label("award"),
+            sa.func.sum(sa.func.coalesce(per_pk.c.award, per_pk.c.budget)).label("value"),
+        )
+        .join(per_pk, per_pk.c.pk == ent_pk.c.pk)
+        .group_by(ent_pk.c.counted_in, ent_pk.c.entity)
+        .subquery("ent_money")
+    )
+    return (
+        sa.select(counts, ent_money.c.budget, ent_money.c.award, ent_money.c.value)
+        .outerjoin(ent_money, sa.and_(ent_money.c.counted_in == counts.c.counted_in,
+                                      ent_money.c.entity == counts.c.entity))
+    )
+
+
+def _parties(dialect: str, role: str | None, narrowed: bool) -> sa.Subquery:
+    """(entity, notice_id, role) for every party row (in `role`), organisations resolved: `entity` is the row an
+    organisation is shown as. Narrowed, the rows shown as one of `entities`: their own (when they are shown as
+    themselves) and their aliases' — two indexed reads, where resolving every row and filtering would read all."""
+    def parties(entity, joined):
+        stmt = sa.select(entity.label("entity"), PARTY.c.notice_id, PARTY.c.role).select_from(joined)
+        return stmt.where(PARTY.c.role == role) if role else stmt
+
+    if not narrowed:
+        resolved = PARTY.outerjoin(RES, RES.c.organisation_id == PARTY.c.organisation_id)
+        return parties(entity_column(PARTY.c.organisation_id), resolved).subquery("ep")
+    shown_as_another = sa.select(RES.c.organisation_id).where(
+        _one_of(dialect, RES.c.organisation_id, "entities"), RES.c.into_id.is_not(None))
+    own = parties(PARTY.c.organisation_id, PARTY).where(
+        _one_of(dialect, PARTY.c.organisation_id, "entities"), PARTY.c.organisation_id.not_in(shown_as_another))
+    aliases = parties(RES.c.into_id, PARTY.join(RES, RES.c.organisation_id == PARTY.c.organisation_id)).where(
+        _one_of(dialect, RES.c.into_id, "entities"))
+    return sa.union_all(own, aliases).subquery("ep")
+
+
+def _one_of(dialect: str, column, name: str) -> sa.ColumnElement[bool]:
+    """`column` is one of the ids in parameter `name`, a list given at execution (`_listed`): one array
+    (PostgreSQL, sent as text: storage.pgcopy.int_array) or JSON (SQLite) parameter, so the statement's text is
+    the same for every list (as storage.pgcopy.one_of's) and the database prepares it once."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.cast(sa.bindparam(name, type_=sa.String), ARRAY(sa.Integer)))
+    return column.in_(sa.text(f"SELECT value FROM json_each(:{name})"))
+
+
+def _listed(dialect: str, ids) -> str:
+    return int_array(ids) if dialect == "postgresql" else json.dumps(list(ids))
+
+
+@lru_cache(maxsize=4)
+def _their_procurements(dialect: str) -> sa.Select:
+    """(entity, notice) for every notice of every procurement a notice of the organisations of parameter
+    `entities` belongs to (whole procurements, so each is ranked as in a full count); a notice without a
+    procurement key is its own."""
+    ep = _parties(dialect, None, True)
+    mine, same = NOTICE.alias("mine"), NOTICE.alias("same_procurement")
+    return (
+        sa.select(ep.c.entity, sa.func.coalesce(same.c.id, ep.c.notice_id).label("notice_id"))
+        .select_from(ep.join(mine, mine.c.id == ep.c.notice_id)
+                     .outerjoin(same, same.c.procurement_key == mine.c.procurement_key))
+        .distinct()
+    )
 
 
 # ---------------------------------------------------------------------- keeping it (writers)
@@ -127,8 +249,12 @@ def refresh(conn: sa.Connection) -> None:
         conn.execute(sa.text("LOCK TABLE org_summary_dirty IN EXCLUSIVE MODE"))
     conn.execute(DIRTY.delete())
     conn.execute(SUMMARY.delete())
-    for role in (None, *ROLES):
-        _insert(conn, role, counted(conn, role).values())
+    roles = (None, *ROLES)
+    counts: dict[str | None, list[dict[str, Any]]] = {role: [] for role in roles}
+    for r in conn.execute(_statement(conn.dialect.name, roles, narrowed=False)).mappings():  # every role at once
+        counts[r["counted_in"] or None].append({c: r[c] for c in COLUMNS})
+    for role, numbers in counts.items():
+        _insert(conn, role, numbers)
 
 
 def unfilled(conn: sa.Connection) -> bool:

@@ -387,35 +387,43 @@ def procurement_money(where=None) -> sa.Subquery:
     """One row per procurement and amount kind (budget, award): the yuan stated by the newest notice of the
     procurement stating that kind, and that notice's publication date. Columns: pk, kind, value, published_at.
     `where`: a condition on NOTICE keeping whole procurements (`procurements_where`), so only those are ranked."""
-    # A notice's amount of a kind: its lots add up (包1 + 包2), but when it also states their total, the largest
-    # figure equals the sum of the others, and counting it too would double the money — then the total alone.
-    total, largest = sa.func.sum(AMOUNT.c.value_cny), sa.func.max(AMOUNT.c.value_cny)
-    stated = sa.case((sa.func.abs(total - 2 * largest) <= 0.005 * largest, largest), else_=total)
-    per_notice = (
-        sa.select(AMOUNT.c.notice_id, AMOUNT.c.kind, stated.label("value"))
-        .join(NOTICE, NOTICE.c.id == AMOUNT.c.notice_id)
-        .where(AMOUNT.c.kind.in_(("budget", "award")), AMOUNT.c.value_cny.is_not(None),
-               *(() if where is None else (where,)))
-        .group_by(AMOUNT.c.notice_id, AMOUNT.c.kind)
-        .subquery("per_notice")
-    )
-    pk = procurement_column()
-    ranked = (
-        sa.select(
-            pk.label("pk"), per_notice.c.kind, per_notice.c.value, NOTICE.c.published_at,
-            sa.func.row_number().over(
-                partition_by=(pk, per_notice.c.kind),
-                order_by=(NOTICE.c.published_at.desc().nulls_last(), NOTICE.c.id.desc()),
-            ).label("rn"),
-        )
-        .join(NOTICE, NOTICE.c.id == per_notice.c.notice_id)
-        .subquery("ranked")
-    )
+    ranked = ranked_amounts(where)
     return (
         sa.select(ranked.c.pk, ranked.c.kind, ranked.c.value, ranked.c.published_at)
         .where(ranked.c.rn == 1)
         .subquery("money")
     )
+
+
+def ranked_amounts(where=None) -> sa.Subquery:
+    """`procurement_money` before its choice: every notice's amount of a kind in its procurement, ranked
+    newest first (column rn; 1 is the one that counts)."""
+    # A notice's amount of a kind: its lots add up (包1 + 包2), but when it also states their total, the largest
+    # figure equals the sum of the others, and counting it too would double the money — then the total alone.
+    total, largest = sa.func.sum(AMOUNT.c.value_cny), sa.func.max(AMOUNT.c.value_cny)
+    stated = sa.case((sa.func.abs(total - 2 * largest) <= 0.005 * largest, largest), else_=total)
+    # With what the ranking needs of its notice (grouped by the notice's key, on which they depend): the notice
+    # row is read once.
+    per_notice = (
+        sa.select(NOTICE.c.id.label("notice_id"), AMOUNT.c.kind, stated.label("value"), NOTICE.c.published_at,
+                  procurement_column().label("pk"))
+        .join(NOTICE, NOTICE.c.id == AMOUNT.c.notice_id)
+        .where(AMOUNT.c.kind.in_(("budget", "award")), AMOUNT.c.value_cny.is_not(None),
+               *(() if where is None else (where,)))
+        .group_by(NOTICE.c.id, AMOUNT.c.kind)
+        .subquery("per_notice")
+    )
+    ranked = (
+        sa.select(
+            per_notice.c.pk, per_notice.c.kind, per_notice.c.value, per_notice.c.published_at,
+            sa.func.row_number().over(
+                partition_by=(per_notice.c.pk, per_notice.c.kind),
+                order_by=(per_notice.c.published_at.desc().nulls_last(), per_notice.c.notice_id.desc()),
+            ).label("rn"),
+        )
+        .subquery("ranked")
+    )
+    return ranked
 
 
 def procurements_where(conn: sa.Connection, pks: Iterable[str]):
@@ -441,48 +449,6 @@ def money_of(conn: sa.Connection, pks: Iterable[str]) -> dict[str, dict[str, Any
     for v in out.values():
         v["value"] = v.get("award", v.get("budget"))
     return out
-
-
-def entity_parties(role: str | None = None) -> sa.Subquery:
-    """(entity, notice_id, role) for every party row, organisations resolved."""
-    stmt = (
-        sa.select(entity_column(PARTY.c.organisation_id).label("entity"), PARTY.c.notice_id, PARTY.c.role)
-        .select_from(PARTY.outerjoin(RES, RES.c.organisation_id == PARTY.c.organisation_id))
-    )
-    if role:
-        stmt = stmt.where(PARTY.c.role == role)
-    return stmt.subquery("ep")
-
-
-def money_per_entity(ep: sa.Subquery) -> sa.Subquery:
-    """Per entity: budget, award and value (award, else budget) summed over its procurements."""
-    money = procurement_money()
-    ent_pk = (
-        sa.select(ep.c.entity, procurement_column().label("pk"))
-        .join(NOTICE, NOTICE.c.id == ep.c.notice_id)
-        .distinct()
-        .subquery("ent_pk")
-    )
-    per_pk = (
-        sa.select(
-            money.c.pk,
-            sa.func.max(sa.case((money.c.kind == "budget", money.c.value))).label("budget"),
-            sa.func.max(sa.case((money.c.kind == "award", money.c.value))).label("award"),
-        )
-        .group_by(money.c.pk)
-        .subquery("per_pk")
-    )
-    return (
-        sa.select(
-            ent_pk.c.entity,
-            sa.func.sum(per_pk.c.budget).label("budget"),
-            sa.func.sum(per_pk.c.award).label("award"),
-            sa.func.sum(sa.func.coalesce(per_pk.c.award, per_pk.c.budget)).label("value"),
-        )
-        .join(per_pk, per_pk.c.pk == ent_pk.c.pk)
-        .group_by(ent_pk.c.entity)
-        .subquery("ent_money")
-    )
 
 
 def members(conn: sa.Connection, entity: int) -> list[int]:

@@ -89,6 +89,7 @@ class Store:
     def close(self) -> None:
         self.commit_batch()
         self.engine.dispose()
+        self.blobs.close()
 
     def __enter__(self) -> "Store":
         return self

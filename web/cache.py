@@ -15,14 +15,17 @@ import os
 import threading
 from collections import OrderedDict
 from contextvars import ContextVar
-from typing import Any, Hashable
+from dataclasses import replace
+from typing import Any, Callable, Hashable
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from starlette.datastructures import MutableHeaders
 
 from storage.data_version import DataVersion
-from web.params import SearchParams
+from web.params import PAGE_SIZE, SearchParams
 from web.search import ResultView, Searcher
+from web.shared_cache import SHARED_ENV, SharedCache
 
 CACHE_ENV = "TENDERWATCH_SEARCH_CACHE"
 HEADER = "X-Cache"  # HIT or MISS on responses that ran a search, as caching proxies say it
@@ -33,6 +36,9 @@ _NOTE: ContextVar[dict | None] = ContextVar("search_cache_note", default=None)
 # facets, so the default holds ~60 MB per worker whatever page sizes are asked.
 DEFAULT_ENTRIES = 1000
 PAGE_HITS = 20
+# ResultView's fields that are the same on every page of a search (the rest: the page's hits and their order).
+WHOLE = ("total", "facets", "facet_labels", "facets_complete", "candidates", "scope_note", "total_exact",
+         "ranked_of", "facets_source")
 
 
 def cache_entries(explicit: int | None = None) -> int:
@@ -76,40 +82,119 @@ class LruCache:
 class CachedSearcher(Searcher):
     """web.search.Searcher whose `search` answers repeated searches from an LruCache, and computes a search
     that several threads ask for at once only once (pages, the API and feeds; the streamed exports, which page
-    through whole result sets with `iter_all`, are not cached)."""
+    through whole result sets with `iter_all`, are not cached). `answer` caches a search's rendered form beside
+    it (the API's JSON bytes): a repeated API search does no rendering either. With `shared` (several workers,
+    web/shared_cache.py) what one worker computed is found by the others."""
 
-    def __init__(self, engine: sa.Engine, entries: int):
+    def __init__(self, engine: sa.Engine, entries: int, shared: SharedCache | None = None):
         super().__init__(engine)
         self.version = DataVersion(engine)
         self.cache = LruCache(entries)
+        self.shared = shared
         self._lock = threading.Lock()
         self._running: dict[tuple, threading.Event] = {}  # searches being computed, by (key, stamp)
+        if shared is not None:
+            # Join at start-up (a new generation: commits before this worker started count as seen), not at the
+            # first search, which would discard what the others computed meanwhile.
+            self._stamp()
 
     def search(self, p: SearchParams, *, facets: bool = True) -> ResultView:
-        stamp = self.version.stamp()  # before the search: a commit during it changes the next stamp
-        key = (p, facets)
-        while True:
-            result = self.cache.get(key, stamp)
-            if result is not None:
-                _note("HIT")
-                return result
-            with self._lock:
-                running = self._running.get((key, stamp))
-                if running is None:
-                    running = self._running[(key, stamp)] = threading.Event()
-                    break  # this thread searches
-            # The same search is running in another thread (a popular search just after a write): wait for its
-            # answer instead of computing it again; if it failed, the loop searches here.
-            running.wait()
-        _note("MISS")
-        try:
+        stamp = self._stamp()
+        return self._cached(_key("view", p, facets), stamp, lambda: self._search(p, facets, stamp))
+
+    def answer(self, p: SearchParams, render: Callable[[ResultView], bytes], *, facets: bool = True,
+               form: str = "") -> bytes:
+        # `form` names everything the rendering depends on beyond the search (the format): the same for every
+        # client (/api/search renders a placeholder for the site's address, web/views/search.py).
+        stamp = self._stamp()
+        return self._cached(_key("answer " + form, p, facets), stamp, lambda: self._render(p, facets, stamp, render),
+                            note_miss=False)  # _render says whether a search ran
+
+    def _render(self, p: SearchParams, facets: bool, stamp: Stamp, render: Callable[[ResultView], bytes]
+                ) -> tuple[bytes, int]:
+        # The answer alone is kept (not the search's view as well: the bound counts memory); a view the HTML
+        # page cached is reused.
+        view = self._lookup(_key("view", p, facets), stamp)
+        _note("MISS" if view is None else "HIT")
+        if view is None:
+            view, _ = self._search(p, facets, stamp)
+        return render(view), _weight(view)
+
+    def _search(self, p: SearchParams, facets: bool, stamp: Stamp) -> tuple[ResultView, int]:
+        # What every page of a search shares (the total, the facets — about 40 % of a search — and what the
+        # result says about its scope): another page of a search seen under this stamp counts no facets again.
+        whole = _key("whole", replace(p, page=1, size=PAGE_SIZE), facets)
+        known = self._lookup(whole, stamp) if facets else None
+        if known is not None:
+            result = replace(super().search(p, facets=False), **known)
+        else:
             result = super().search(p, facets=facets)
-            self.cache.put(key, stamp, result, weight=max(1, -(-len(result.hits) // PAGE_HITS)))
+            if facets:
+                # Weighed by its facet values too (hundreds of labels on a broad search).
+                self._store(whole, stamp, {name: getattr(result, name) for name in WHOLE},
+                            1 + sum(len(v) for v in result.facets.values()) // 200)
+        return result, _weight(result)
+
+    def _lookup(self, key: str, stamp: Stamp) -> Any | None:
+        local, shared = stamp
+        value = self.cache.get(key, local)
+        if value is None and self.shared is not None:
+            found = self.shared.get(key, shared)
+            if found is not None:
+                value, weight = found
+                self.cache.put(key, local, value, weight)
+        return value
+
+    def _store(self, key: str, stamp: Stamp, value: Any, weight: int) -> None:
+        local, shared = stamp
+        self.cache.put(key, local, value, weight)
+        if self.shared is not None:
+            self.shared.put(key, shared, value, weight)
+
+    def _stamp(self) -> Stamp:
+        # Read before the search: a commit during it changes the next stamp. The worker's own cache is keyed by
+        # the worker's own stamp (unchanged: nothing was committed since, whatever the other workers did); the
+        # shared file by the shared one, None when the shared level is not usable for this search.
+        local = self.version.stamp()
+        return local, (self.shared.stamp(local) if self.shared is not None else None)
+
+    def _cached(self, key: str, stamp: Stamp, compute: Callable[[], tuple[Any, int]],
+                note_miss: bool = True) -> Any:
+        while True:
+            value = self._lookup(key, stamp)
+            if value is not None:
+                _note("HIT")
+                return value
+            with self._lock:
+                running = self._running.get((key, stamp[0]))
+                if running is None:
+                    running = self._running[(key, stamp[0])] = threading.Event()
+                    break  # this thread computes
+            # The same search is running in another thread (a popular search just after a write): wait for its
+            # answer instead of computing it again; if it failed, the loop computes here.
+            running.wait()
+        if note_miss:
+            _note("MISS")
+        try:
+            value, weight = compute()
+            self._store(key, stamp, value, weight)
         finally:
             with self._lock:
-                del self._running[(key, stamp)]
+                del self._running[(key, stamp[0])]
             running.set()
-        return result
+        return value
+
+
+Stamp = tuple  # (the worker's own stamp, the shared file's stamp or None)
+
+
+def _key(kind: str, p: SearchParams, facets: bool) -> str:
+    """The cache key: the search's canonical query string (equal searches, equal strings; web/params.py)."""
+    return f"{kind}|{int(facets)}|{urlencode(p.query_items())}"
+
+
+def _weight(result: ResultView) -> int:
+    return max(1, -(-len(result.hits) // PAGE_HITS))
 
 
 def _note(lookup: str) -> None:
@@ -142,5 +227,11 @@ class CacheHeader:
 
 
 def make_searcher(engine: sa.Engine, entries: int | None = None) -> Searcher:
+    """The site's searcher: cached unless `entries` is 0; shared with the other workers when `serve --workers N`
+    made a shared cache file (SHARED_ENV)."""
     entries = cache_entries(entries)
-    return CachedSearcher(engine, entries) if entries > 0 else Searcher(engine)
+    if entries <= 0:
+        return Searcher(engine)
+    path = os.environ.get(SHARED_ENV)
+    shared = SharedCache.open(path, entries, generations=engine.dialect.name == "sqlite") if path else None
+    return CachedSearcher(engine, entries, shared)

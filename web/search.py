@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import sqlalchemy as sa
 from markupsafe import Markup
@@ -174,6 +174,11 @@ class Searcher:
                           facets_complete=result.facets_complete, candidates=result.candidates,
                           scope_note=result.scope_note, total_exact=result.total_exact,
                           ranked_of=result.ranked_of, facets_source=result.facets_source)
+
+    def answer(self, p: SearchParams, render: Callable[[ResultView], bytes], *, facets: bool = True,
+               form: str = "") -> bytes:
+        """The search rendered by `render` (the API's JSON); web/cache.py keeps it for repeated searches."""
+        return render(self.search(p, facets=facets))
 
     def check(self, p: SearchParams) -> None:
         """Raise QuerySyntaxError now for a search that cannot run (before a download starts streaming)."""

@@ -22,8 +22,9 @@ import sqlalchemy as sa
 
 from extract.compute import vocabulary
 from models.tables import NOTICE
-from storage.exports.records import NoticeRecord, among, batch_size, iter_notice_records, load_records
+from storage.exports.records import NoticeRecord, batch_size, iter_notice_records, load_records
 from storage.exports.tabular import utc_stamp
+from storage.pgcopy import one_of
 
 OCDS_VERSION = "1.1"
 # Not a registered prefix: only the Open Contracting Partnership issues them. Anyone publishing these
@@ -291,7 +292,7 @@ def ocids_for(conn: sa.Connection, records: Sequence[Any], prefix: str) -> dict[
     for i in range(0, len(keys), size):
         rows = conn.execute(
             sa.select(n.procurement_key, n.first_seen, n.id, n.source)
-            .where(among(conn, n.procurement_key, keys[i : i + size]))
+            .where(one_of(conn, n.procurement_key, keys[i : i + size]))
         ).all()
         for key, seen, nid, source in rows:
             if key not in first or (seen, nid) < first[key][:2]:

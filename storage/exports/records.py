@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from extract.compute.vocabulary import sort_kinds
 from models.tables import AMOUNT, ATTACHMENT, LINK, NOTICE, ORG, PARTY, TAG
 from storage.evidence import case_sentence, compute_evidence, stored_evidence
+from storage.pgcopy import one_of
 from storage.reading import connection_of, org_names
 from storage.review import case_condition, is_case
 
 BATCH = 500  # notices per IN (...) round trip; well under SQLite's variable limit (999 before SQLite 3.32)
-# On PostgreSQL a batch is one array parameter (`among`), so larger: an export of a million notices makes ~13
-# queries per batch, and the batch size sets how much of its time is round trips.
+# On PostgreSQL a batch is one array parameter (storage.pgcopy.one_of: the same statement every batch, rendered
+# and prepared once), so larger: an export of a million notices makes ~13 queries per batch, and the batch size
+# sets how much of its time is round trips.
 PG_BATCH = 2000
 
 
@@ -139,17 +141,6 @@ def notice_filter(
     return where
 
 
-def among(conn: sa.Connection, column: sa.ColumnElement, values: Sequence[Any]) -> sa.ColumnElement[bool]:
-    """`column IN values`. On PostgreSQL as `= ANY(array)`: one parameter instead of hundreds, so every batch
-    runs the same statement — rendered once by SQLAlchemy, prepared once by psycopg — which an export of a
-    million notices otherwise re-renders and re-parses two thousand times per table."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
 def iter_notice_records(
     db: sa.Connection | Session, where: Sequence[Any] = (), *, with_text: bool = False, batch: int | None = None
 ) -> Iterator[NoticeRecord]:
@@ -179,7 +170,7 @@ def load_records(db: sa.Connection | Session, ids: Sequence[int], *, with_text: 
                n.compute_candidate, n.candidate_score, n.candidate_reasons]
     if with_text:
         columns.append(n.text)
-    notices = {row["id"]: row for row in conn.execute(sa.select(*columns).where(among(conn, n.id, ids))).mappings()}
+    notices = {row["id"]: row for row in conn.execute(sa.select(*columns).where(one_of(conn, n.id, ids))).mappings()}
     records: dict[int, NoticeRecord] = {}
     for nid in ids:
         row = notices.get(nid)
@@ -210,7 +201,7 @@ def load_records(db: sa.Connection | Session, ids: Sequence[int], *, with_text: 
     p = PARTY.c
     parties = conn.execute(
         sa.select(p.notice_id, p.role, ORG.c.id, ORG.c.name).join(ORG, ORG.c.id == p.organisation_id)
-        .where(among(conn, p.notice_id, keys))
+        .where(one_of(conn, p.notice_id, keys))
     ).all()
     for nid, role, oid, name in sorted(parties, key=lambda row: (row[0], row[1], row[3], row[2])):
         r = records[nid]
@@ -224,13 +215,13 @@ def load_records(db: sa.Connection | Session, ids: Sequence[int], *, with_text: 
     a = AMOUNT.c
     for row in conn.execute(
         sa.select(a.notice_id, a.kind, a.value_cny, a.percent, a.raw, a.currency, a.value)
-        .where(among(conn, a.notice_id, keys)).order_by(a.id)
+        .where(one_of(conn, a.notice_id, keys)).order_by(a.id)
     ).mappings():
         records[row["notice_id"]].amounts.append({k: v for k, v in row.items() if k != "notice_id"})
 
     facets: dict[int, dict[str, set[str]]] = {}
     t = TAG.c
-    tags = sa.select(t.notice_id, t.facet, t.value).where(among(conn, t.notice_id, keys))
+    tags = sa.select(t.notice_id, t.facet, t.value).where(one_of(conn, t.notice_id, keys))
     for nid, facet, value in conn.execute(tags):
         facets.setdefault(nid, {}).setdefault(facet, set()).add(value)
     for nid, f in facets.items():
@@ -244,7 +235,7 @@ def load_records(db: sa.Connection | Session, ids: Sequence[int], *, with_text: 
     att_cols = [at.notice_id, at.id, at.url, at.name, at.content_type, at.status, at.size]
     if with_text:
         att_cols.append(at.text)
-    for row in conn.execute(sa.select(*att_cols).where(among(conn, at.notice_id, keys)).order_by(at.id)).mappings():
+    for row in conn.execute(sa.select(*att_cols).where(one_of(conn, at.notice_id, keys)).order_by(at.id)).mappings():
         records[row["notice_id"]].attachments.append({
             "id": row["id"], "url": row["url"], "name": row["name"], "content_type": row["content_type"],
             "status": row["status"], "size": row["size"], "text": row["text"] if with_text else "",
@@ -252,7 +243,7 @@ def load_records(db: sa.Connection | Session, ids: Sequence[int], *, with_text: 
 
     lk = LINK.c
     for nid, source, url in conn.execute(
-        sa.select(lk.notice_id, lk.source, lk.url).where(among(conn, lk.notice_id, keys)).order_by(lk.id)
+        sa.select(lk.notice_id, lk.source, lk.url).where(one_of(conn, lk.notice_id, keys)).order_by(lk.id)
     ):
         records[nid].links.append({"source": source, "url": url})
 

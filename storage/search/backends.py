@@ -7,9 +7,11 @@ Each method returns SQL text that adds its bound values to `params`.
 from __future__ import annotations
 
 import time
+from typing import Sequence
 
 import sqlalchemy as sa
 
+from storage.pgcopy import int_array, one_of_ids
 from storage.search import partitions
 from storage.search.query import ParsedQuery, Term
 
@@ -21,19 +23,21 @@ class SqliteFts:
         params["fts"] = self._expression(parsed)
         return "SELECT rowid AS id FROM notice_fts WHERE notice_fts MATCH :fts"
 
-    def ranked(self, parsed: ParsedQuery, filtered_ids: str | None, params: dict) -> str:
-        """(id, score) best first; `filtered_ids` (SQL selecting notice ids) restricts the set."""
+    def ranked(self, parsed: ParsedQuery, filtered: str | Sequence[int] | None, params: dict) -> str:
+        """(id, score) best first; `filtered` (SQL selecting notice ids, or the ids) restricts the set."""
         params["fts"] = self._expression(parsed)
         # rank = bm25(10.0, 1.0), configured in the migration; lower is better.
         scored = "SELECT rowid AS id, rank AS score FROM notice_fts WHERE notice_fts MATCH :fts"
-        if not filtered_ids:
+        if filtered is None:
             return f"{scored} ORDER BY rank, rowid DESC"
+        if isinstance(filtered, str):
+            among = f"id IN ({filtered})"
+        else:
+            among = one_of_ids("sqlite", "id", filtered, params, "ids")
         # Score in one pass, then filter: `rowid IN (…)` inside the FTS query would re-run the match once
         # per filtered notice.
-        return (
-            f"WITH scored AS MATERIALIZED ({scored}) SELECT id, score FROM scored"
-            f" WHERE id IN ({filtered_ids}) ORDER BY score, id DESC"
-        )
+        return f"WITH scored AS MATERIALIZED ({scored}) SELECT id, score FROM scored WHERE {among}" \
+            " ORDER BY score, id DESC"
 
     def probe(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
         """Whether notice `alias` matches: one FTS5 lookup of that rowid (cheap with the prefix index)."""
@@ -86,17 +90,6 @@ class PostgresTsvector:
                    f"{within}")
         return sql
 
-    def ranked(self, parsed: ParsedQuery, filtered_ids: str | None, params: dict) -> str:
-        params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
-        ids = filtered_ids or self.match_ids(parsed, params)
-        # ts_rank's default weights make a title (A) hit count 10× a body (D) hit, as bm25(10, 1) on SQLite.
-        return (
-            "SELECT s.notice_id AS id, sum(ts_rank(s.tsv, CAST(:tsq_rank AS tsquery))) AS score"
-            " FROM notice_search s"
-            f" WHERE s.tsv @@ CAST(:tsq_rank AS tsquery) AND s.notice_id IN ({ids})"
-            " GROUP BY s.notice_id ORDER BY score DESC, s.notice_id DESC"
-        )
-
     def probe(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
         """Whether notice `alias` matches, decided from its own parts (primary-key lookups), never from the
         GIN index: for a term in most notices, reading its posting list costs more than checking the few
@@ -117,27 +110,28 @@ class PostgresTsvector:
         return (f"(SELECT 1 FROM notice_search s WHERE s.notice_id = {alias}.id AND {_same_year(alias)}"
                 f" AND {_part_matches(alias, param)} LIMIT 1)")
 
-    def title_score(self, parsed: ParsedQuery, params: dict, alias: str = "n") -> str:
+    def title_score(self, parsed: ParsedQuery, params: dict, alias: str = "n", buckets=None) -> str:
         """The relevance of notice `alias`'s title (part 0, small and stored inline: nothing to decompress);
-        NULL when the title does not match."""
+        NULL when the title does not match. `buckets`: the years the notices are known to be in (`_same_year`)."""
         params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
         return (f"(SELECT ts_rank(s.tsv, CAST(:tsq_rank AS tsquery)) FROM notice_search s"
-                f" WHERE s.notice_id = {alias}.id AND {_same_year(alias)} AND s.part = 0"
+                f" WHERE s.notice_id = {alias}.id AND {_same_year(alias, buckets, params)} AND s.part = 0"
                 f" AND {_part_matches(alias, 'tsq_rank')})")
 
-    def ranked_titles(self, parsed: ParsedQuery, ids: str, params: dict) -> str:
-        """(id, score) of the notices among `ids` (a literal id list) whose title matches, by `title_score`."""
-        return (f"SELECT id, score FROM (SELECT n.id, {self.title_score(parsed, params)} AS score FROM notice n"
-                f" WHERE n.id IN ({ids})) AS t WHERE score IS NOT NULL")
+    def ranked_titles(self, parsed: ParsedQuery, ids, params: dict, buckets=None) -> str:
+        """(id, score) of the notices among `ids` (`_among`) whose title matches, by `title_score`."""
+        return (f"SELECT id, score FROM (SELECT n.id, {self.title_score(parsed, params, buckets=buckets)} AS score"
+                f" FROM notice n WHERE {_among(ids, params)}) AS t WHERE score IS NOT NULL")
 
-    def ranked_among(self, parsed: ParsedQuery, ids: str, params: dict) -> str:
-        """(id, score) best first among the notices `ids` (a literal id list, a few thousand at most). Each
+    def ranked_among(self, parsed: ParsedQuery, ids, params: dict, buckets=None) -> str:
+        """(id, score) best first among the notices `ids` (`_among`, a few thousand at most). Each
         notice's parts are read by its key in its year's partition: a scan of the partitions checking the text
         first (the planner's order for a long id list) would decompress every part."""
         params["tsq_rank"] = " | ".join(self._phrase(t) for t in parsed.positive_terms)
         score = ("(SELECT sum(ts_rank(s.tsv, CAST(:tsq_rank AS tsquery))) FROM notice_search s"
-                 f" WHERE s.notice_id = n.id AND {_same_year('n')} AND {_part_matches('n', 'tsq_rank')})")
-        return (f"SELECT id, score FROM (SELECT n.id, {score} AS score FROM notice n WHERE n.id IN ({ids})) AS t"
+                 f" WHERE s.notice_id = n.id AND {_same_year('n', buckets, params)}"
+                 f" AND {_part_matches('n', 'tsq_rank')})")
+        return (f"SELECT id, score FROM (SELECT n.id, {score} AS score FROM notice n WHERE {_among(ids, params)}) AS t"
                 " WHERE score IS NOT NULL ORDER BY score DESC, id DESC")
 
     def estimate(self, conn, parsed: ParsedQuery, *, at_most: bool = False) -> int | None:
@@ -148,17 +142,29 @@ class PostgresTsvector:
         stats = _lexeme_stats(conn)
         if stats is None:
             return None
-        partitions, parts_per_notice, notices = stats
+        partitions, parts_per_notice, notices, prefix_sums = stats
+
+        def prefixed(text: str) -> list[float]:
+            # Each partition's share of the lexemes starting with `text`: a pass over every listed lexeme of every
+            # year, kept with the statistics (a one-character term asks it at each search).
+            sums = prefix_sums.get(text)
+            if sums is None:
+                if len(prefix_sums) >= _PREFIX_MEMO:
+                    prefix_sums.clear()
+                sums = prefix_sums[text] = [sum(f for lex, f in freqs.items() if lex.startswith(text))
+                                            for _, freqs, _ in partitions]
+            return sums
 
         # A lexeme outside a partition's list is rarer there than the rarest listed one (often far rarer: a
         # phrase of two unlisted bigrams such as 阿里云's is in a few hundred notices), so it counts as absent:
         # the exact plan is right for it, while counting it at the list's floor sends rare phrases on a walk.
         def token_freq(tok) -> float:
             total = 0.0
-            for weight, freqs, floor in partitions:
+            sums = prefixed(tok.text) if tok.prefix else [0.0] * len(partitions)
+            for (weight, freqs, floor), prefix_sum in zip(partitions, sums):
                 unlisted = floor if at_most else 0.0
                 if tok.prefix:
-                    total += weight * min(1.0, sum(f for lex, f in freqs.items() if lex.startswith(tok.text)) or unlisted)
+                    total += weight * min(1.0, prefix_sum or unlisted)
                 else:
                     total += weight * freqs.get(tok.text, unlisted)
             return total
@@ -190,19 +196,33 @@ def _part_matches(alias: str, param: str) -> str:
     return f"CASE WHEN s.notice_id = {alias}.id THEN s.tsv @@ CAST(:{param} AS tsquery) ELSE false END"
 
 
-def _same_year(alias: str) -> str:
-    """The notice_search rows `s` in the partition of notice `alias`'s year (pruned as the query runs)."""
-    return f"s.bucket = {partitions.BUCKET_SQL.format(column=alias + '.published_at')}"
+def _among(ids: Sequence[int], params: dict) -> str:
+    """`n.id` is one of `ids`, bound as one array parameter (storage.pgcopy.one_of_ids: the statement's text then
+    repeats, and its plan is reused)."""
+    return one_of_ids("postgresql", "n.id", ids, params, "rank_ids")
+
+
+def _same_year(alias: str, buckets=None, params: dict | None = None) -> str:
+    """The notice_search rows `s` in the partition of notice `alias`'s year (pruned per notice as the query runs).
+    With `buckets`, the years the notices are known to be in, which lets a custom plan plan only their partitions
+    (a plan of a lookup in each of 16 years' partitions costs more than running it); a generic plan cannot prune
+    by an array parameter and keeps them all, still opening only each notice's own."""
+    same = f"s.bucket = {partitions.BUCKET_SQL.format(column=alias + '.published_at')}"
+    if buckets is None:
+        return same
+    params["rank_buckets"] = int_array(sorted(set(buckets)))
+    return f"{same} AND s.bucket = ANY(CAST(:rank_buckets AS smallint[]))"
 
 
 _STATS_TTL = 600.0  # seconds a database's lexeme statistics are reused
+_PREFIX_MEMO = 10_000  # prefixes whose sums are kept with them
 _stats_cache: dict[str, tuple[float, tuple | None]] = {}
 
 
 def _lexeme_stats(conn):
     """([(the partition's share of the parts, {lexeme: share of its parts}, the share below which a lexeme is
-    left out of its list)], parts per notice, notices) from pg_stats, cached per database for _STATS_TTL; None
-    before the first ANALYZE."""
+    left out of its list)], parts per notice, notices, {prefix: its sums, filled by `estimate`}) from pg_stats,
+    cached per database for _STATS_TTL; None before the first ANALYZE."""
     key = str(conn.engine.url)
     now = time.monotonic()
     hit = _stats_cache.get(key)
@@ -223,7 +243,7 @@ def _lexeme_stats(conn):
         # most_common_elem_freqs ends with the minimum and the maximum of the listed frequencies.
         listed = [(r.reltuples / parts, dict(zip(r.elems, r.freqs[: len(r.elems)])), r.freqs[len(r.elems)])
                   for r in rows if r.elems and r.reltuples > 0]
-        stats = (listed, sum(max(r.reltuples, 0) for r in rows) / notices, int(notices))
+        stats = (listed, sum(max(r.reltuples, 0) for r in rows) / notices, int(notices), {})
     _stats_cache[key] = (now, stats)
     return stats
 

@@ -29,6 +29,7 @@ from storage.search import partitions, summary
 from storage.search.model import FACETS, FacetCount, SearchHit, SearchQuery, SearchResult, make_after, parse_after
 from storage.search.query import ParsedQuery, parse_query
 from storage.normalise import fold_text
+from storage.pgcopy import one_of_ids
 from storage.screening import SCREENED_NOTICE_IDS_SQL
 from storage.search.snippets import SCAN_CHARS, evidence_snippet, find_hits, make_snippet
 
@@ -82,6 +83,28 @@ def _after_condition(after: str, params: dict, sqlite: bool) -> str:
             " OR n.published_at IS NULL)")
 
 
+class _Archive:
+    """What a search asks of the whole archive — how many notices, how many each year — read once, when first
+    needed (`summary.notice_counts`): the walk, the broad test and the estimates all use it."""
+
+    def __init__(self, conn: sa.Connection):
+        self._conn = conn
+        self._counts: tuple[int, dict[int, int]] | None = None
+
+    def _read(self) -> tuple[int, dict[int, int]]:
+        if self._counts is None:
+            self._counts = summary.notice_counts(self._conn)
+        return self._counts
+
+    @property
+    def total(self) -> int:
+        return self._read()[0]
+
+    @property
+    def years(self) -> dict[int, int]:
+        return self._read()[1]
+
+
 def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     sqlite = conn.dialect.name == "sqlite"
     parsed = parse_query(q.text)
@@ -89,24 +112,26 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     if not sqlite:
         # The plans are index lookups of a few thousand rows at most; at a million notices their estimated cost
         # passes jit_above_cost and compiling them would cost more than running them.
+        # plan_cache_mode stays auto: at 1M text listings stay custom anyway; forcing it cost 3.5 ms CPU/search.
         conn.execute(sa.text("SET LOCAL jit = off"))
     params: dict[str, Any] = {}
+    archive = _Archive(conn)
     promoted = promoted_ids(conn) if q.cases_only else []
     filters = _filters(q, params, sqlite=sqlite, promoted=promoted)
     if parsed.empty and not filters:
-        return _browse_all(conn, q, sqlite)
+        return _browse_all(conn, q, sqlite, archive)
     if not parsed.empty:
         # SQLite counts the matches (FTS5 counts a broad term in milliseconds); PostgreSQL estimates them from
         # the planner's statistics, since listing a term found in most notices costs a pass over its postings.
         estimate = backend.estimate(conn, parsed)
-        if estimate is not None and estimate > CANDIDATES and estimate > BROAD_SHARE * summary.total_notices(conn):
-            return _broad(conn, q, parsed, backend, params, filters, estimate if sqlite else None, promoted)
+        if estimate is not None and estimate > CANDIDATES and estimate > BROAD_SHARE * archive.total:
+            return _broad(conn, q, parsed, backend, params, filters, estimate if sqlite else None, promoted, archive)
         if not sqlite:
             # Listed a few years at a time, newest first, until the result has what it shows: bounded even when
             # the estimate misses (no statistics yet, a word outside the planner's most common ones).
-            return _listed(conn, q, parsed, backend, params, filters)
+            return _listed(conn, q, parsed, backend, params, filters, archive)
     elif not sqlite:  # filters alone: listed when few enough, else walked in date order by `_exact`
-        listed = _listed(conn, q, parsed, backend, params, filters, most=ID_LIST_MAX)
+        listed = _listed(conn, q, parsed, backend, params, filters, archive, most=ID_LIST_MAX)
         if listed is not None:
             return listed
     return _exact(conn, q, parsed, backend, params, filters, promoted)
@@ -129,7 +154,7 @@ def _next_after(conn: sa.Connection, rows: list, q: SearchQuery) -> str | None:
     return make_after(moment, last)
 
 
-def _browse_all(conn: sa.Connection, q: SearchQuery, sqlite: bool) -> SearchResult:
+def _browse_all(conn: sa.Connection, q: SearchQuery, sqlite: bool, archive: _Archive) -> SearchResult:
     """Every notice, newest first: the total and facets from the summary tables, the page from the date index."""
     params: dict[str, Any] = {}
     where = _after_condition(q.after, params, sqlite) if q.after else "1=1"
@@ -140,7 +165,7 @@ def _browse_all(conn: sa.Connection, q: SearchQuery, sqlite: bool) -> SearchResu
     ), params).all()
     facets = _summary_facets(conn, q) if q.facets else {}
     candidates = _count_candidates(conn, q, parse_query(""), None) if q.facets else None
-    return SearchResult(query=q, total=summary.total_notices(conn), hits=_hits(conn, _scored(rows), parse_query(""), q.snippets),
+    return SearchResult(query=q, total=archive.total, hits=_hits(conn, _scored(rows), parse_query(""), q.snippets),
                         facets=facets, sort="date", facets_complete=True, candidates=candidates,
                         facets_source="summary" if q.facets else "none", next_after=_next_after(conn, rows, q))
 
@@ -152,7 +177,7 @@ def _summary_facets(conn: sa.Connection, q: SearchQuery) -> dict[str, list[Facet
     return _facet_counts(conn, counts, q)
 
 
-def _broad(conn, q, parsed, backend, params, filters, text_total, promoted) -> SearchResult:
+def _broad(conn, q, parsed, backend, params, filters, text_total, promoted, archive) -> SearchResult:
     """A text in more than BROAD_SHARE of the notices: walk the notices passing the filters newest first, checking each
     against the text, and stop at the newest CANDIDATES matches. Relevance and facets are computed over
     those (the result says so); the total is counted on SQLite and estimated on PostgreSQL (the share of
@@ -195,12 +220,11 @@ def _broad(conn, q, parsed, backend, params, filters, text_total, promoted) -> S
                      f" WHERE notice_fts MATCH :fts AND n.id = notice_fts.rowid AND {where}")
         total = conn.execute(sa.text(count_sql), params).scalar_one()
     else:
-        passing = summary.total_notices(conn) if not filters else _planned_rows(
+        passing = archive.total if not filters else _planned_rows(
             conn, f"SELECT n.id FROM notice n WHERE {where}", params)
         total, total_exact = max(len(ids), round(len(ids) / walk[-1].rn * passing)), False
-    listed = ", ".join(str(int(i)) for i in ids) or "NULL"
     ranked_of = None if exhaustive else len(ids)
-    facets = _facets(conn, listed, params, q) if q.facets and ids else {}
+    facets = _facets(conn, ids, params, q) if q.facets and ids else {}
     sort = q.sort
     limit, offset = _page_bounds(q)
     if sort == "relevance" and not sqlite:  # the walk is newest first: ties stay so
@@ -236,9 +260,9 @@ def _title_ranked(conn: sa.Connection, ids: list[int], parsed: ParsedQuery) -> l
     in most notices costs seconds; the candidates' titles are short and read in one query."""
     if not ids:
         return []
-    rows = conn.execute(sa.text(
-        f"SELECT n.id, n.title, n.published_at FROM notice n WHERE n.id IN ({', '.join(str(int(i)) for i in ids)})"
-    )).all()
+    params: dict = {}
+    listed = one_of_ids(conn.dialect.name, "n.id", ids, params, "ids")
+    rows = conn.execute(sa.text(f"SELECT n.id, n.title, n.published_at FROM notice n WHERE {listed}"), params).all()
     # One pass over the titles joined (a phrase may in theory span two adjacent titles: the order of the
     # candidates is then a little off, never the set).
     folded = [fold_text(r.title or "") for r in rows]
@@ -262,12 +286,7 @@ def _planned_rows(conn: sa.Connection, sql: str, params: dict) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _literal(ids: Sequence[int]) -> str:
-    """An id list as SQL text (NULL for none), for `IN (…)`."""
-    return ", ".join(str(int(i)) for i in ids) or "NULL"
-
-
-def _listed(conn, q, parsed, backend, params, filters, most: int | None = None) -> SearchResult | None:
+def _listed(conn, q, parsed, backend, params, filters, archive, most: int | None = None) -> SearchResult | None:
     """PostgreSQL, a text under the broad share (or filters alone passing at most `most` notices): the notices
     matching and passing the filters are listed ONCE, newest first with their dates, and that list is the
     total, the newest CANDIDATES, the facets' set, the possible cases' set and the page. Each of those used to
@@ -298,7 +317,7 @@ def _listed(conn, q, parsed, backend, params, filters, most: int | None = None) 
     else:
         # Every match is listed (and faceted) when there are few; with filters, the matches the filters leave
         # can be few while the text's are many, each of which the listing reads: then the newest CANDIDATES.
-        rows, complete, covered = _walk_years(conn, q, parsed, backend, params, filters, CANDIDATES,
+        rows, complete, covered = _walk_years(conn, q, parsed, backend, params, filters, archive, CANDIDATES,
                                               exact_up_to=0 if filters else LISTED_WHOLE)
         if not complete:
             total_exact = False
@@ -318,17 +337,20 @@ def _listed(conn, q, parsed, backend, params, filters, most: int | None = None) 
     ranked_capped = sort == "relevance" and total > CANDIDATES
     page = None
     if sort == "relevance" and ranked_capped:
-        scores = dict(conn.execute(sa.text(backend.ranked_titles(parsed, _literal(newest), params)), params).all())
+        scores = dict(conn.execute(sa.text(backend.ranked_titles(
+            parsed, newest, params, buckets=_buckets(rows[:CANDIDATES]))), params).all())
         order = sorted(newest, key=lambda i: -scores.get(i, 0.0))  # stable: newest first among equals
         scored = [(i, scores.get(i, 0.0)) for i in order[offset : offset + limit]]
     elif sort == "relevance":
-        ranked = conn.execute(sa.text(backend.ranked_among(parsed, _literal(ids), params)), params).all()
+        ranked = conn.execute(sa.text(backend.ranked_among(parsed, ids, params, buckets=_buckets(rows))),
+                              params).all()
         scored = [(r.id, r.score) for r in ranked[offset : offset + limit]]
     else:
         after = [r for r in rows if _is_after(r, q.after)] if q.after else rows
         page = after[offset : offset + limit]
         if len(page) < limit and not complete:  # the page lies past the listing: list on from the cursor's year
-            deeper, _, _ = _walk_years(conn, q, parsed, backend, params, filters, offset + limit, after=q.after)
+            deeper, _, _ = _walk_years(conn, q, parsed, backend, params, filters, archive, offset + limit,
+                                       after=q.after)
             page = deeper[offset : offset + limit]
         scored = [(r.id, None) for r in page]
     next_after = None
@@ -346,22 +368,29 @@ def _listed(conn, q, parsed, backend, params, filters, most: int | None = None) 
 _LISTED_COLUMNS = "n.id, n.published_at, n.buyer_id, n.region, n.notice_type"
 
 
+def _buckets(rows: Sequence) -> set[int]:
+    """The years (index partitions) listed rows are in."""
+    return {partitions.bucket_of(r.published_at) for r in rows}
+
+
 def _with_columns(conn: sa.Connection, rows: Sequence) -> Sequence:
     """`rows` with the columns the facets count (_LISTED_COLUMNS), read for those listed by id and date alone."""
     if not rows or hasattr(rows[0], "buyer_id"):
         return rows
-    return conn.execute(sa.text(f"SELECT {_LISTED_COLUMNS} FROM notice n WHERE n.id IN ({_literal([r.id for r in rows])})")
-                        .columns(published_at=sa.DateTime)).all()
+    params: dict = {}
+    listed = one_of_ids(conn.dialect.name, "n.id", [r.id for r in rows], params, "listed")
+    return conn.execute(sa.text(f"SELECT {_LISTED_COLUMNS} FROM notice n WHERE {listed}")
+                        .columns(published_at=sa.DateTime), params).all()
 
 
 WALK_MARGIN = 1.25  # a year's chunk covers this many times the notices the rows still needed should take
 
 
-def _years(conn: sa.Connection, q: SearchQuery, total: int) -> list[tuple[int, int]]:
-    """(bucket, notices) newest first and undated last, from the facet summary (`total`: every notice): the
-    years a walk lists, those the date filters leave."""
-    counts = [(int(v), n) for v, n in summary.top(conn, ("year",), 100_000)["year"]]
-    undated = total - sum(n for _, n in counts)
+def _years(archive: _Archive, q: SearchQuery) -> list[tuple[int, int]]:
+    """(bucket, notices) newest first and undated last, from the facet summary: the years a walk lists, those
+    the date filters leave."""
+    counts = list(archive.years.items())
+    undated = archive.total - sum(n for _, n in counts)
     years = sorted(counts, reverse=True)
     if q.since:
         years = [(y, n) for y, n in years if y >= q.since.year]
@@ -372,7 +401,7 @@ def _years(conn: sa.Connection, q: SearchQuery, total: int) -> list[tuple[int, i
     return years
 
 
-def _walk_years(conn, q, parsed, backend, params, filters, need: int, *, exact_up_to: int = 0,
+def _walk_years(conn, q, parsed, backend, params, filters, archive, need: int, *, exact_up_to: int = 0,
                 after: str | None = None):
     """The notices matching the text and passing the filters, newest first, listed a few years at a time until
     there are `need` of them — or all of them when the years listed so far project at most `exact_up_to` in
@@ -380,8 +409,8 @@ def _walk_years(conn, q, parsed, backend, params, filters, need: int, *, exact_u
     every year was listed, the share of the notices the listed years hold). Each chunk of years covers about
     the notices the missing rows should take at the share of matches seen so far; the first, at the largest
     share the statistics allow the text (the newest year alone without statistics)."""
-    total = summary.total_notices(conn) or 1
-    years = _years(conn, q, total)
+    total = archive.total or 1
+    years = _years(archive, q)
     everyone = sum(n for _, n in years) or 1
     if after is not None:
         moment, _ = parse_after(after)
@@ -482,15 +511,17 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
         else:
             where = " AND ".join(([f"n.id IN ({match})"] if match else []) + filters) or "1=1"
             source = f"SELECT n.id FROM notice n WHERE {where}"
-    # A result set of at most ID_LIST_MAX notices is fetched once and reused as a literal id list by the
-    # facet and page queries, instead of running the match (and its probes) three times.
+    # A result set of at most ID_LIST_MAX notices is fetched once and its ids reused by the facet and page
+    # queries, instead of running the match (and its probes) three times.
     ids = None
     if not (source is match and text_total > ID_LIST_MAX):
         ids = conn.execute(sa.text(f"{source} LIMIT {ID_LIST_MAX + 1}"), params).scalars().all()
         if len(ids) > ID_LIST_MAX:
             ids = None
+    matched: str | list[int]  # the matches: their ids, or the SELECT listing them
     if ids is not None:
-        total, matched = len(ids), ", ".join(str(int(i)) for i in ids) or "NULL"
+        total, matched = len(ids), ids
+        among = one_of_ids(conn.dialect.name, "n.id", ids, params, "matched")
     else:
         matched = source
         total = (
@@ -498,9 +529,10 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
             if source is match
             else conn.execute(sa.text(f"SELECT count(*) FROM ({source}) AS m"), params).scalar_one()
         )
+        among = f"n.id IN ({source})"
     # PostgreSQL, filters alone and too many notices to list: the filters select the result themselves, so the
     # date index is walked with them (`n.id IN (the filters' SELECT)` would first list every notice passing).
-    within = filters if not sqlite and ids is None and not match else [f"n.id IN ({matched})"]
+    within = filters if not sqlite and ids is None and not match else [among]
     # Larger results are ranked and faceted over their newest CANDIDATES (one walk of the date order).
     newest = None
     if (q.facets and total > FACET_LIMIT) or (match and q.sort == "relevance" and total > CANDIDATES):
@@ -508,7 +540,6 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
         newest = conn.execute(sa.text(
             f"SELECT n.id FROM notice n{_date_index(sqlite and ids is None)} WHERE {' AND '.join(within)}"
             f" ORDER BY {_date_order(sqlite)} LIMIT {CANDIDATES}"), params).scalars().all()
-        newest = ", ".join(str(int(i)) for i in newest) or "NULL"
     facets_capped = q.facets and total > FACET_LIMIT
     facets = {}
     if q.facets and total:
@@ -519,20 +550,16 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
     ranked_capped = sort == "relevance" and total > CANDIDATES
     limit, offset = _page_bounds(q)
     after = [_after_condition(q.after, params, sqlite)] if q.after and sort == "date" else []
-    if sort == "relevance":
-        if sqlite and ranked_capped:
+    if sort == "relevance":  # SQLite only: PostgreSQL sends a search with text to `_broad` or `_listed`
+        if ranked_capped:
             page_sql = None
-            rows = _title_ranked(conn, [int(i) for i in newest.split(", ")], parsed)[offset : offset + limit]
-        elif ranked_capped:
-            page_sql = backend.ranked_among(parsed, newest, params)
-        elif sqlite and text_total <= SQLITE_SCORE_ALL:
+            rows = _title_ranked(conn, newest, parsed)[offset : offset + limit]
+        elif text_total <= SQLITE_SCORE_ALL:
             # FTS5 scores a few thousand matches in one pass faster than it looks up a list of rowids.
             page_sql = backend.ranked(parsed, matched if filters else None, params)
-        elif sqlite:  # at most CANDIDATES matches, so `matched` is their literal id list
+        else:  # at most CANDIDATES matches, so `matched` is their ids
             page_sql = None
-            rows = _title_ranked(conn, [int(i) for i in matched.split(", ") if i != "NULL"], parsed)[offset : offset + limit]
-        else:
-            page_sql = backend.ranked_among(parsed, matched, params)
+            rows = _title_ranked(conn, matched, parsed)[offset : offset + limit]
     elif sqlite and total > SORT_MAX:
         # Walk the date index newest first, keeping notices that pass the filters and match the text,
         # and stop after one page: no sort of every match.
@@ -577,7 +604,7 @@ def _count_candidates(conn: sa.Connection, q: SearchQuery, parsed: ParsedQuery, 
     params: dict[str, Any] = {}
     filters = _filters(replace(q, cases_only=False, candidates_only=True), params, sqlite=conn.dialect.name == "sqlite")
     if among is not None:
-        filters.append(f"n.id IN ({_literal(among)})")
+        filters.append(one_of_ids(conn.dialect.name, "n.id", among, params, "among"))
     elif not parsed.empty and conn.dialect.name == "postgresql":  # the possible cases are few: checked one by one
         matching = _matching(backend_for("postgresql"), parsed, params, filters, "n.id", None, loose=True)
         return conn.execute(sa.text(f"SELECT count(*) FROM ({matching}) AS m"), params).scalar_one()
@@ -689,8 +716,16 @@ def _filters(q: SearchQuery, params: dict, *, sqlite: bool, promoted: Sequence[i
     return out
 
 
-def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> dict[str, list[FacetCount]]:
+def _facets(conn: sa.Connection, matched: str | Sequence[int], params: dict,
+            q: SearchQuery) -> dict[str, list[FacetCount]]:
+    """The facets of the notices `matched`: SQL selecting their ids, or the ids themselves."""
     sqlite = conn.dialect.name == "sqlite"
+
+    def among(column: str) -> str:
+        if isinstance(matched, str):
+            return f"{column} IN ({matched})"
+        return one_of_ids(conn.dialect.name, column, matched, params, "faceted")
+
     year = "substr(m.published_at, 1, 4)" if sqlite else "to_char(m.published_at, 'YYYY')"
     # CROSS JOIN keeps SQLite from scanning a whole tag/party table to avoid a sort; the covering index
     # reads the facet columns without touching the wide notice rows.
@@ -701,7 +736,7 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
         # (a pass over every vendor row: 60 ms at 100,000 notices, ten times that at a million).
         if sqlite:
             return f"m CROSS JOIN {table} WHERE {alias}.notice_id = m.id"
-        return f"{table} WHERE {alias}.notice_id IN ({matched})"
+        return f"{table} WHERE {among(alias + '.notice_id')}"
 
     # Only values that can be among a facet's top `facet_limit` come back: RANK() (1 + the number of values
     # counted more often) ≤ the limit keeps every value that could make it under any tie-break, so the final
@@ -709,7 +744,7 @@ def _facets(conn: sa.Connection, matched: str, params: dict, q: SearchQuery) -> 
     sql = f"""
         WITH m AS MATERIALIZED (
             SELECT n.id, n.buyer_id, n.region, n.notice_type, n.published_at
-            FROM notice n{covering} WHERE n.id IN ({matched})
+            FROM notice n{covering} WHERE {among('n.id')}
         ), c AS (
             SELECT t.facet AS facet, t.value AS value, count(*) AS n
                 FROM {joined('noticetag t', 't')} GROUP BY t.facet, t.value
@@ -739,22 +774,26 @@ def _listed_facets(conn: sa.Connection, rows: Sequence, q: SearchQuery) -> dict[
     columns counted from the rows, tags, vendors and screening looked up by notice id. Reading the notice rows
     again (`_facets`' `m`) is a visit of the wide row of each, the largest cost of a search of a few thousand
     matches."""
-    own: dict[str, Counter] = defaultdict(Counter)
-    for r in rows:
-        for facet, value in (("buyer", r.buyer_id), ("region", r.region), ("notice_type", r.notice_type)):
-            if value is not None:
-                own[facet][str(value)] += 1
-        if r.published_at is not None:
-            own["year"][f"{r.published_at.year:04d}"] += 1  # as to_char(published_at, 'YYYY')
-    ids = _literal([r.id for r in rows])
-    counts: dict[str, list[tuple[str, int]]] = {facet: list(c.items()) for facet, c in own.items()}
+    # Counted a column at a time (Counter counts in C; a few thousand rows a search).
+    column = dict(zip(rows[0]._fields, zip(*rows))) if rows else {}
+    counts: dict[str, list[tuple[str, int]]] = {}
+    for facet, name in (("buyer", "buyer_id"), ("region", "region"), ("notice_type", "notice_type")):
+        counts[facet] = [(str(v), n) for v, n in Counter(column.get(name, ())).items() if v is not None]
+    years = Counter(d.year for d in column.get("published_at", ()) if d is not None)
+    counts["year"] = [(f"{y:04d}", n) for y, n in years.items()]  # as to_char(published_at, 'YYYY')
+    params: dict = {}
+    ids = list(column.get("id", ()))
+
+    def among(column: str) -> str:
+        return one_of_ids(conn.dialect.name, column, ids, params, "ids")
+
     for facet, value, n in conn.execute(sa.text(
-        f"SELECT t.facet, t.value, count(*) FROM noticetag t WHERE t.notice_id IN ({ids}) GROUP BY t.facet, t.value"
+        f"SELECT t.facet, t.value, count(*) FROM noticetag t WHERE {among('t.notice_id')} GROUP BY t.facet, t.value"
         " UNION ALL SELECT 'vendor', CAST(p.organisation_id AS TEXT), count(*) FROM noticeparty p"
-        f" WHERE p.notice_id IN ({ids}) AND p.role = 'vendor' GROUP BY p.organisation_id"
+        f" WHERE {among('p.notice_id')} AND p.role = 'vendor' GROUP BY p.organisation_id"
         f" UNION ALL SELECT 'screened', 'screened', count(*) FROM ({SCREENED_NOTICE_IDS_SQL}) AS s"
-        f" WHERE s.notice_id IN ({ids}) HAVING count(*) > 0"
-    )):
+        f" WHERE {among('s.notice_id')} HAVING count(*) > 0"
+    ), params):
         counts.setdefault(facet, []).append((value, n))
     return _facet_counts(conn, counts, q)
 
@@ -771,13 +810,9 @@ def _facet_counts(conn: sa.Connection, counts: dict[str, list[tuple[str, int]]],
         if facet in ("buyer", "vendor"):
             org_ids.update(int(v) for v, _ in top)
     if org_ids:
-        names = dict(
-            conn.execute(
-                sa.text(
-                    f"SELECT id, name FROM organisation WHERE id IN ({', '.join(str(i) for i in sorted(org_ids))})"
-                )
-            ).all()
-        )
+        params: dict = {}
+        named = one_of_ids(conn.dialect.name, "id", sorted(org_ids), params, "orgs")
+        names = dict(conn.execute(sa.text(f"SELECT id, name FROM organisation WHERE {named}"), params).all())
         for facet in ("buyer", "vendor"):
             for c in out[facet]:
                 c.label = names.get(int(c.value), c.value)
@@ -789,7 +824,12 @@ def _hits(
 ) -> list[SearchHit]:
     if not scored:
         return []
-    ids = ", ".join(str(int(i)) for i, _ in scored)
+    params: dict = {}
+    listed = [i for i, _ in scored]
+
+    def among(column: str) -> str:
+        return one_of_ids(conn.dialect.name, column, listed, params, "ids")
+
     notices = {
         r.id: r
         for r in conn.execute(
@@ -798,39 +838,43 @@ def _hits(
                 " o.name AS buyer, n.remote_compute, n.hardware_purchase, n.procurement_key,"
                 " n.compute_candidate, n.candidate_score, n.candidate_reasons"
                 + (f", substr(n.text, 1, {SCAN_CHARS}) AS text" if with_snippets else "")
-                + f" FROM notice n LEFT JOIN organisation o ON o.id = n.buyer_id WHERE n.id IN ({ids})"
+                + f" FROM notice n LEFT JOIN organisation o ON o.id = n.buyer_id WHERE {among('n.id')}"
             ).columns(published_at=sa.DateTime, remote_compute=sa.Boolean, hardware_purchase=sa.Boolean,
-                      compute_candidate=sa.Boolean, candidate_reasons=sa.JSON)
+                      compute_candidate=sa.Boolean, candidate_reasons=sa.JSON), params
         )
     }
+    # Tags, vendors and the screening mark in one statement (each a round trip and a plan of its own before).
     tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in conn.execute(
-        sa.text(f"SELECT notice_id, facet, value FROM noticetag WHERE notice_id IN ({ids}) ORDER BY value")
-    ):
-        tags[r.notice_id][r.facet].append(r.value)
     vendors: dict[int, list[str]] = defaultdict(list)
     vendor_ids: dict[int, list[int]] = defaultdict(list)
-    for r in conn.execute(
-        sa.text(
-            "SELECT p.notice_id, o.id, o.name FROM noticeparty p JOIN organisation o ON o.id = p.organisation_id"
-            f" WHERE p.role = 'vendor' AND p.notice_id IN ({ids}) ORDER BY o.name"
-        )
-    ):
-        vendors[r.notice_id].append(r.name)
-        vendor_ids[r.notice_id].append(r.id)
+    screened: set[int] = set()
+    for r in conn.execute(sa.text(
+        f"SELECT 'tag' AS what, facet, value, notice_id, NULL AS org_id FROM noticetag WHERE {among('notice_id')}"
+        " UNION ALL SELECT 'vendor', NULL, o.name, p.notice_id, o.id FROM noticeparty p JOIN organisation o"
+        f" ON o.id = p.organisation_id WHERE p.role = 'vendor' AND {among('p.notice_id')}"
+        f" UNION ALL SELECT 'screened', NULL, NULL, id, NULL FROM notice WHERE {among('id')}"
+        f" AND id IN ({SCREENED_NOTICE_IDS_SQL})"
+        " ORDER BY 1, 3"  # tags and vendors each by value, as listed
+    ), params):
+        if r.what == "tag":
+            tags[r.notice_id][r.facet].append(r.value)
+        elif r.what == "vendor":
+            vendors[r.notice_id].append(r.value)
+            vendor_ids[r.notice_id].append(r.org_id)
+        else:
+            screened.add(r.notice_id)
     attachments: dict[int, list[tuple[str, str]]] = defaultdict(list)
     evidence: dict[int, list[dict]] = {}
     if with_snippets:
-        evidence = stored_evidence(conn, [i for i, _ in scored])
+        evidence = stored_evidence(conn, listed)
         for r in conn.execute(
             sa.text(
                 f"SELECT notice_id, name, substr(text, 1, {SCAN_CHARS}) AS text FROM attachment"
-                f" WHERE notice_id IN ({ids}) AND text <> '' ORDER BY id"
-            )
+                f" WHERE {among('notice_id')} AND text <> '' ORDER BY id"
+            ), params
         ):
             attachments[r.notice_id].append((r.name or "attachment", r.text))
-    decisions = latest_reviews(conn, [i for i, _ in scored])
-    screened = set(conn.execute(sa.text(f"SELECT id FROM notice WHERE id IN ({ids}) AND id IN ({SCREENED_NOTICE_IDS_SQL})")).scalars())
+    decisions = latest_reviews(conn, listed)
     terms = parsed.positive_terms
     hits = []
     for notice_id, score in scored:

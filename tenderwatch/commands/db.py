@@ -47,3 +47,14 @@ def reindex(database_url):
     with Store.open(database_url, create=False) as store:
         n = store.rebuild_search_index()
     click.echo(f"indexed {n} notices")
+
+
+@db.command("reindex-packs")
+def reindex_packs():
+    """Index the raw files of the data folder's packs (raw/packs/) that its index lacks or cannot read: after
+    the index was lost, after a bulk load was killed, or when an indexed pack is missing or damaged and another
+    pack holds an intact copy. Packs of bulk loads still running are left alone. A corrupt index is not
+    repaired: delete raw/packs/index.sqlite first, then restart the site once this is done."""
+    from storage.blobs import BlobStore
+
+    click.echo(f"indexed {BlobStore().packs.reindex()} raw files")

@@ -36,12 +36,14 @@ def _is_loopback(host: str) -> bool:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @database_url_option
 @click.option("--workers", type=click.IntRange(1, 64),
-              help="Worker processes, each with its own pool of read-only connections and search cache, taking "
+              help="Worker processes, each with its own pool of read-only connections and search cache (and one "
+                   "cache shared by all), taking "
                    "pages in arrival order, as many at once as it has cores "
                    "[default: one per two CPU cores, at most 4; one with --review].")
 @click.option("--search-cache", type=click.IntRange(0, 1_000_000), envvar="TENDERWATCH_SEARCH_CACHE",
               help="Searches each worker keeps to answer again while the database is unchanged (a write is seen "
-                   "at once); 0 = none [TENDERWATCH_SEARCH_CACHE; default 1000].")
+                   "at once), and, with several workers, the searches they share; 0 = none "
+                   "[TENDERWATCH_SEARCH_CACHE; default 1000].")
 @click.option("--review", is_flag=True,
               help="Also serve sign-in, the review queue and review forms (users: `tenderwatch user add`). "
                    "Only the review and user tables become writable.")
@@ -83,20 +85,27 @@ def serve(host: str, port: int, database_url: str | None, workers: int | None, s
     click.echo(f"tenderwatch: serving {_redact(url)} "
                f"at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
     if workers > 1:
+        import tempfile
+
+        from web import shared_cache
+        from web.cache import cache_entries
         from web.serving import BOARD_ENV, WORKERS_ENV, LoadBoard
 
-        # Workers import the app themselves; pass the database and the workers' shared load table (which keeps
-        # their connections evenly spread, web/serving.py) through the environment.
+        # Workers import the app themselves; pass the database and the workers' shared files through the
+        # environment: the load table (which keeps their connections evenly spread, web/serving.py) and the shared
+        # search cache (web/shared_cache.py), both in a private directory (mode 0700, with the cache's side files)
+        # removed when serving stops, whatever is left in it.
         os.environ["TENDERWATCH_DATABASE_URL"] = url
         if search_cache is not None:
             os.environ["TENDERWATCH_SEARCH_CACHE"] = str(search_cache)
         os.environ[WORKERS_ENV] = str(workers)  # each worker's share of the cores (web/serving.py)
-        os.environ[BOARD_ENV] = board = LoadBoard.create()
-        try:
+        os.environ.pop(shared_cache.SHARED_ENV, None)
+        with tempfile.TemporaryDirectory(prefix="tenderwatch-serve-", ignore_cleanup_errors=True) as run:
+            os.environ[BOARD_ENV] = LoadBoard.create(run)
+            if cache_entries(search_cache) > 0:
+                os.environ[shared_cache.SHARED_ENV] = shared_cache.create(run)
             uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers,
                         log_level=log_level, proxy_headers=False)
-        finally:
-            os.unlink(board)
     else:
         uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
 

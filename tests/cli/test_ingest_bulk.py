@@ -4,6 +4,7 @@ loader stores what a plain `ingest` stores, and reports the same summary."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -54,3 +55,42 @@ def test_bulk_ingest_stores_what_ingest_stores(tmp_path, monkeypatch):
     assert stored(plain) == stored(bulk)
     again = ingest(folder, bulk, "--bulk")
     assert again["skipped_known"] == 3 and again["notices"]["new"] == 0
+
+
+def test_a_pack_index_that_cannot_be_written_is_a_one_line_error_and_stores_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(tmp_path / "data"))
+    packs = tmp_path / "data" / "raw" / "packs"
+    packs.mkdir(parents=True)
+    (packs / "index.sqlite").write_bytes(b"not a database" * 100)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(NOTICES["a/云服务.txt"], encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'bulk.db'}"
+    result = CliRunner().invoke(main, ["ingest", str(folder), "--database-url", url, "--bulk"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Error:")]
+    assert "pack index" in line and "cannot be written: file is not a database" in line
+    assert stored(url)[0] == []
+
+
+def test_a_lost_pack_index_is_rebuilt_by_db_reindex_packs(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "in"
+    for name, text in NOTICES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'bulk.db'}"
+    ingest(folder, url, "--bulk")
+    index = tmp_path / "data" / "raw" / "packs" / "index.sqlite"
+    with sqlite3.connect(index) as conn:
+        packed = conn.execute("SELECT count(*) FROM blob").fetchone()[0]
+    index.unlink()
+    result = CliRunner().invoke(main, ["db", "reindex-packs"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"indexed {packed} raw files\n" and packed >= 2
+    from storage.store import Store
+
+    with Store.open(url, blob_dir=tmp_path / "data" / "raw") as store:
+        assert [store.raw_notice(i).data.decode() for i in store.notice_ids()] == [
+            NOTICES[name] for name in ("a/云服务.txt", "a/家具.txt")]

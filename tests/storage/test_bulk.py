@@ -142,6 +142,27 @@ def test_blobs_are_stored_and_the_search_finds_bulk_loaded_notices(database_url,
     store.close()
 
 
+def test_a_bulk_load_packs_the_raw_bytes_each_committed_batch_names(database_url, tmp_path):
+    from storage.blobs import BlobStore
+
+    store = Store.open(database_url, blob_dir=tmp_path / "raw")
+    gen = make_corpus.Generator(seed=12)
+    items = [gen.notice(i) for i in range(25)]
+    with store.bulk_loader(batch_size=10) as loader:
+        for n, g in enumerate(items):
+            loader.add(g.raw, g.body, g.attachments, g.extraction)
+            if n == 14:  # the first batch is committed, the second not yet: what another process reads
+                other = Store.open(database_url, blob_dir=tmp_path / "raw")
+                assert [other.raw_notice(i).data for i in other.notice_ids()] == [g.raw.data for g in items[:10]]
+                other.close()
+    raw = tmp_path / "raw"
+    BlobStore(raw).put(items[3].raw.data)  # a crawl fetching bytes a bulk load packed adds no loose file
+    files = [p.relative_to(raw) for p in raw.rglob("*") if p.is_file()]
+    assert {p.parts[0] for p in files} == {"packs"} and [p.suffix for p in files].count(".pack") == 1
+    assert [store.raw_notice(i).data for i in store.notice_ids()] == [g.raw.data for g in items]
+    store.close()
+
+
 def test_an_error_in_a_batch_leaves_none_of_it(database_url, tmp_path):
     store = Store.open(database_url, blob_dir=tmp_path / "raw")
     gen = make_corpus.Generator(seed=9)
@@ -152,6 +173,23 @@ def test_an_error_in_a_batch_leaves_none_of_it(database_url, tmp_path):
                 loader.add(g.raw, g.body, g.attachments, g.extraction)
             1 / 0
     assert store.notice_ids() == []
+    assert not (tmp_path / "raw" / "packs" / "index.sqlite").exists(), "the failed batch's blobs are not indexed"
+    store.close()
+
+
+def test_a_batch_whose_blobs_cannot_be_indexed_is_not_committed(database_url, tmp_path):
+    from storage.packs import PackError
+
+    (tmp_path / "raw" / "packs").mkdir(parents=True)
+    (tmp_path / "raw" / "packs" / "index.sqlite").write_bytes(b"not a database" * 100)
+    store = Store.open(database_url, blob_dir=tmp_path / "raw")
+    gen = make_corpus.Generator(seed=10)
+    with pytest.raises(PackError, match="cannot be written: file is not a database"):
+        with store.bulk_loader(batch_size=5) as loader:
+            for i in range(10):
+                g = gen.notice(i)
+                loader.add(g.raw, g.body, g.attachments, g.extraction)
+    assert store.notice_ids() == [], "the rows naming blobs the index does not hold were never committed"
     store.close()
 
 

@@ -3,6 +3,8 @@ directory, and one organisation's totals — each procurement's money counted on
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -311,14 +313,86 @@ def _stored(conn, role) -> dict:
     return _rounded({r["entity"]: dict(r) for r in conn.execute(stmt).mappings()})
 
 
+# The directory's rules written out again in Python over the raw rows, as a reference independent of the SQL
+# that counts them (storage.org_directory._statement): slow, and short enough to read against storage/orgs.py's
+# docstring. Cases are storage.review's rule (`is_case`), not the directory's.
+def reference_money(conn) -> dict[str, dict[str, float]]:
+    """procurement (its key, or "#id" for a notice without one) → {kind: yuan} for budget and award: the
+    amount stated by its newest notice stating that kind (date, then id; undated last); a notice's lots add
+    up, unless one of them is their total (the largest equals the sum of the others), then the total alone."""
+    from models.tables import AMOUNT, NOTICE
+
+    notices = {i: (key or f"#{i}", (at is not None, at or datetime.min, i))
+               for i, key, at in conn.execute(sa.select(NOTICE.c.id, NOTICE.c.procurement_key, NOTICE.c.published_at))}
+    lots: dict[tuple[int, str], list[float]] = {}
+    for nid, kind, value in conn.execute(sa.select(AMOUNT.c.notice_id, AMOUNT.c.kind, AMOUNT.c.value_cny)):
+        if kind in ("budget", "award") and value is not None:
+            lots.setdefault((nid, kind), []).append(value)
+    newest: dict[tuple[str, str], tuple] = {}
+    for (nid, kind), values in lots.items():
+        total, largest = sum(values), max(values)
+        stated = largest if abs(total - 2 * largest) <= 0.005 * largest else total
+        pk, rank = notices[nid]
+        if (pk, kind) not in newest or rank > newest[pk, kind][0]:
+            newest[pk, kind] = (rank, stated)
+    money: dict[str, dict[str, float]] = {}
+    for (pk, kind), (_, stated) in newest.items():
+        money.setdefault(pk, {})[kind] = stated
+    return money
+
+
+def reference_parties(conn) -> list[tuple[int, int, str, str, bool]]:
+    """(organisation as shown, notice, role, procurement, is a case) per party row."""
+    from models.tables import NOTICE, PARTY, RES
+    from storage.review import decisions, is_case
+
+    shown_as = dict(conn.execute(sa.select(RES.c.organisation_id, RES.c.into_id).where(RES.c.into_id.is_not(None))).all())
+    decided = decisions(conn)
+    notices = {i: (key or f"#{i}", is_case(rc, decided.get(i)))
+               for i, key, rc in conn.execute(sa.select(NOTICE.c.id, NOTICE.c.procurement_key, NOTICE.c.remote_compute))}
+    return [(shown_as.get(org, org), nid, role, *notices[nid])
+            for org, nid, role in conn.execute(sa.select(PARTY.c.organisation_id, PARTY.c.notice_id, PARTY.c.role))]
+
+
+def reference_directory(conn, role=None) -> dict:
+    """entity → the directory's numbers in `role` (None: every role), by the rules above: its notices, its
+    cases, the roles it has, and the money of its procurements, each once (value: award, else budget)."""
+    money = reference_money(conn)
+    mine: dict[int, list] = {}
+    for entity, nid, r, pk, case in reference_parties(conn):
+        if role in (None, r):
+            mine.setdefault(entity, []).append((nid, r, pk, case))
+    out = {}
+    for entity, rows in mine.items():
+        pks = {pk for _, _, pk, _ in rows}
+
+        def total(values):
+            values = [v for v in values if v is not None]
+            return sum(values) if values else None
+
+        out[entity] = {
+            "entity": entity, "notices": len({n for n, *_ in rows}), "cases": len({n for n, _, _, c in rows if c}),
+            **{f"is_{r}": int(any(x == r for _, x, _, _ in rows)) for r in ("buyer", "vendor", "agency")},
+            "budget": total(money.get(pk, {}).get("budget") for pk in pks),
+            "award": total(money.get(pk, {}).get("award") for pk in pks),
+            "value": total(money.get(pk, {}).get("award", money.get(pk, {}).get("budget")) for pk in pks),
+        }
+    return _rounded(out)
+
+
 def assert_summary_is_the_counted_truth(store) -> None:
-    """What the directory reads equals a count over every notice, in every role: first as read right after
-    the write (so the write marked what it changed), then as stored once the marks are folded."""
+    """What the directory reads equals the reference count in every role and the SQL count over every notice:
+    first as read right after the write (so the write marked what it changed), then as stored once the marks
+    are folded."""
     roles = (None, "buyer", "vendor", "agency")
     with store.engine.connect() as conn:
-        truth = {role: _rounded(org_directory.counted(conn, role)) for role in roles}
+        truth = {role: reference_directory(conn, role) for role in roles}
         assert truth[None], "the corpus should list organisations"
+        assert {role: _rounded(org_directory.counted(conn, role)) for role in roles} == truth
         assert {role: _shown(conn, role) for role in roles} == truth
+        # "" is every role, as None
+        assert {r: _rounded(v) for r, v in org_directory.recount(conn, list(truth[None]), ("", "buyer")).items()} \
+            == {None: truth[None], "buyer": truth["buyer"]}
     with db.write_transaction(store.engine) as conn:
         org_directory.fold(conn)
     with store.engine.connect() as conn:
@@ -437,3 +511,166 @@ def test_a_database_upgraded_past_the_summary_migration_has_it_filled_once_a_wri
                 role: _rounded(org_directory.counted(conn, role)) for role in roles}
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------- one directory, however it was written
+@pytest.fixture
+def other_url(database_url, tmp_path):
+    """A second database on the backend of `database_url` (PostgreSQL: on the same server, dropped after)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other.db'}"
+        return
+    import uuid
+
+    name = f"tw_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _directory_by_name(store) -> dict:
+    """The directory as a reader pages through it, in every role, keyed by name (ids differ between databases)."""
+    out = {}
+    with store.engine.connect() as conn:
+        for role in (None, "buyer", "vendor", "agency"):
+            items: list[dict] = []
+            while True:
+                page = directory(conn, DirectoryQuery(role=role, sort="name", size=200, page=len(items) // 200 + 1))
+                items += page["items"]
+                if len(items) >= page["total"]:
+                    break
+            out[role] = {i["name"]: {k: round(v, 2) if isinstance(v, float) else v for k, v in i.items() if k != "id"}
+                         for i in items}
+    return out
+
+
+def assert_reference(store) -> None:
+    """The directory as read (summary rows) equals the reference count, in every role."""
+    with store.engine.connect() as conn:
+        for role in (None, "buyer", "vendor", "agency"):
+            assert _shown(conn, role) == reference_directory(conn, role)
+
+
+def _generated(count: int = 150):
+    """Generated notices (procurements of a tender and its award, cases), for aliases a buyer's name with a
+    telephone number glued on and a vendor's with the long legal form on later notices, and a correction."""
+    import copy
+    import sys
+    from datetime import date
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import make_corpus
+
+    gen = make_corpus.Generator(seed=11, case_rate=0.3)
+    items = [gen.notice(i) for i in range(count)]
+    for g, change in ((items[3], "buyer"), (items[-4], "vendors")):
+        variant = copy.deepcopy(g)
+        variant.raw.url += "?variant"
+        variant.body.text += "\n（联系方式已更新）"
+        fields = variant.extraction.fields
+        if change == "buyer":
+            fields.buyer = variant.raw.list_meta["buyer"] = f"{fields.buyer} 0571-88886666"
+        else:
+            fields.vendors = [v.replace("有限公司", "有限责任公司") for v in fields.vendors] or ["岭南算力服务有限责任公司"]
+        items.append(variant)
+    # The generator states budgets only: awards state what was awarded (value: the award, else the budget), and
+    # some tenders their lots and the lots' total (the total counts once).
+    for i, g in enumerate(items):
+        fields = g.extraction.fields
+        budget = next((a.value_cny for a in fields.amounts if a.kind == "budget" and a.value_cny), None)
+        if budget and fields.notice_type == "award":
+            fields.amounts.append(Amount(kind="award", value_cny=round(budget * 0.93, 2), raw="中标金额"))
+        elif budget and i % 4 == 0:
+            fields.amounts += [Amount(kind="budget", value_cny=round(budget * f, 2), raw=f"包{n}")
+                               for n, f in ((1, 0.4), (2, 0.6))]
+    # A correction restating an awarded procurement's budget (lower than the award notice's) names no vendor: the
+    # vendor's money changes all the same (each procurement's newest budget), though it is no party to the notice.
+    award = next(g for g in items if g.extraction.fields.notice_type == "award" and g.extraction.fields.vendors)
+    award.extraction.fields.amounts = [Amount(kind="budget", value_cny=3_210_000.0, raw="321万元"),
+                                       Amount(kind="award", value_cny=2_900_000.0, raw="290万元")]
+    correction = copy.deepcopy(award)
+    correction.raw.url += "?correction"
+    correction.body.text += "\n更正：预算金额调整。"
+    fields = correction.extraction.fields
+    fields.notice_type, fields.vendors = "correction", []
+    fields.published_at, correction.raw.list_meta["published_at"] = date(2026, 6, 30), "2026-06-30"
+    fields.amounts = [Amount(kind="budget", value_cny=987_654.0, raw="98.7654万元")]
+    items.append(correction)
+    return items
+
+
+def test_the_directory_is_one_whether_crawled_or_bulk_loaded_reviewed_or_reextracted_or_recounted(
+        database_url, other_url, tmp_path, monkeypatch):
+    """Saving notice by notice (the crawl) and the bulk loader fold the organisations they touch; a review, a
+    re-extraction and a merge fold theirs; a refresh counts every organisation from scratch. All give one
+    directory."""
+    import copy
+
+    from storage.review import ReviewWriter
+
+    monkeypatch.setattr(org_directory, "FOLD_AT", 0)  # every write folds: the summary rows are what is read
+    monkeypatch.setattr(org_directory, "SLICE_NOTICES", 10)  # recounts cut between organisations, as at scale
+    items = _generated()
+    crawled = Store.open(database_url, blob_dir=tmp_path / "crawled")
+    bulk = Store.open(other_url, blob_dir=tmp_path / "bulk")
+    try:
+        for g in items:
+            crawled.save_notice(g.raw, g.body, g.attachments, g.extraction)
+        with bulk.bulk_loader(batch_size=25) as loader:  # batches cut through procurements
+            for g in items:
+                loader.add(g.raw, g.body, g.attachments, g.extraction)
+        shown = _directory_by_name(crawled)
+        assert any(o["aliases"] for o in shown[None].values()), "the corpus should merge a variant name"
+        assert any(o["cases"] for o in shown[None].values()) and any(o["value_cny"] for o in shown[None].values())
+        assert _directory_by_name(bulk) == shown
+        assert_reference(crawled)
+
+        # The same review decision and re-extraction in both: a case rejected, an award given to another vendor.
+        award = next(g for g in items if g.extraction.fields.notice_type == "award" and g.extraction.fields.vendors)
+        case = next(g for g in items if g.extraction.compute.remote_compute and g is not award)
+        again = copy.deepcopy(award.extraction)
+        again.fields.vendors = ["岭南算力服务有限公司"]
+        for store, url in ((crawled, database_url), (bulk, other_url)):
+            with store.engine.connect() as conn:
+                ids = dict(conn.execute(sa.text("SELECT url, id FROM notice")).all())
+            with ReviewWriter.open(url) as w:
+                w.record(ids[case.raw.url], "rejected", "anna", note="not compute")
+            store.replace_extraction(ids[award.raw.url], award.body, [], again)
+        reviewed = _directory_by_name(crawled)
+        assert reviewed != shown and reviewed[None]["岭南算力服务有限公司"]["notices"] >= 1
+        assert _directory_by_name(bulk) == reviewed
+        assert_reference(crawled)
+
+        # A merge by hand recounts the two vendors alone: the merged vendor has the notices of both, and the
+        # money of their procurements each once — including the correction it is no party to.
+        other = next(g for g in items if g.extraction.fields.notice_type == "award" and g is not award
+                     and g.extraction.fields.vendors).extraction.fields.vendors[0]
+        ids = _ids(crawled, other, "岭南算力服务有限公司")
+        with crawled.engine.connect() as conn:
+            both = [(nid, pk) for entity, nid, _, pk, _ in reference_parties(conn) if entity in ids.values()]
+            money = reference_money(conn)
+        budgets = [money[pk]["budget"] for pk in {pk for _, pk in both} if "budget" in money.get(pk, {})]
+        assert 987_654.0 in budgets, "the correction should restate a budget of the merged vendors"
+        for store in (crawled, bulk):
+            ids = _ids(store, other, "岭南算力服务有限公司")
+            with db.write_transaction(store.engine) as conn:
+                merge(conn, ids[other], ids["岭南算力服务有限公司"], by="anna", note="one company")
+        merged = _directory_by_name(crawled)
+        assert other not in merged[None]
+        assert merged[None]["岭南算力服务有限公司"]["notices"] == len({nid for nid, _ in both})
+        assert merged[None]["岭南算力服务有限公司"]["budget_cny"] == round(sum(budgets), 2)
+        assert _directory_by_name(bulk) == merged
+        assert_reference(crawled)
+
+        for store in (crawled, bulk):  # counted from scratch: what the folds kept
+            with db.write_transaction(store.engine) as conn:
+                org_directory.refresh(conn)
+            assert _directory_by_name(store) == merged
+    finally:
+        crawled.close()
+        bulk.close()

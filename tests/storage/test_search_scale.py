@@ -3,6 +3,7 @@ summary tables that stay exact through writes, re-extraction and deletes; broad 
 candidate set that the result states; keyset pages that list every hit once. The limits are lowered so the
 small test corpus exercises the paths a million notices takes."""
 
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 
@@ -72,6 +73,32 @@ def test_unfiltered_facets_from_the_summary_equal_the_counted_facets_through_eve
     with store.engine.begin() as conn:  # a full recount agrees with what the triggers kept
         summary.refresh(conn)
     assert facets_shown(store) == facets_counted(store)
+
+
+def counted_archive(store) -> tuple[int, dict[int, int]]:
+    with store.engine.connect() as conn:
+        total = conn.execute(sa.text("SELECT count(*) FROM notice")).scalar_one()
+        years = conn.execute(sa.text("SELECT published_at FROM notice WHERE published_at IS NOT NULL")
+                             .columns(published_at=sa.DateTime)).scalars().all()
+    return total, dict(Counter(y.year for y in years))
+
+
+def test_the_archive_counts_a_search_reads_in_one_statement_are_the_notices_by_year(fresh_store):
+    """How many notices, and how many each year (what a walk by years plans with): from the summary's totals and
+    unfolded deltas, the untyped notices counted directly; undated and untyped notices included."""
+    store = fresh_store
+    for spec in CORPUS:
+        save(store, spec)
+    save(store, Spec(key="undated", title="未注明日期的公告", body="采购服务", published_at=None, notice_type=None,
+                     url="http://example.org/undated"))
+    save(store, replace(CORPUS[0], body=CORPUS[0].body + "（更正）", published_at="2019-03-01"))  # moves a year
+    with store.engine.connect() as conn:
+        assert summary.notice_counts(conn) == counted_archive(store)
+        assert summary.notice_counts(conn)[0] == len(CORPUS) + 1
+    with store.engine.begin() as conn:
+        summary.compact(conn)
+    with store.engine.connect() as conn:
+        assert summary.notice_counts(conn) == counted_archive(store)
 
 
 def test_the_summary_top_values_are_exact_when_unfolded_deltas_reorder_them(fresh_store):

@@ -91,11 +91,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_process(args: list[str], data_dir: Path, probe: str):
-    """`tenderwatch serve ARGS` as a user starts it, in its own process on a free port: yields the base URL and
-    the first answer to GET `probe`, once the server answers; stops the server afterwards."""
+def serve_process(args: list[str], data_dir: Path, probe: str, env: dict[str, str] | None = None):
+    """`tenderwatch serve ARGS` as a user starts it, in its own process on a free port (with `env` added to its
+    environment): yields the base URL and the first answer to GET `probe`, once the server answers; stops the
+    server afterwards."""
     port = free_port()
-    env = {"TENDERWATCH_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
+    env = {"TENDERWATCH_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", **(env or {})}
     proc = subprocess.Popen([*TENDERWATCH, "serve", "--port", str(port), *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -1,3 +1,3 @@
 """The site's pages, one module per page (Datasette's manner): each computes its data once, in one function,
 and renders it as HTML (a Jinja template) or JSON (its /api route). `common` holds what every page needs.
-How to add a page: /work/notes/web-split-done.md and docs/architecture.md."""
+How to add a page: docs/architecture.md."""

@@ -167,12 +167,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def json_response(data: Any, status: int = 200) -> Response:
+def json_body(data: Any) -> bytes:
     """`data` as JSON (datetimes as ISO 8601), written as Starlette's JSONResponse writes it — without
     FastAPI's jsonable_encoder walk, which costs milliseconds on a page of hits."""
-    body = json.dumps(data, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"),
-                      default=_json_default)
-    return Response(body.encode("utf-8"), status_code=status, media_type="application/json")
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"),
+                      default=_json_default).encode("utf-8")
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(json_body(data), status_code=status, media_type="application/json")
 
 
 # ---------------------------------------------------------------------------------------- errors

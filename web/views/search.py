@@ -3,17 +3,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from storage.reading import org_names
 from web import exports, labels
 from web.params import EXPORT_FORMATS, MAX_QUERY_CHARS, ParamError, SearchParams, parse_params
 from web.search import QueryError, ResultView
-from web.views.common import base_url, json_response, page_router, reading, render, searcher
+from web.views.common import base_url, json_body, page_router, reading, render, searcher
 
 router = page_router()
 FACET_ORDER = ("provider", "chip", "kind", "flag", "screened", "type", "year", "region", "buyer", "vendor")
@@ -108,9 +109,26 @@ def api_search(
         # Run the first page now so a bad query is a 400, not a broken download.
         searcher(request).check(p)
         return exports.stream(format, p, searcher(request), request)
-    result = search_data(request, p, facets=facets)
-    base = base_url(request)
-    return json_response({
+    # The answer's bytes are cached with the search (web/cache.py): a repeated search renders nothing either.
+    # They name the site as SITE, replaced per request: every Host shares one entry (a made-up Host cannot force
+    # a search) and gets its own links.
+    body = searcher(request).answer(p, lambda result: api_body(result, p, SITE), facets=facets, form="json")
+    return Response(with_site(body, base_url(request)), media_type="application/json")
+
+
+# The site's address in a cached answer: a string no address or data holds (JSON writes it \u0000site\u0000).
+SITE = "\x00site\x00"
+_SITE_JSON = json.dumps(SITE)[1:-1].encode()
+
+
+def with_site(body: bytes, base: str) -> bytes:
+    """`body` rendered with SITE for the base URL, naming `base` instead (escaped as JSON writes it)."""
+    return body.replace(_SITE_JSON, json.dumps(base, ensure_ascii=False)[1:-1].encode("utf-8"))
+
+
+def api_body(result: ResultView, p: SearchParams, base: str) -> bytes:
+    """/api/search's JSON for one page of a search."""
+    return json_body({
         "total": result.total,
         "page": p.page,
         "size": p.size,
