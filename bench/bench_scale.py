@@ -417,9 +417,11 @@ print("BENCH", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_cou
 """
 
 
-def _run_measured(code: str, args: list[str]) -> tuple[float, float, str]:
-    """(peak RSS MB, seconds, error) of a child process running `code` with `args`."""
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+def _run_measured(code: str, args: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """(peak RSS MB, seconds, error) of a child process running `code` with `args` (and `env` added to its
+    environment)."""
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, **(env or {})})
     for line in proc.stderr.splitlines():
         if line.startswith("BENCH "):
             _, rss, secs = line.split()
@@ -427,11 +429,19 @@ def _run_measured(code: str, args: list[str]) -> tuple[float, float, str]:
     return 0.0, 0.0, (proc.stderr.strip().splitlines() or ["failed"])[-1][:120]
 
 
+# Re-extraction is measured on one shard of about this many notices (`reextract --all --shard 1/N`): the command
+# still walks the whole archive's ids to find its shard, and the rate per notice does not depend on N.
+REEXTRACT_NOTICES = 1000
+
+
 def measure_streaming(url: str, year: str, week: str, out_dir: Path, year_formats: list[str]) -> dict:
-    """Peak RSS and time of the commands that read the whole archive, each in its own process."""
+    """Peak RSS and time of the commands that read the whole archive, each in its own process. Re-extraction
+    writes: its shard (a tenth of a percent of the million, the same notices each run) is extracted again from
+    the raw pages, so those copies may take back the dates their pages hold instead of the bench's moved ones."""
     out_dir.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
+        total = conn.execute(sa.text("SELECT count(*) FROM notice")).scalar_one()
         cases = conn.execute(sa.text("SELECT count(*) FROM notice WHERE remote_compute")).scalar_one()
         in_year = conn.execute(sa.text("SELECT count(*) FROM notice WHERE first_seen >= :a AND first_seen < :b"),
                                {"a": f"{year}-01-01", "b": f"{int(year) + 1}-01-01"}).scalar_one()
@@ -449,10 +459,19 @@ def measure_streaming(url: str, year: str, week: str, out_dir: Path, year_format
     for fmt in year_formats:
         jobs[f"export {fmt}, {year}"] = (_RSS_CHILD, ["export", "--format", fmt, "--since", f"{year}-01-01", "--until",
                                                       f"{year}-12-31", "--out", str(out_dir / f"{year}.{fmt}"), *db], in_year)
+    shards = max(1, total // REEXTRACT_NOTICES)
+    with engine.connect() as conn:
+        in_shard = conn.execute(sa.text("SELECT count(*) FROM notice WHERE id % :n = 0"), {"n": shards}).scalar_one()
+    engine.dispose()
+    reextract = f"reextract (shard 1/{shards})"
+    jobs[reextract] = (_RSS_CHILD, ["reextract", "--all", "--shard", f"1/{shards}", *db], in_shard)
     out = {}
     for label, (code, args, count) in jobs.items():
-        rss, secs, error = _run_measured(code, args)
+        # The raw pages the copies name are the generated corpus's, kept under DATA/raw.
+        rss, secs, error = _run_measured(code, args, {"TENDERWATCH_DATA_DIR": str(DATA)} if label == reextract else None)
         out[label] = {"rss_mb": rss, "seconds": secs, "rate": None, "notices": count, "error": error}
+    if not out[reextract]["error"] and out[reextract]["seconds"] > 0:
+        out[reextract]["rate"] = in_shard / out[reextract]["seconds"]  # start-up included
     # Rate of a year's export beyond the fixed cost of a run (start-up, imports, the package header): the
     # extra notices over the extra time, against the same format's export of the (few) cases.
     for fmt in year_formats:
@@ -727,8 +746,8 @@ def _print_one(row) -> None:
 
 def _print_curve(rows) -> None:
     print("\nGrowth curve (search in ms, p50/p95, facets on; RSS = the largest of the streaming commands)")
-    print(f"| backend | notices | KB/notice | all p50 | all p95 | CJK 1-2 p95 | filters p95 | facets +ms |"
-          f" export notices/s (min) | peak RSS MB (max) |")
+    print("| backend | notices | KB/notice | all p50 | all p95 | CJK 1-2 p95 | filters p95 | facets +ms |"
+          " export notices/s (min) | peak RSS MB (max) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for backend, size, _info, search, streaming, bpn in rows:
         rates = [m["rate"] for k, m in streaming.items() if k.startswith("export") and m["rate"]]

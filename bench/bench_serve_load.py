@@ -268,7 +268,7 @@ def main(argv=None) -> int:
         with server as base:
             asyncio.run(warm_up(base, log, args.warm_up))
             pid = server.proc.pid
-            cpu0, own0 = cpu_seconds(pid), time.process_time()
+            cpu0 = cpu_seconds(pid)
             single, single_rate, single_hits, single_lookups = asyncio.run(
                 measure(base, log, 1, args.requests, 1, args.client == "httpx"))
             cpu1, own1 = cpu_seconds(pid), time.process_time()

@@ -320,9 +320,15 @@ class Store:
         with self.engine.connect() as conn:
             return run_search(conn, query)
 
-    def notice_ids(self, *, stale_only: bool = False, current_version: str | None = None) -> list[int]:
-        """Ids of stored notices; with stale_only, those whose extractor_version is not current_version."""
+    def notice_ids(self, *, stale_only: bool = False, current_version: str | None = None,
+                   id_mod: tuple[int, int] | None = None) -> list[int]:
+        """Ids of stored notices; with stale_only, those whose extractor_version is not current_version; with
+        id_mod (n, r), those whose id is r mod n (a shard's, asked of the database: a shard of a million-notice
+        archive never holds the other shards' ids)."""
         stmt = sa.select(NOTICE.c.id).order_by(NOTICE.c.id)
+        if id_mod is not None:
+            n, remainder = id_mod
+            stmt = stmt.where(NOTICE.c.id % n == remainder)
         if stale_only:
             stmt = stmt.where(
                 sa.or_(NOTICE.c.extractor_version.is_(None), NOTICE.c.extractor_version != current_version)

@@ -19,8 +19,15 @@ class Shard:
     def __str__(self) -> str:
         return f"{self.k}/{self.n}"
 
+    @property
+    def id_mod(self) -> tuple[int, int]:
+        """(N, K-1): the notices whose id is K-1 mod N are this shard's — as the database is asked
+        (`Store.notice_ids(id_mod=…)`) and as `holds_id` answers."""
+        return self.n, self.k - 1
+
     def holds_id(self, notice_id: int) -> bool:
-        return notice_id % self.n == self.k - 1
+        n, remainder = self.id_mod
+        return notice_id % n == remainder
 
     def holds_key(self, key: str) -> bool:
         return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % self.n == self.k - 1

@@ -111,6 +111,27 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def second_database_url(database_url, tmp_path):
+    """A second, empty database on the backend of `database_url` (PostgreSQL: on the same server, dropped after),
+    for tests that write the same notices two ways and compare."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"tw_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
 def data_dir(tmp_path, monkeypatch) -> Path:
     """An isolated TENDERWATCH_DATA_DIR (blobs, default SQLite database)."""
     d = tmp_path / "data"

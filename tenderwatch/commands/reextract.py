@@ -23,9 +23,8 @@ def reextract(everything, database_url, shard):
     from storage.processing import reprocess_notice
 
     with Store.open(database_url, create=False) as store:
-        ids = store.notice_ids(stale_only=not everything, current_version=EXTRACTOR_VERSION)
-        if shard is not None:
-            ids = [i for i in ids if shard.holds_id(i)]
+        ids = store.notice_ids(stale_only=not everything, current_version=EXTRACTOR_VERSION,
+                               id_mod=shard.id_mod if shard is not None else None)
         part = f" of shard {shard}" if shard else ""
         if not ids:
             click.echo(f"nothing to do: every notice{part} is extracted by {EXTRACTOR_VERSION}")

@@ -66,6 +66,15 @@ def test_two_shards_reextract_every_notice_exactly_once(archive, data_dir):
     assert first | second == set(ids)
 
 
+def test_the_database_hands_a_shard_exactly_the_ids_it_holds(archive):
+    url, ids = archive
+    with Store.open(url) as store:
+        for n in (1, 2, 3):
+            for k in range(1, n + 1):
+                shard = parse_shard(f"{k}/{n}")
+                assert store.notice_ids(id_mod=shard.id_mod) == [i for i in ids if shard.holds_id(i)]
+
+
 def test_shards_run_at_the_same_time_on_one_database(archive, data_dir):
     url, ids = archive
     engine = sa.create_engine(url)

@@ -230,7 +230,7 @@ def test_a_postgresql_build_that_died_is_built_again_renamed_when_it_can_be_and_
         assert databases() == {bench_scale.pg_name("10k"), bench_scale.pg_name("100k")}
 
         # A copy needs its template to itself: a session connected to the 10k gives a one-line error.
-        with sa.create_engine(pg_url := bench_scale.pg_url("10k", server)).connect():
+        with sa.create_engine(bench_scale.pg_url("10k", server)).connect():
             with pytest.raises(bench_scale.BuildError, match="as a copy of"):
                 bench_scale.ensure("postgresql", "1m", server)
 

@@ -9,7 +9,6 @@ import copy
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -91,27 +90,12 @@ def snapshot(engine: sa.Engine) -> dict[str, list]:
     return out
 
 
-@pytest.fixture
-def bulk_url(database_url, tmp_path):
-    """A second database on the same backend as `database_url` (PostgreSQL: on the same server, dropped after)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'bulk.db'}"
-        return
-    name = f"tw_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def test_bulk_loading_writes_the_rows_saving_one_by_one_writes(database_url, bulk_url, tmp_path):
+def test_bulk_loading_writes_the_rows_saving_one_by_one_writes(database_url, second_database_url,
+                                                                tmp_path):
     items = notices()
     one = Store.open(database_url, blob_dir=tmp_path / "one")
     statuses = [one.save_notice(g.raw, g.body, g.attachments, g.extraction).status for g in items]
-    bulk = Store.open(bulk_url, blob_dir=tmp_path / "bulk")
+    bulk = Store.open(second_database_url, blob_dir=tmp_path / "bulk")
     with bulk.bulk_loader(batch_size=40) as loader:  # batches cut through procurements and republications
         for g in items:
             loader.add(g.raw, g.body, g.attachments, g.extraction)

@@ -514,24 +514,6 @@ def test_a_database_upgraded_past_the_summary_migration_has_it_filled_once_a_wri
 
 
 # ---------------------------------------------------------------------- one directory, however it was written
-@pytest.fixture
-def other_url(database_url, tmp_path):
-    """A second database on the backend of `database_url` (PostgreSQL: on the same server, dropped after)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'other.db'}"
-        return
-    import uuid
-
-    name = f"tw_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def _directory_by_name(store) -> dict:
     """The directory as a reader pages through it, in every role, keyed by name (ids differ between databases)."""
     out = {}
@@ -605,7 +587,7 @@ def _generated(count: int = 150):
 
 
 def test_the_directory_is_one_whether_crawled_or_bulk_loaded_reviewed_or_reextracted_or_recounted(
-        database_url, other_url, tmp_path, monkeypatch):
+        database_url, second_database_url, tmp_path, monkeypatch):
     """Saving notice by notice (the crawl) and the bulk loader fold the organisations they touch; a review, a
     re-extraction and a merge fold theirs; a refresh counts every organisation from scratch. All give one
     directory."""
@@ -617,7 +599,7 @@ def test_the_directory_is_one_whether_crawled_or_bulk_loaded_reviewed_or_reextra
     monkeypatch.setattr(org_directory, "SLICE_NOTICES", 10)  # recounts cut between organisations, as at scale
     items = _generated()
     crawled = Store.open(database_url, blob_dir=tmp_path / "crawled")
-    bulk = Store.open(other_url, blob_dir=tmp_path / "bulk")
+    bulk = Store.open(second_database_url, blob_dir=tmp_path / "bulk")
     try:
         for g in items:
             crawled.save_notice(g.raw, g.body, g.attachments, g.extraction)
@@ -635,7 +617,7 @@ def test_the_directory_is_one_whether_crawled_or_bulk_loaded_reviewed_or_reextra
         case = next(g for g in items if g.extraction.compute.remote_compute and g is not award)
         again = copy.deepcopy(award.extraction)
         again.fields.vendors = ["岭南算力服务有限公司"]
-        for store, url in ((crawled, database_url), (bulk, other_url)):
+        for store, url in ((crawled, database_url), (bulk, second_database_url)):
             with store.engine.connect() as conn:
                 ids = dict(conn.execute(sa.text("SELECT url, id FROM notice")).all())
             with ReviewWriter.open(url) as w:

@@ -10,10 +10,8 @@ import os
 import shutil
 import signal
 import sqlite3
-import stat
 import subprocess
 import sys
-import tempfile
 import zipfile
 import zlib
 from contextlib import closing

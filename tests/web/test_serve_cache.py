@@ -183,17 +183,14 @@ def test_another_page_of_a_search_reuses_its_facets_and_equals_the_page_computed
 
 
 def test_what_one_worker_computed_the_other_answers_until_a_write(tmp_path):
-    from storage.db import make_engine
     from web import shared_cache
-    from web.cache import CachedSearcher
     from web.params import parse_params
 
     url = f"sqlite:///{tmp_path / 'tw.db'}"
     _build(url, tmp_path / "raw")
     path = shared_cache.create(str(tmp_path))
     # Two workers: each its own engine (connections, data-version stamp) and handle on the shared file.
-    workers = [CachedSearcher(make_engine(url, read_only=True), 100, shared_cache.SharedCache(path, 100, generations=True))
-               for _ in range(2)]
+    workers = two_workers(url, path)
     a_calls, b_calls = counting(workers[0]), counting(workers[1])
     p = parse_params([("cases", "0")])
     total = workers[0].search(p).total
@@ -234,6 +231,20 @@ def two_workers(url: str, path: str, entries: int = 100):
 
     return [CachedSearcher(make_engine(url, read_only=True), entries,
                            shared_cache.SharedCache(path, entries, generations=True)) for _ in range(2)]
+
+
+def two_workers_after_a_search(tmp_path):
+    """A database, the shared file, two workers on it, and a search the first made: (url, path, a, b, params,
+    total)."""
+    from web import shared_cache
+    from web.params import parse_params
+
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    _build(url, tmp_path / "raw")
+    path = shared_cache.create(str(tmp_path))
+    a, b = two_workers(url, path)
+    p = parse_params([("cases", "0")])
+    return url, path, a, b, p, a.search(p).total
 
 
 def generation(path: str) -> int:
@@ -349,15 +360,7 @@ def test_a_broken_shared_file_turns_off_only_the_shared_level_with_one_warning(t
 def test_an_entry_that_does_not_decode_is_a_miss(tmp_path):
     import sqlite3
 
-    from web import shared_cache
-    from web.params import parse_params
-
-    url = f"sqlite:///{tmp_path / 'tw.db'}"
-    _build(url, tmp_path / "raw")
-    path = shared_cache.create(str(tmp_path))
-    a, b = two_workers(url, path)
-    p = parse_params([("cases", "0")])
-    total = a.search(p).total
+    url, path, a, b, p, total = two_workers_after_a_search(tmp_path)
     with sqlite3.connect(path) as db:  # entries of a class this code does not know, and broken JSON
         db.execute("""UPDATE entry SET value = CASE WHEN key LIKE 'view%' THEN '{"$":"Gone","v":[]}'"""
                    " ELSE '{not json' END")
@@ -372,15 +375,7 @@ def test_an_entry_that_does_not_decode_is_a_miss(tmp_path):
 def test_a_locked_shared_file_is_a_miss_and_the_shared_level_comes_back(tmp_path):
     import sqlite3
 
-    from web import shared_cache
-    from web.params import parse_params
-
-    url = f"sqlite:///{tmp_path / 'tw.db'}"
-    _build(url, tmp_path / "raw")
-    path = shared_cache.create(str(tmp_path))
-    a, b = two_workers(url, path)
-    p = parse_params([("cases", "0")])
-    total = a.search(p).total
+    url, path, a, b, p, total = two_workers_after_a_search(tmp_path)
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # another worker in a write transaction
     ingest(url, NOTICE)  # b must bump the generation, and cannot now
