@@ -11,16 +11,19 @@ figures are not comparable: it takes ~2 ms of the server's cores per request) se
 facets on, drawn from a query log like a search site's: a few thousand distinct searches (bench_search's mix
 of 1–4 character Chinese terms, Latin tokens, phrases, OR, exclusion, browse; the corpus's items, places and
 institutions; provider / year / type / amount filters, cases or all notices, pages 1–3), asked with Zipf
-frequencies (s = 1: the popular few often, a long tail once), each client its own draw. A warm-up of the same
-log precedes timing; then one client, then `--clients` at once. Prints p50/p95, requests/s, the search
-cache's hit rate (the X-Cache header) and the ratio of the concurrent p95 to the single-client p95 (goal:
-≤ 3×). The clients share the machine's cores with the server.
+frequencies (s = 1: the popular few often, a long tail once), each client its own draw. Two runs, each on a
+freshly started server after the same warm-up of the log, so that both meet the same cache: one client sending
+as many searches as all the clients together (a p95 of as many requests as the concurrent one's, and a cache
+that fills as much on the way: a p95 of a short single-client run moves by half between runs), then `--clients`
+at once. Prints p50/p95, requests/s, the search cache's hit rate (the X-Cache header) and the ratio of the
+concurrent p95 to the single-client p95 (goal: ≤ 3×). The clients share the machine's cores with the server.
 
 The single-client run is the service time (each request alone): its mean, and hits vs. misses, are printed
-below the table with what a first-come-first-served server predicts for the concurrent p95 — each request
-waits for about clients ÷ cores others, then takes its own time (web/serving.py) — and the CPU time per request
-of the server's processes and of the clients (/proc), which other load on a shared machine leaves unchanged
-while it stretches every latency.
+below the table with the concurrent p95 a first-come-first-served server gives with those times (`fifo_p95`, a
+simulation of the same closed loop: each request waits for those ahead of it, then takes its own time —
+web/serving.py) with a queue per worker as served, with one queue over all cores, and with twice the cores; and
+the CPU time per request of the server's processes and of the clients (/proc), which other load on a shared
+machine leaves unchanged while it stretches every latency.
 """
 
 from __future__ import annotations
@@ -185,16 +188,47 @@ async def measure(base: str, log: list[dict], clients: int, requests: int, seed:
 
 
 def service_note(single: list[float], lookups: list[str], clients: int, workers: int) -> str:
-    """The single-client run as service times: mean, hits and misses, and the first-come-first-served
-    prediction of the concurrent p95 (clients ÷ servers × mean wait, plus the single-client p95)."""
+    """The single-client run as service times: mean, hits and misses, and the concurrent p95 a first-come-first-
+    served server would give with them (`fifo_p95`): as served (a queue per worker), with one queue over every
+    core, and on a machine with twice the cores."""
     hits = [t for t, how in zip(single, lookups) if how == "HIT"]
     misses = [t for t, how in zip(single, lookups) if how != "HIT"]
     mean = sum(single) / len(single)
-    servers = workers * page_slots(workers)  # pages worked on at once (web/serving.py)
-    predicted = clients / servers * mean + pct(single, 95)
+    alone = pct(single, 95)
+    slots = page_slots(workers)  # pages a worker works on at once (web/serving.py)
+    served = fifo_p95(single, clients // workers, slots)
+    pooled = fifo_p95(single, clients, workers * slots)
+    doubled = fifo_p95(single, clients, 2 * workers * slots)
     return (f"  1 client: mean {mean:.1f} ms; {len(hits)} hits p50 {pct(hits, 50):.1f} ms; {len(misses)} misses "
-            f"p50 {pct(misses, 50):.1f} / p95 {pct(misses, 95):.1f} / max {max(misses, default=float('nan')):.1f} ms"
-            f" — FIFO predicts {clients}-client p95 ≈ {predicted:.0f} ms ({predicted / pct(single, 95):.1f}×)")
+            f"p50 {pct(misses, 50):.1f} / p95 {pct(misses, 95):.1f} / max {max(misses, default=float('nan')):.1f} ms\n"
+            f"  first come first served with these times, {clients} clients: p95 ≈ {served:.0f} ms "
+            f"({served / alone:.1f}×) a queue per worker as served; {pooled:.0f} ms ({pooled / alone:.1f}×) one "
+            f"queue over all {workers * slots} cores; {doubled:.0f} ms ({doubled / alone:.1f}×) with "
+            f"{2 * workers * slots} cores")
+
+
+def fifo_p95(service: list[float], clients: int, servers: int, answers: int = 40_000, seed: int = 0) -> float:
+    """p95 latency of `clients` closed-loop clients (each sends its next request when the last is answered, as the
+    bench's do) served first come first served by `servers` at once, each request taking a service time drawn
+    from `service`: what queueing alone makes of these service times, no overhead counted. In a closed loop the
+    mean latency is clients × mean service ÷ servers whatever the order of service (Little's law); an order
+    can only move waiting between requests, and serving cheap requests first moves it onto the misses, which
+    are more than 5 % of the requests."""
+    import heapq
+    from collections import deque
+
+    draw = random.Random(seed).choice
+    now = 0.0
+    waiting = deque([0.0] * clients)  # arrival times of the queued requests, oldest first
+    running: list[tuple[float, float]] = []  # (finish, arrival)
+    latencies: list[float] = []
+    while len(latencies) < answers:
+        while len(running) < servers and waiting:
+            heapq.heappush(running, (now + draw(service), waiting.popleft()))
+        now, arrived = heapq.heappop(running)
+        latencies.append(now - arrived)
+        waiting.append(now)  # the client's next request
+    return pct(latencies[answers // 10:], 95)  # past the start, when every client arrived at once
 
 
 def cpu_seconds(root: int) -> float:
@@ -242,7 +276,8 @@ def main(argv=None) -> int:
     ap.add_argument("--database-url", help="serve this database instead (e.g. PostgreSQL); --count is then a label")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
     ap.add_argument("--clients", type=int, default=16, help="concurrent clients")
-    ap.add_argument("--requests", type=int, default=60, help="searches per client")
+    ap.add_argument("--requests", type=int, default=60,
+                    help="searches per concurrent client (the single client sends as many as they all do)")
     ap.add_argument("--warm-up", type=int, default=400, help="searches before timing")
     ap.add_argument("--search-cache", type=int, default=None, help="serve --search-cache (default: serve's)")
     ap.add_argument("--client", choices=("streams", "httpx"), default="streams",
@@ -263,18 +298,21 @@ def main(argv=None) -> int:
           f"{'p95 ÷ 1 client':>14}")
     worst = 0.0
     notes = []
-    for workers in args.workers:
+
+    def timed(workers: int, clients: int, requests: int, seed: int):
+        """One run on a fresh server after the warm-up: its measure() and the server's and the clients' CPU
+        seconds."""
         server = WorkersServer(url, workers, args.search_cache)
         with server as base:
             asyncio.run(warm_up(base, log, args.warm_up))
-            pid = server.proc.pid
-            cpu0 = cpu_seconds(pid)
-            single, single_rate, single_hits, single_lookups = asyncio.run(
-                measure(base, log, 1, args.requests, 1, args.client == "httpx"))
-            cpu1, own1 = cpu_seconds(pid), time.process_time()
-            many, many_rate, many_hits, _ = asyncio.run(
-                measure(base, log, args.clients, args.requests, 2, args.client == "httpx"))
-            cpu2, own2 = cpu_seconds(pid), time.process_time()
+            cpu0, own0 = cpu_seconds(server.proc.pid), time.process_time()
+            measured = asyncio.run(measure(base, log, clients, requests, seed, args.client == "httpx"))
+            return measured, cpu_seconds(server.proc.pid) - cpu0, time.process_time() - own0
+
+    for workers in args.workers:
+        (single, single_rate, single_hits, single_lookups), single_cpu, _ = timed(
+            workers, 1, args.clients * args.requests, 1)
+        (many, many_rate, many_hits, _), many_cpu, own = timed(workers, args.clients, args.requests, 2)
         ratio = pct(many, 95) / pct(single, 95)
         worst = max(worst, ratio)
         print(f"{workers:>7}  {1:>7}  {pct(single, 50):>8.1f}  {pct(single, 95):>8.1f}  {single_rate:>6.1f}  "
@@ -282,9 +320,9 @@ def main(argv=None) -> int:
         print(f"{workers:>7}  {args.clients:>7}  {pct(many, 50):>8.1f}  {pct(many, 95):>8.1f}  {many_rate:>6.1f}  "
               f"{many_hits:>10}  {ratio:>13.1f}×", flush=True)
         notes.append(f"workers {workers}:" + service_note(single, single_lookups, args.clients, workers))
-        notes.append(f"  CPU per request: server {1000 * (cpu1 - cpu0) / len(single):.1f} ms with 1 client, "
-                     f"{1000 * (cpu2 - cpu1) / len(many):.1f} ms with {args.clients}; the clients' own "
-                     f"{1000 * (own2 - own1) / len(many):.1f} ms")
+        notes.append(f"  CPU per request: server {1000 * single_cpu / len(single):.1f} ms with 1 client, "
+                     f"{1000 * many_cpu / len(many):.1f} ms with {args.clients}; the clients' own "
+                     f"{1000 * own / len(many):.1f} ms")
     print("\n".join(notes))
     print(f"goal: {args.clients}-client p95 within {GOAL_RATIO:g}× the single-client p95 — "
           f"{'met' if worst <= GOAL_RATIO else 'not met'} (worst {worst:.1f}×); load average now "

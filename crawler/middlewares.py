@@ -8,7 +8,9 @@ import codecs
 import logging
 import re
 import time
+import zlib
 
+from scrapy import signals
 from scrapy.downloadermiddlewares import cookies as cookies_middleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
@@ -69,6 +71,11 @@ class BlockDetectionMiddleware:
 
     Requests with ``meta["binary"]`` (attachments) only get the empty-body check.
 
+    Scrapy frees a host's download slot, and may send its next queued request, before the middlewares see the
+    response that freed it; so a block page is also looked for the moment it arrives (`response_downloaded`,
+    which Scrapy sends before it takes the next request) and the host's queue is held there: after a block page
+    nothing more goes out to the site until the back-off is decided.
+
     With a shared frontier (TENDERWATCH_FRONTIER) the blocks in a row are counted over every worker and the
     pause is the host's, for every worker (crawler/politeness.py: SharedBlocks); the stop stops them all.
     """
@@ -81,12 +88,36 @@ class BlockDetectionMiddleware:
         self.max_blocks = settings.getint("BLOCK_MAX_COUNT")
         self.blocks_in_row = 0
         self.stopping = False
-        self._held_delays: list = []  # (downloader slot, its delay) while a block pause holds the queues
+        self._held_delays: list = []  # (downloader slot, its delay, its jitter) while a block pause holds the queues
         self._shared = None  # SharedBlocks, with a frontier (made when the first response comes)
+        self._unclaimed_hold = False  # a block page held the queues on arrival; process_response not yet run
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware._on_arrival, signal=signals.response_downloaded)
+        return middleware
+
+    def _on_arrival(self, response, request, spider):
+        """A block page just arrived: hold every host's queue for the first back-off at once; process_response,
+        a moment later, decides how long (or stops), and every hold ends with the pause (`_resume`). With a
+        frontier the host's shared budget paces the workers instead."""
+        engine = self.crawler.engine
+        if (request.meta.get("binary") or self.stopping or engine is None or engine.paused
+                or self.crawler.settings.get("TENDERWATCH_FRONTIER")
+                or not getattr(self.crawler.spider, "block_markers", ())):
+            return
+        readable = _as_received(response)
+        if readable is not None and self.block_marker(readable) is not None:
+            self._hold_queued_downloads(self.backoff)
+            self._unclaimed_hold = True
+            asyncio.get_running_loop().call_later(self.backoff, self._end_unclaimed_hold)
+
+    def _end_unclaimed_hold(self):
+        # The block page never reached process_response (a middleware nearer the downloader failed it): the hold
+        # ends after one back-off, as a pause would.
+        if self._unclaimed_hold and self.crawler.engine is not None and not self.crawler.engine.paused:
+            self._resume()
 
     async def process_response(self, request, response):
         if response.status == 200 and not response.body:
@@ -137,6 +168,7 @@ class BlockDetectionMiddleware:
         return request.replace(dont_filter=True, meta={**request.meta, "empty_body_retried": True})
 
     def _blocked(self, request, response, marker: str):
+        self._unclaimed_hold = False  # an early hold is this block page's: the pause (or the stop) decides it
         stats = self.crawler.stats
         stats.inc_value("tenderwatch/blocked_pages")
         engine = self.crawler.engine
@@ -208,8 +240,8 @@ class BlockDetectionMiddleware:
             raise SkippedResponse("not_sent", f"not read, the frontier is unreachable: {request.url}") from None
 
     def _resume(self):
-        for slot, delay in self._held_delays:
-            slot.delay = delay
+        for slot, delay, jitter in self._held_delays:
+            slot.delay, slot.jitter = delay, jitter
         self._held_delays = []
         if self.crawler.engine is not None and not self.stopping:
             self.crawler.engine.unpause()
@@ -218,12 +250,13 @@ class BlockDetectionMiddleware:
     # pausing the engine does not stop them, so the pause and the stop reach into those queues too.
 
     def _hold_queued_downloads(self, seconds: float):
-        """Each host waits `seconds` before its next request (its delay is restored when the pause ends)."""
+        """Each host waits `seconds` before its next request — exactly: without the delay's random jitter, which
+        would cut a hold to half (its delay and jitter are restored when the pause ends)."""
         now = time.monotonic()
         for slot in self.crawler.engine.downloader.slots.values():
-            if not any(held is slot for held, _ in self._held_delays):
-                self._held_delays.append((slot, slot.delay))
-            slot.delay, slot.lastseen = seconds, now
+            if not any(held is slot for held, _, _ in self._held_delays):
+                self._held_delays.append((slot, slot.delay, slot.jitter))
+            slot.delay, slot.jitter, slot.lastseen = seconds, 0.0, now
 
     def _drop_queued_downloads(self):
         """Fail every request still queued in the downloader (their notices are fetched by the next run)."""
@@ -234,6 +267,32 @@ class BlockDetectionMiddleware:
 
     def _record(self, request, reason: str, detail: str):
         record_error(self.crawler, request.url, reason, detail, request.meta.get("list_meta"))
+
+
+_EARLY_BYTES = 256 * 1024  # enough for a block page or a page's <title>; a bigger body is read no further
+
+
+def _as_received(response) -> TextResponse | None:
+    """The response as the middlewares will read it — inflated (gzip, deflate) and decoded as CharsetMiddleware
+    decodes it — for the early block-page look; None when it is no text page or its coding is not one read here."""
+    if not isinstance(response, TextResponse) or not response.body:
+        return None
+    body = response.body
+    coding = b",".join(response.headers.getlist("Content-Encoding")).strip().lower()
+    try:
+        if coding in (b"gzip", b"x-gzip", b"deflate"):
+            try:  # gzip or zlib headers, told apart by zlib itself (+32) …
+                body = zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body, _EARLY_BYTES)
+            except zlib.error:
+                if coding != b"deflate":
+                    raise
+                # … or "deflate" sent raw, as some servers do
+                body = zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, _EARLY_BYTES)
+        elif coding not in (b"", b"identity"):
+            return None  # br, zstd, stacked codings: left to the middleware chain
+    except zlib.error:
+        return None  # undecodable here: the chain's own reading decides
+    return CharsetMiddleware().process_response(None, response.replace(body=body))
 
 
 # Download failures -> CrawlError / RawAttachment.error reasons (Scrapy ≥ 2.19 names, then Twisted's).

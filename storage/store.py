@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, MutableMapping, Sequence
 
 import sqlalchemy as sa
 
@@ -314,11 +314,12 @@ class Store:
 
     # ---------------------------------------------------------------- reading
 
-    def search(self, query: "SearchQuery") -> "SearchResult":
+    def search(self, query: "SearchQuery", counts: MutableMapping[str, int] | None = None) -> "SearchResult":
+        """`counts`: text match counts known while the database is unchanged (`run_search`)."""
         from storage.search.engine import run_search
 
         with self.engine.connect() as conn:
-            return run_search(conn, query)
+            return run_search(conn, query, counts)
 
     def notice_ids(self, *, stale_only: bool = False, current_version: str | None = None,
                    id_mod: tuple[int, int] | None = None) -> list[int]:

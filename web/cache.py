@@ -36,6 +36,7 @@ _NOTE: ContextVar[dict | None] = ContextVar("search_cache_note", default=None)
 # facets, so the default holds ~60 MB per worker whatever page sizes are asked.
 DEFAULT_ENTRIES = 1000
 PAGE_HITS = 20
+COUNTED_TEXTS = 10_000  # texts whose match counts a worker keeps (an int and a short string each)
 # ResultView's fields that are the same on every page of a search (the rest: the page's hits and their order).
 WHOLE = ("total", "facets", "facet_labels", "facets_complete", "candidates", "scope_note", "total_exact",
          "ranked_of", "facets_source")
@@ -93,6 +94,8 @@ class CachedSearcher(Searcher):
         self.shared = shared
         self._lock = threading.Lock()
         self._running: dict[tuple, threading.Event] = {}  # searches being computed, by (key, stamp)
+        # Texts' match counts (storage.search.engine.run_search's `counts`) under the stamp they were made at.
+        self._counts: tuple[object, dict[str, int]] = (object(), {})
         if shared is not None:
             # Join at start-up (a new generation: commits before this worker started count as seen), not at the
             # first search, which would discard what the others computed meanwhile.
@@ -134,6 +137,15 @@ class CachedSearcher(Searcher):
                 self._store(whole, stamp, {name: getattr(result, name) for name in WHOLE},
                             1 + sum(len(v) for v in result.facets.values()) // 200)
         return result, _weight(result)
+
+    def text_counts(self) -> dict[str, int]:
+        # The worker's own stamp, read now (a search reads its own stamp first: a commit between the two only
+        # makes this a fresh, empty map). A few thousand texts at most: bounded by clearing.
+        local = self.version.stamp()
+        with self._lock:
+            if self._counts[0] != local or len(self._counts[1]) >= COUNTED_TEXTS:
+                self._counts = (local, {})
+            return self._counts[1]
 
     def _lookup(self, key: str, stamp: Stamp) -> Any | None:
         local, shared = stamp

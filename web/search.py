@@ -162,7 +162,7 @@ class Searcher:
         self.engine = engine
 
     def search(self, p: SearchParams, *, facets: bool = True) -> ResultView:
-        result = self.store.search(to_query(p, facets=facets))
+        result = self.store.search(to_query(p, facets=facets), self.text_counts())
         hits = self._hits(result.hits)
         fac: dict[str, list[tuple[str, int]]] = {}
         labels: dict[str, dict[str, str]] = {}
@@ -174,6 +174,11 @@ class Searcher:
                           facets_complete=result.facets_complete, candidates=result.candidates,
                           scope_note=result.scope_note, total_exact=result.total_exact,
                           ranked_of=result.ranked_of, facets_source=result.facets_source)
+
+    def text_counts(self) -> dict[str, int] | None:
+        """Texts' match counts valid for the next search (web/cache.py keeps them while the database is
+        unchanged); None: counted afresh."""
+        return None
 
     def answer(self, p: SearchParams, render: Callable[[ResultView], bytes], *, facets: bool = True,
                form: str = "") -> bytes:

@@ -64,8 +64,8 @@ def cores() -> int:
 
 def page_slots(workers: int | None = None) -> int:
     """Pages one worker works on at once: its share of the cores, at least one (`workers`: how many worker processes
-    serve, by default WORKERS_ENV, which `serve --workers N` sets for its workers; the database driver runs queries
-    without the interpreter lock, so one process keeps two cores busy)."""
+    serve, by default WORKERS_ENV, which `serve --workers N` sets for its workers). Fewer workers than cores (as
+    `--workers 1`) still use them all in part: the database driver runs queries without the interpreter lock."""
     if workers is None:
         workers = int(os.environ.get(WORKERS_ENV, "1") or 1)
     return max(1, cores() // max(1, workers))

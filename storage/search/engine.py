@@ -15,7 +15,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from typing import Any, Sequence
+from typing import Any, MutableMapping, Sequence
 
 import sqlalchemy as sa
 
@@ -105,7 +105,10 @@ class _Archive:
         return self._read()[1]
 
 
-def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
+def run_search(conn: sa.Connection, q: SearchQuery, counts: MutableMapping[str, int] | None = None) -> SearchResult:
+    """`counts`: SQLite, the texts' match counts made by earlier searches while the database was unchanged (the
+    caller keeps them per data version, web/cache.py), read and added to; a broad text's count costs tens of
+    milliseconds at 100,000 notices."""
     sqlite = conn.dialect.name == "sqlite"
     parsed = parse_query(q.text)
     backend = backend_for(conn.dialect.name)
@@ -120,12 +123,14 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     filters = _filters(q, params, sqlite=sqlite, promoted=promoted)
     if parsed.empty and not filters:
         return _browse_all(conn, q, sqlite, archive)
+    text_total = None  # SQLite: the text's matches, counted once here and used by every later step
     if not parsed.empty:
         # SQLite counts the matches (FTS5 counts a broad term in milliseconds); PostgreSQL estimates them from
         # the planner's statistics, since listing a term found in most notices costs a pass over its postings.
-        estimate = backend.estimate(conn, parsed)
+        estimate = backend.estimate(conn, parsed, counts) if sqlite else backend.estimate(conn, parsed)
+        text_total = estimate if sqlite else None
         if estimate is not None and estimate > CANDIDATES and estimate > BROAD_SHARE * archive.total:
-            return _broad(conn, q, parsed, backend, params, filters, estimate if sqlite else None, promoted, archive)
+            return _broad(conn, q, parsed, backend, params, filters, text_total, promoted, archive)
         if not sqlite:
             # Listed a few years at a time, newest first, until the result has what it shows: bounded even when
             # the estimate misses (no statistics yet, a word outside the planner's most common ones).
@@ -134,7 +139,7 @@ def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
         listed = _listed(conn, q, parsed, backend, params, filters, archive, most=ID_LIST_MAX)
         if listed is not None:
             return listed
-    return _exact(conn, q, parsed, backend, params, filters, promoted)
+    return _exact(conn, q, parsed, backend, params, filters, promoted, text_total)
 
 
 def _scored(rows) -> list[tuple[int, Any]]:
@@ -482,10 +487,12 @@ def _is_after(row, cursor: str) -> bool:
             or (row.published_at == moment and row.id < ident))
 
 
-def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
+def _exact(conn, q, parsed, backend, params, filters, promoted, text_total: int | None = None) -> SearchResult:
+    """`text_total`: the text's matches, when already counted (SQLite's `estimate`)."""
     sqlite = conn.dialect.name == "sqlite"
     match = backend.match_ids(parsed, params) if not parsed.empty else None
-    text_total = conn.execute(sa.text(f"SELECT count(*) FROM ({match}) AS t"), params).scalar_one() if match else None
+    if match and text_total is None:
+        text_total = conn.execute(sa.text(f"SELECT count(*) FROM ({match}) AS t"), params).scalar_one()
     # An FTS5 lookup of one notice (cheap with the prefix index), for plans that visit notices and ask
     # "does this one match the text?" instead of listing every text match.
     probe = "EXISTS (SELECT 1 FROM notice_fts WHERE notice_fts MATCH :fts AND notice_fts.rowid = n.id)"
@@ -494,12 +501,12 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
     if match and not filters:
         source = match
     else:
+        if q.cases_only:  # the partial index cannot serve confirmed non-cases (promoted): no hint then
+            hint = "" if promoted else " INDEXED BY ix_notice_cases_published"
+        else:
+            hint = " INDEXED BY ix_notice_candidates_published" if q.candidates_only else ""
         if sqlite and match and text_total > PROBE_FROM and selective and _passing_fewer(
-                conn, filters, params, text_total // PROBE_COST):
-            if q.cases_only:  # the partial index cannot serve confirmed non-cases (promoted): no hint then
-                hint = "" if promoted else " INDEXED BY ix_notice_cases_published"
-            else:
-                hint = " INDEXED BY ix_notice_candidates_published" if q.candidates_only else ""
+                conn, filters, params, text_total // PROBE_COST, hint):
             source = f"SELECT n.id FROM notice n{hint} WHERE {' AND '.join(filters)} AND {probe}"
         elif sqlite and match:
             # The text drives: walk its matches in rowid order and check the filters in the covering index
@@ -536,15 +543,21 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
     # Larger results are ranked and faceted over their newest CANDIDATES (one walk of the date order).
     newest = None
     if (q.facets and total > FACET_LIMIT) or (match and q.sort == "relevance" and total > CANDIDATES):
-        # A listed result is sorted; a larger one is walked in date order (SQLite: the date index, named).
+        # A listed result is sorted, its dates read from the covering index (the notice rows are wide); a larger
+        # one is walked in date order (SQLite: the date index, named).
+        hint = _date_index(True) if ids is None else " INDEXED BY ix_notice_search_columns"
         newest = conn.execute(sa.text(
-            f"SELECT n.id FROM notice n{_date_index(sqlite and ids is None)} WHERE {' AND '.join(within)}"
+            f"SELECT n.id FROM notice n{hint if sqlite else ''} WHERE {' AND '.join(within)}"
             f" ORDER BY {_date_order(sqlite)} LIMIT {CANDIDATES}"), params).scalars().all()
     facets_capped = q.facets and total > FACET_LIMIT
     facets = {}
     if q.facets and total:
         facets = _facets(conn, newest if facets_capped else matched, params, q)
-    candidates = _count_candidates(conn, q, parsed, text_total) if q.facets else None
+    candidates = None
+    if q.facets:
+        # Without the cases switch the listed result is the set the possible cases are counted among.
+        among = ids if ids is not None and not (q.cases_only or q.candidates_only) else None
+        candidates = _count_candidates(conn, q, parsed, text_total, among=among)
 
     sort = q.sort if match else "date"
     ranked_capped = sort == "relevance" and total > CANDIDATES
@@ -575,7 +588,9 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
             f"SELECT n.id AS id, NULL AS score FROM notice n{covering} WHERE {' AND '.join(within + after)}"
             f" ORDER BY {_date_order(sqlite)}"
         )
-    if page_sql is not None:
+    if not total:
+        rows = []  # nothing to page through (a ranking over an empty list would still score every text match)
+    elif page_sql is not None:
         rows = conn.execute(sa.text(f"{page_sql} LIMIT {int(limit)} OFFSET {int(offset)}"), params).all()
     hits = _hits(conn, _scored(rows), parsed, q.snippets)
     capped = facets_capped or ranked_capped
@@ -586,10 +601,11 @@ def _exact(conn, q, parsed, backend, params, filters, promoted) -> SearchResult:
                         next_after=_next_after(conn, rows, q) if sort == "date" else None)
 
 
-def _passing_fewer(conn: sa.Connection, filters: list[str], params: dict, most: int) -> bool:
-    """SQLite: whether fewer than `most` notices pass the filters (counted up to `most`, so bounded)."""
-    passing = conn.execute(sa.text(f"SELECT count(*) FROM (SELECT 1 FROM notice n WHERE {' AND '.join(filters)}"
-                                   f" LIMIT {int(most)})"), params).scalar_one()
+def _passing_fewer(conn: sa.Connection, filters: list[str], params: dict, most: int, hint: str = "") -> bool:
+    """SQLite: whether fewer than `most` notices pass the filters (counted up to `most`, so bounded); `hint`: the
+    index that lists them (the planner may otherwise walk a broad filter's index instead of a partial one)."""
+    passing = conn.execute(sa.text(f"SELECT count(*) FROM (SELECT 1 FROM notice n{hint}"
+                                   f" WHERE {' AND '.join(filters)} LIMIT {int(most)})"), params).scalar_one()
     return passing < most
 
 
@@ -602,15 +618,27 @@ def _count_candidates(conn: sa.Connection, q: SearchQuery, parsed: ParsedQuery, 
     if text_total is not None and text_total > FACET_LIMIT:
         return None
     params: dict[str, Any] = {}
-    filters = _filters(replace(q, cases_only=False, candidates_only=True), params, sqlite=conn.dialect.name == "sqlite")
+    sqlite = conn.dialect.name == "sqlite"
+    filters = _filters(replace(q, cases_only=False, candidates_only=True), params, sqlite=sqlite)
+    # SQLite: the few possible cases drive (the planner would rather walk a listed result's ids or a broad filter's
+    # index, each a lookup in the wide notice rows).
+    hint = " INDEXED BY ix_notice_candidates_published" if sqlite else ""
     if among is not None:
         filters.append(one_of_ids(conn.dialect.name, "n.id", among, params, "among"))
     elif not parsed.empty and conn.dialect.name == "postgresql":  # the possible cases are few: checked one by one
         matching = _matching(backend_for("postgresql"), parsed, params, filters, "n.id", None, loose=True)
         return conn.execute(sa.text(f"SELECT count(*) FROM ({matching}) AS m"), params).scalar_one()
     elif not parsed.empty:
-        filters.append(f"n.id IN ({backend_for(conn.dialect.name).match_ids(parsed, params)})")
-    return conn.execute(sa.text(f"SELECT count(*) FROM notice n WHERE {' AND '.join(filters)}"), params).scalar_one()
+        backend = backend_for("sqlite")
+        if text_total is not None and _passing_fewer(conn, filters, params, text_total // PROBE_COST, hint):
+            # Fewer possible cases pass the filters than the text has matches (÷ PROBE_COST): each is probed in
+            # the text index (`n.id IN (the matches)` would first list every match of the text).
+            probe = backend.probe(parsed, params)
+            return conn.execute(sa.text(f"SELECT count(*) FROM notice n{hint} WHERE {' AND '.join(filters)}"
+                                        f" AND {probe}"), params).scalar_one()
+        filters.append(f"n.id IN ({backend.match_ids(parsed, params)})")
+    return conn.execute(sa.text(f"SELECT count(*) FROM notice n{hint} WHERE {' AND '.join(filters)}"),
+                        params).scalar_one()
 
 
 def _like(value: str) -> str:

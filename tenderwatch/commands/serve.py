@@ -9,15 +9,14 @@ import click
 
 from tenderwatch.options import database_url_option
 
-DEFAULT_MAX_WORKERS = 4  # without --workers: one per CORES_PER_WORKER cores, up to this many
-CORES_PER_WORKER = 2
+DEFAULT_MAX_WORKERS = 4  # without --workers: one per core, up to this many
 
 
 def default_workers() -> int:
-    """Without --workers: one per CORES_PER_WORKER cores, at least one, at most DEFAULT_MAX_WORKERS."""
+    """Without --workers: one per core, at most DEFAULT_MAX_WORKERS."""
     from web.serving import cores
 
-    return max(1, min(cores() // CORES_PER_WORKER, DEFAULT_MAX_WORKERS))
+    return max(1, min(cores(), DEFAULT_MAX_WORKERS))
 
 
 def _is_loopback(host: str) -> bool:
@@ -39,7 +38,7 @@ def _is_loopback(host: str) -> bool:
               help="Worker processes, each with its own pool of read-only connections and search cache (and one "
                    "cache shared by all), taking "
                    "pages in arrival order, as many at once as it has cores "
-                   "[default: one per two CPU cores, at most 4; one with --review].")
+                   "[default: one per CPU core, at most 4; one with --review].")
 @click.option("--search-cache", type=click.IntRange(0, 1_000_000), envvar="TENDERWATCH_SEARCH_CACHE",
               help="Searches each worker keeps to answer again while the database is unchanged (a write is seen "
                    "at once), and, with several workers, the searches they share; 0 = none "
@@ -66,10 +65,10 @@ def serve(host: str, port: int, database_url: str | None, workers: int | None, s
         # Sign-in rate limits and (without TENDERWATCH_SESSION_SECRET) session keys live in the process.
         raise click.UsageError("--review runs with one worker")
     if workers is None:
-        # A search spends about three quarters of its time in the database driver, which releases the interpreter
-        # lock: one process works on two pages at once (web/serving.py) and keeps two cores busy, with one search
-        # cache and one queue for both. So one worker per two cores; at most DEFAULT_MAX_WORKERS, as each holds its
-        # own connection pool and search cache (more: --workers).
+        # One per core: a search spends about half its time in Python, holding the interpreter lock, so one process
+        # working on two pages at once keeps two cores only partly busy (bench/bench_serve_load.py, 2 cores, 16
+        # clients, SQLite: 126 requests/s with one worker, 226 with two). At most DEFAULT_MAX_WORKERS, as each
+        # holds its own connection pool and search cache (more: --workers).
         workers = 1 if review else default_workers()
     if not _is_loopback(host):
         click.secho(f"warning: listening on {host}: anyone who can reach this machine can read the database.",

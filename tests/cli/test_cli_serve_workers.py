@@ -1,5 +1,5 @@
 """`tenderwatch serve --workers N` serves the site from N worker processes (uvicorn workers built by the app
-factory, each with its own pool of read-only connections), one per two CPU cores (at most 4) by default; with --review
+factory, each with its own pool of read-only connections), one per CPU core (at most 4) by default; with --review
 it refuses more than one."""
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ def test_two_workers_serve_the_site(empty_db, data_dir):
         assert all(a.json()["total"] == 0 for a in answers)
 
 
-def test_by_default_one_worker_per_two_cores_up_to_four(empty_db, data_dir):
-    workers = max(1, min(len(os.sched_getaffinity(0)) // 2, 4))
+def test_by_default_one_worker_per_core_up_to_four(empty_db, data_dir):
+    workers = max(1, min(len(os.sched_getaffinity(0)), 4))
     with serving(empty_db, data_dir) as (server, _base):
         assert len(spawned_workers(server.pid)) == (workers if workers > 1 else 0)  # one: the process itself
 

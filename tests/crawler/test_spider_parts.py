@@ -262,6 +262,42 @@ def test_block_detection_reads_json_answers_without_failing():
     assert middleware.block_marker(blocked) == "频繁访问"
 
 
+@pytest.mark.parametrize("coding", ["gzip", "deflate-zlib", "deflate-raw", "identity"])
+def test_a_block_page_is_read_as_it_arrives_whatever_its_transfer_coding(coding):
+    """The early look at a response (the moment Scrapy may send the host's next request) reads the body as the
+    middlewares will: inflated, and decoded by the page's real charset (a GB18030 page declaring UTF-8)."""
+    import gzip
+    import zlib
+
+    from scrapy.http import HtmlResponse
+
+    from crawler.middlewares import _as_received
+
+    raw = '<html><head><meta charset="utf-8"><title>提示</title></head><body>您的访问过于频繁访问</body></html>'
+    raw = raw.encode("gb18030")
+    body = {"gzip": gzip.compress(raw), "deflate-zlib": zlib.compress(raw), "identity": raw,
+            "deflate-raw": zlib.compress(raw, wbits=-15)}[coding]
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    if coding != "identity":
+        headers["Content-Encoding"] = coding.split("-")[0]
+    arrived = HtmlResponse("https://www.ccgp.gov.cn/cggg/x.htm", body=body, headers=headers)
+    readable = _as_received(arrived)
+    assert readable is not None and "频繁访问" in readable.text and readable.body == raw
+
+
+def test_a_response_the_early_look_cannot_read_is_left_to_the_middlewares():
+    from scrapy.http import HtmlResponse
+
+    from crawler.middlewares import _as_received
+
+    def arrived(body: bytes, coding: str) -> HtmlResponse:
+        return HtmlResponse("https://x/", body=body, headers={"Content-Encoding": coding, "Content-Type": "text/html"})
+
+    assert _as_received(arrived(b"\x1f\x8b not gzip at all", "gzip")) is None
+    assert _as_received(arrived(b"\x0b\x02\x80", "br")) is None  # read by HttpCompressionMiddleware, later
+    assert _as_received(HtmlResponse("https://x/", body=b"")) is None
+
+
 # --- the JSON-API bases (crawler/spiders/api.py, pages.py), driven by the sites' TOML -------------------------
 
 

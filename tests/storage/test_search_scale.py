@@ -227,10 +227,14 @@ def test_filters_alone_over_the_listing_limit_page_and_facet_like_a_listed_resul
     assert keyset_pages(store, len(expected), **kw) == expected
 
 
+@pytest.mark.parametrize("probe_cost", [1, 1_000], ids=["possible-cases-probe-the-text", "text-lists-its-matches"])
 @pytest.mark.parametrize("kw", [dict(text="阿里云"), dict(text="云"), dict(text="服务", since=date(2024, 1, 1)),
                                 dict(text="采购", cases_only=True)], ids=["rare", "several", "filtered", "cases"])
-def test_the_possible_cases_count_is_what_the_possible_cases_switch_lists(corpus_store, kw):
+def test_the_possible_cases_count_is_what_the_possible_cases_switch_lists(corpus_store, monkeypatch, kw, probe_cost):
+    """Whichever drives the count (SQLite: the few possible cases passing the filters, each probed in the text
+    index, when they are fewer than the text's matches ÷ PROBE_COST; else the text's matches)."""
     store = corpus_store
+    monkeypatch.setattr(engine, "PROBE_COST", probe_cost)
     shown = store.search(SearchQuery(**kw)).candidates
     listed = store.search(SearchQuery(**{**kw, "cases_only": False}, candidates_only=True, per_page=100)).total
     assert shown == listed
@@ -277,3 +281,21 @@ def test_a_filter_drives_and_probes_the_text_only_when_it_passes_fewer_notices_t
     text_drove = any("FROM notice_fts CROSS JOIN notice n" in s for s in statements)
     assert text_drove == (driver == "the text")
     assert hits == expected
+
+
+def test_a_search_its_filters_leave_empty_reads_no_page(corpus_store):
+    """The text matches, the filters leave nothing: the result is empty without a page query (SQLite's ranking
+    of an empty list would still score every match of the text)."""
+    store = corpus_store
+    statements = []
+
+    def seen(_conn, _cursor, sql, *_):
+        statements.append(sql)
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        result = store.search(SearchQuery(text="采购", buyer="没有这个采购人"))
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+    assert date_ordered(store, text="采购") and result.total == 0 and result.hits == []
+    assert not [s for s in statements if "LIMIT 20 OFFSET" in s]

@@ -88,10 +88,10 @@ def test_the_same_search_asked_at_once_is_computed_once(tmp_path):
     searcher = CachedSearcher(engine, 10)
     real_search, gate, calls = searcher.store.search, threading.Event(), []
 
-    def held_search(query):  # the real search, held until every client has asked
+    def held_search(query, *known):  # the real search, held until every client has asked
         calls.append(query)
         gate.wait(30)
-        return real_search(query)
+        return real_search(query, *known)
 
     searcher.store.search = held_search
     p = parse_params([("q", "云")])
@@ -128,14 +128,40 @@ def test_a_stamp_that_cannot_be_read_caches_nothing():
     assert version.stamp() != version.stamp()  # each search runs; none is answered from the cache
 
 
+def test_a_text_is_counted_once_while_the_database_is_unchanged(tmp_path):
+    """Searches of one text with other filters, pages or switches count its matches once (a broad text's count
+    is a pass over its whole index list); after a write the next search counts again."""
+    import sqlalchemy as sa
+
+    from storage.db import make_engine
+    from web.cache import CachedSearcher
+    from web.params import parse_params
+
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    _build(url, tmp_path / "raw")
+    engine = make_engine(url, read_only=True)
+    searcher, counted = CachedSearcher(engine, 100), []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda _c, _cur, sql, *_: counted.append(sql) if "count(*) FROM (SELECT rowid" in sql else None)
+    for query in ([("q", "云")], [("q", "云"), ("cases", "0")], [("q", "云"), ("cases", "0"), ("year", "2024")]):
+        searcher.search(parse_params(query))
+    assert len(counted) == 1
+    total = searcher.search(parse_params([("q", "cloud"), ("cases", "0")])).total
+    ingest(url, NOTICE)  # a notice with "cloud" in it, written by another process
+    assert searcher.search(parse_params([("q", "cloud"), ("cases", "0"), ("page", "2")])).total == total + 1
+    searcher.search(parse_params([("q", "云"), ("cases", "0"), ("year", "2023")]))
+    assert len(counted) == 4  # cloud, cloud after the write, 云 after the write
+    engine.dispose()
+
+
 # ------------------------------------------------------------------------------ answers, pages, shared workers
 def counting(searcher) -> list:
     """The storage searches `searcher` runs from now on (each SearchQuery asked of the real Store)."""
     real, calls = searcher.store.search, []
 
-    def search(query):
+    def search(query, *known):
         calls.append(query)
-        return real(query)
+        return real(query, *known)
 
     searcher.store.search = search
     return calls
