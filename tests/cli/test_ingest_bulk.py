@@ -39,12 +39,17 @@ def stored(url):
     return notices, tags
 
 
-def test_bulk_ingest_stores_what_ingest_stores(tmp_path, monkeypatch):
-    monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(tmp_path / "data"))
-    folder = tmp_path / "in"
+def notice_folder(folder):
+    """A folder holding NOTICES, as files at their relative paths."""
     for name, text in NOTICES.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_bulk_ingest_stores_what_ingest_stores(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(tmp_path / "data"))
+    folder = notice_folder(tmp_path / "in")
     plain, bulk = f"sqlite:///{tmp_path / 'plain.db'}", f"sqlite:///{tmp_path / 'bulk.db'}"
     a = ingest(folder, plain)
     b = ingest(folder, bulk, "--bulk", "--workers", "2")
@@ -76,10 +81,7 @@ def test_a_pack_index_that_cannot_be_written_is_a_one_line_error_and_stores_noth
 
 def test_a_lost_pack_index_is_rebuilt_by_db_reindex_packs(tmp_path, monkeypatch):
     monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(tmp_path / "data"))
-    folder = tmp_path / "in"
-    for name, text in NOTICES.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
+    folder = notice_folder(tmp_path / "in")
     url = f"sqlite:///{tmp_path / 'bulk.db'}"
     ingest(folder, url, "--bulk")
     index = tmp_path / "data" / "raw" / "packs" / "index.sqlite"
